@@ -1,0 +1,325 @@
+using System.Threading.Channels;
+using DataHub.Core.Profiles;
+using DataHub.Core.Records;
+using DataHub.Core.Text;
+using DataHub.Schema.V1;
+
+namespace DataHub.Core.Ingest;
+
+/// <summary>Tuning of the pipeline.</summary>
+public sealed record IngestOptions
+{
+    /// <summary>Raw records per store transaction. Larger batches amortize commits and fold each enterprise fewer times.</summary>
+    public int BatchSize { get; init; } = 4096;
+}
+
+/// <summary>Counts of one ingest run.</summary>
+public sealed record IngestSummary
+{
+    /// <summary>Raw records read.</summary>
+    public long Received { get; init; }
+    /// <summary>New record versions appended to the log.</summary>
+    public long Stored { get; init; }
+    /// <summary>Records whose (source, source_id, content_hash) was already in the log: no-ops.</summary>
+    public long Duplicates { get; init; }
+    /// <summary>Payloads newly put into quarantine.</summary>
+    public long Quarantined { get; init; }
+    /// <summary>Payloads rejected again that were already in quarantine.</summary>
+    public long AlreadyQuarantined { get; init; }
+    /// <summary>Records newly parked in the unresolved-name queue.</summary>
+    public long Unresolved { get; init; }
+    /// <summary>Records attached to an enterprise by name (at once or from the queue).</summary>
+    public long ResolvedByName { get; init; }
+    /// <summary>Quarantine entries that went through on replay.</summary>
+    public long Replayed { get; init; }
+    /// <summary>Profile writes (an enterprise touched in several batches counts each time).</summary>
+    public long ProfilesWritten { get; init; }
+
+    public static IngestSummary operator +(IngestSummary a, IngestSummary b) => new()
+    {
+        Received = a.Received + b.Received,
+        Stored = a.Stored + b.Stored,
+        Duplicates = a.Duplicates + b.Duplicates,
+        Quarantined = a.Quarantined + b.Quarantined,
+        AlreadyQuarantined = a.AlreadyQuarantined + b.AlreadyQuarantined,
+        Unresolved = a.Unresolved + b.Unresolved,
+        ResolvedByName = a.ResolvedByName + b.ResolvedByName,
+        Replayed = a.Replayed + b.Replayed,
+        ProfilesWritten = a.ProfilesWritten + b.ProfilesWritten,
+    };
+}
+
+/// <summary>
+/// RawRecord → mapper → normalizer → record log → profile projector → profile store and search index.
+/// Mapping and normalization of one batch run in parallel while the previous batch is written, so
+/// the single store writer is kept busy. Nothing is lost: every payload is stored, parked in the
+/// unresolved queue, or quarantined with its reason and bytes.
+/// </summary>
+public sealed class IngestPipeline
+{
+    private readonly IHubStore _store;
+    private readonly IEventBus _bus;
+    private readonly RecordNormalizer _normalizer;
+    private readonly IReadOnlyDictionary<string, IRecordMapper> _mappers;
+    private readonly ProfileProjector _projector = new();
+    private readonly TimeProvider _time;
+    private readonly IngestOptions _options;
+
+    public IngestPipeline(IHubStore store, IEventBus bus, RecordNormalizer normalizer, IEnumerable<IRecordMapper> mappers, TimeProvider time, IngestOptions? options = null)
+    {
+        _store = store;
+        _bus = bus;
+        _normalizer = normalizer;
+        _mappers = mappers.ToDictionary(m => m.Format, StringComparer.Ordinal);
+        _time = time;
+        _options = options ?? new IngestOptions();
+    }
+
+    /// <summary>Ingests every raw record, then retries the unresolved queue against what is now known.</summary>
+    public async Task<IngestSummary> IngestAsync(IEnumerable<RawRecord> input, IProgress<IngestSummary>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var prepared = Channel.CreateBounded<Prepared[]>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var chunk in input.Chunk(_options.BatchSize))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var batch = new Prepared[chunk.Length];
+                    Parallel.For(0, chunk.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => batch[i] = Prepare(chunk[i], null));
+                    await prepared.Writer.WriteAsync(batch, cancellationToken);
+                }
+                prepared.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                prepared.Writer.Complete(e);
+            }
+        }, cancellationToken);
+
+        var total = new IngestSummary();
+        await foreach (var batch in prepared.Reader.ReadAllAsync(cancellationToken))
+        {
+            total += await WriteAsync(batch, cancellationToken);
+            progress?.Report(total);
+        }
+        await producer;
+        total += await ResolvePendingAsync(cancellationToken);
+        progress?.Report(total);
+        return total;
+    }
+
+    /// <summary>Puts quarantined payloads through the pipeline again; those that now pass leave quarantine.</summary>
+    public async Task<IngestSummary> ReplayQuarantineAsync(IEnumerable<QuarantineEntry> entries, CancellationToken cancellationToken = default)
+    {
+        var total = new IngestSummary();
+        foreach (var chunk in entries.Chunk(_options.BatchSize))
+        {
+            var batch = chunk.Select(e => Prepare(new RawRecord
+            {
+                Source = e.Source,
+                Format = e.Format,
+                Origin = e.Origin,
+                Payload = Google.Protobuf.ByteString.CopyFrom(e.Payload),
+            }, e.Id)).ToArray();
+            total += await WriteAsync(batch, cancellationToken);
+        }
+        return total + await ResolvePendingAsync(cancellationToken);
+    }
+
+    /// <summary>Re-folds every profile from the log (after a projector change, or to check a store).</summary>
+    public int Rebuild(IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var usccs = _store.EnterprisesWithRecords();
+        int done = 0;
+        foreach (var chunk in usccs.Chunk(_options.BatchSize))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var batch = _store.BeginBatch();
+            foreach (var uscc in chunk) batch.SaveProfile(_projector.Project(uscc, batch.CurrentRecords(uscc)));
+            batch.Commit();
+            done += chunk.Length;
+            progress?.Report(done);
+        }
+        return done;
+    }
+
+    private readonly record struct Prepared(RawRecord Raw, long? QuarantineId, IReadOnlyList<CanonicalRecord> Records, Rejection? Rejection, string Stage);
+
+    private Prepared Prepare(RawRecord raw, long? quarantineId)
+    {
+        if (!_mappers.TryGetValue(raw.Format, out var mapper))
+            return new(raw, quarantineId, [], new("UNKNOWN_FORMAT", $"No mapper reads format '{raw.Format}'; known formats: {string.Join(", ", _mappers.Keys.Order())}."), "map");
+        MappingResult mapped;
+        try
+        {
+            mapped = mapper.Map(raw);
+        }
+        catch (Exception e)
+        {
+            // A mapper bug must not stop the pipeline or lose the payload.
+            mapped = MappingResult.Rejected("MAPPER_FAILED", $"Mapper '{raw.Format}' failed: {e.GetType().Name}: {e.Message}");
+        }
+        if (mapped.Rejection is not null) return new(raw, quarantineId, [], mapped.Rejection, "map");
+        foreach (var record in mapped.Records)
+        {
+            var rejection = _normalizer.Normalize(record);
+            if (rejection is not null) return new(raw, quarantineId, [], rejection, "normalize");
+        }
+        return new(raw, quarantineId, mapped.Records, null, "");
+    }
+
+    private async Task<IngestSummary> WriteAsync(Prepared[] items, CancellationToken cancellationToken)
+    {
+        long stored = 0, duplicates = 0, quarantined = 0, alreadyQuarantined = 0, unresolved = 0, resolved = 0, replayed = 0;
+        var now = _time.GetUtcNow();
+        var dirty = new HashSet<string>(StringComparer.Ordinal);
+        var appended = new List<CanonicalRecord>();
+        IngestSummary projected;
+        using (var batch = _store.BeginBatch())
+        {
+            foreach (var item in items)
+            {
+                if (item.Rejection is { } rejection)
+                {
+                    if (item.QuarantineId is { } id) batch.RecordFailedReplay(id, rejection.Code, rejection.Message, now);
+                    else if (batch.Quarantine(ToQuarantine(item, rejection, now))) quarantined++;
+                    else alreadyQuarantined++;
+                    continue;
+                }
+                foreach (var record in item.Records)
+                {
+                    if (record.Uscc.Length == 0)
+                    {
+                        var name = EnterpriseName.Normalize(record.EnterpriseName);
+                        if (!TryResolve(batch, record, name))
+                        {
+                            if (batch.EnqueueUnresolved(record, name, now)) unresolved++;
+                            continue;
+                        }
+                        resolved++;
+                    }
+                    var outcome = batch.Append(record);
+                    if (!outcome.Appended) { duplicates++; continue; }
+                    stored++;
+                    appended.Add(record);
+                    if (outcome.BecameCurrent) dirty.Add(record.Uscc);
+                    if (outcome.SupersededUscc is { } previous) dirty.Add(previous);
+                }
+                if (item.QuarantineId is { } replayedId)
+                {
+                    batch.MarkReplayed(replayedId, now);
+                    replayed++;
+                }
+            }
+            projected = Project(batch, dirty, out var profiles);
+            batch.Commit();
+            await PublishAsync(appended, profiles, cancellationToken);
+        }
+        return projected with
+        {
+            Received = items.Length,
+            Stored = stored,
+            Duplicates = duplicates,
+            Quarantined = quarantined,
+            AlreadyQuarantined = alreadyQuarantined,
+            Unresolved = unresolved,
+            ResolvedByName = resolved,
+            Replayed = replayed,
+        };
+    }
+
+    /// <summary>Attaches queued records whose name now matches exactly one enterprise, until nothing more resolves.</summary>
+    private async Task<IngestSummary> ResolvePendingAsync(CancellationToken cancellationToken)
+    {
+        var total = new IngestSummary();
+        while (true)
+        {
+            long resolved = 0, stored = 0, duplicates = 0;
+            var dirty = new HashSet<string>(StringComparer.Ordinal);
+            var appended = new List<CanonicalRecord>();
+            IngestSummary projected;
+            using (var batch = _store.BeginBatch())
+            {
+                foreach (var name in batch.UnresolvedNames())
+                {
+                    var matches = batch.FindByName(name);
+                    if (matches.Count != 1) continue;
+                    foreach (var record in batch.TakeUnresolved(name))
+                    {
+                        Attach(record, name, matches[0]);
+                        resolved++;
+                        var outcome = batch.Append(record);
+                        if (!outcome.Appended) { duplicates++; continue; }
+                        stored++;
+                        appended.Add(record);
+                        if (outcome.BecameCurrent) dirty.Add(record.Uscc);
+                        if (outcome.SupersededUscc is { } previous) dirty.Add(previous);
+                    }
+                }
+                if (resolved == 0) return total;
+                projected = Project(batch, dirty, out var profiles);
+                batch.Commit();
+                await PublishAsync(appended, profiles, cancellationToken);
+            }
+            // Queued records leave the queue: the unresolved count goes down by what was resolved.
+            total += projected with { ResolvedByName = resolved, Stored = stored, Duplicates = duplicates, Unresolved = -resolved };
+        }
+    }
+
+    private static bool TryResolve(IIngestBatch batch, CanonicalRecord record, string normalizedName)
+    {
+        var matches = batch.FindByName(normalizedName);
+        if (matches.Count != 1) return false;
+        Attach(record, normalizedName, matches[0]);
+        return true;
+    }
+
+    private static void Attach(CanonicalRecord record, string normalizedName, NameMatch match)
+    {
+        record.Uscc = match.Uscc;
+        record.NameResolution = new NameResolution
+        {
+            SourceName = record.EnterpriseName,
+            NormalizedName = normalizedName,
+            MatchedFormerName = match.FormerName,
+        };
+    }
+
+    private IngestSummary Project(IIngestBatch batch, HashSet<string> dirty, out List<EnterpriseProfile> profiles)
+    {
+        profiles = new List<EnterpriseProfile>(dirty.Count);
+        foreach (var uscc in dirty)
+        {
+            var records = batch.CurrentRecords(uscc);
+            if (records.Count == 0)
+            {
+                batch.DeleteProfile(uscc);
+                continue;
+            }
+            var profile = _projector.Project(uscc, records);
+            batch.SaveProfile(profile);
+            profiles.Add(profile);
+        }
+        return new IngestSummary { ProfilesWritten = profiles.Count };
+    }
+
+    private async Task PublishAsync(List<CanonicalRecord> records, List<EnterpriseProfile> profiles, CancellationToken cancellationToken)
+    {
+        foreach (var r in records) await _bus.PublishAsync(Topics.Records, r.Uscc, r, cancellationToken);
+        foreach (var p in profiles) await _bus.PublishAsync(Topics.Profiles, p.Uscc, p, cancellationToken);
+    }
+
+    private static QuarantineEntry ToQuarantine(Prepared item, Rejection rejection, DateTimeOffset now) => new()
+    {
+        Source = item.Raw.Source,
+        Format = item.Raw.Format,
+        Origin = item.Raw.Origin,
+        Payload = item.Raw.Payload.ToByteArray(),
+        Stage = item.Stage,
+        ReasonCode = rejection.Code,
+        Reason = rejection.Message,
+        QuarantinedAt = now,
+    };
+}

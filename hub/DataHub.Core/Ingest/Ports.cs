@@ -1,0 +1,125 @@
+using DataHub.Schema.V1;
+using Google.Protobuf;
+
+namespace DataHub.Core.Ingest;
+
+/// <summary>
+/// The hub's store: record log, profiles, search index, quarantine, unresolved-name queue and the
+/// name directory. Embedded: one SQLite file; scale-out: PostgreSQL.
+/// </summary>
+public interface IHubStore
+{
+    /// <summary>Starts a unit of work; nothing it does is visible until <see cref="IIngestBatch.Commit"/>.</summary>
+    IIngestBatch BeginBatch();
+
+    EnterpriseProfile? GetProfile(string uscc);
+
+    /// <summary>Every stored version of every record of the enterprise, current or superseded.</summary>
+    IReadOnlyList<CanonicalRecord> RecordVersions(string uscc);
+
+    /// <summary>Every USCC that has at least one current record, in order.</summary>
+    IReadOnlyList<string> EnterprisesWithRecords();
+
+    HubStats Stats();
+
+    IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit);
+
+    IReadOnlyList<UnresolvedRecord> ListUnresolved(int limit);
+}
+
+/// <summary>
+/// Finds enterprises by name fragment, former name, USCC (whole or prefix), legal representative or
+/// address. Embedded: SQLite FTS5 with the trigram tokenizer; scale-out: Elasticsearch.
+/// </summary>
+public interface IProfileSearch
+{
+    IReadOnlyList<SearchHit> Search(string query, int limit);
+}
+
+/// <summary>One transaction's worth of ingest work.</summary>
+public interface IIngestBatch : IDisposable
+{
+    /// <summary>
+    /// Appends a normalized record. The same (source, source_id, content_hash) again is a no-op. A new
+    /// version becomes current when it orders after the current one (<c>ProfileProjector.CompareVersions</c>).
+    /// </summary>
+    AppendOutcome Append(CanonicalRecord record);
+
+    /// <summary>Keeps a payload that could not be stored. False when the same payload of the same source is already there.</summary>
+    bool Quarantine(QuarantineEntry entry);
+
+    void MarkReplayed(long quarantineId, DateTimeOffset at);
+
+    void RecordFailedReplay(long quarantineId, string reasonCode, string reason, DateTimeOffset at);
+
+    /// <summary>USCCs whose current name or a former name normalizes to <paramref name="normalizedName"/>.</summary>
+    IReadOnlyList<NameMatch> FindByName(string normalizedName);
+
+    /// <summary>Parks a record without USCC whose name matched no single enterprise. False when already parked.</summary>
+    bool EnqueueUnresolved(CanonicalRecord record, string normalizedName, DateTimeOffset at);
+
+    /// <summary>The distinct normalized names waiting in the unresolved queue.</summary>
+    IReadOnlyList<string> UnresolvedNames();
+
+    /// <summary>Removes and returns the parked records with this normalized name.</summary>
+    IReadOnlyList<CanonicalRecord> TakeUnresolved(string normalizedName);
+
+    IReadOnlyList<CanonicalRecord> CurrentRecords(string uscc);
+
+    /// <summary>Stores the profile, its search-index row and its names in the name directory.</summary>
+    void SaveProfile(EnterpriseProfile profile);
+
+    void DeleteProfile(string uscc);
+
+    void Commit();
+}
+
+/// <summary>What appending one record did.</summary>
+public readonly record struct AppendOutcome(bool Appended, bool BecameCurrent, string? SupersededUscc)
+{
+    public static readonly AppendOutcome Duplicate = new(false, false, null);
+}
+
+/// <summary>An enterprise a name matched, and whether it matched a former name.</summary>
+public readonly record struct NameMatch(string Uscc, bool FormerName);
+
+/// <summary>Counts for operators (`datahub stats`).</summary>
+public sealed record HubStats(long Records, long CurrentRecords, long Profiles, long Quarantined, long Unresolved);
+
+/// <summary>A payload that could not be stored, with why; replayable.</summary>
+public sealed record QuarantineEntry
+{
+    public long Id { get; init; }
+    public required string Source { get; init; }
+    public required string Format { get; init; }
+    public required string Origin { get; init; }
+    public required byte[] Payload { get; init; }
+    public required string Stage { get; init; }
+    public required string ReasonCode { get; init; }
+    public required string Reason { get; init; }
+    public required DateTimeOffset QuarantinedAt { get; init; }
+    public int ReplayAttempts { get; init; }
+    public DateTimeOffset? ReplayedAt { get; init; }
+}
+
+/// <summary>A record waiting for its enterprise to be known.</summary>
+public sealed record UnresolvedRecord(string Source, string SourceId, string EnterpriseName, string NormalizedName, DateTimeOffset EnqueuedAt);
+
+/// <summary>One search result.</summary>
+public sealed record SearchHit(string Uscc, string Name, string DistrictCode, string Status, string RiskTier, string CreditGrade, double Rank);
+
+/// <summary>The bus between stages and to subscribers. Embedded: in-process channels; scale-out: Kafka.</summary>
+public interface IEventBus
+{
+    ValueTask PublishAsync(string topic, string key, IMessage message, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Topic names (ARCHITECTURE.md, "Interfaces").</summary>
+public static class Topics
+{
+    /// <summary>Every appended record version; key USCC; value CanonicalRecord.</summary>
+    public const string Records = "datahub.records.v1";
+
+    /// <summary>Every profile after it changed; key USCC; value EnterpriseProfile (compacted).</summary>
+    public const string Profiles = "datahub.profiles.v1";
+}

@@ -1,0 +1,36 @@
+using System.Text.RegularExpressions;
+
+namespace DataHub.Core.Records;
+
+/// <summary>Minimizes personal data at normalization: ID numbers are masked, phone numbers removed from free text.</summary>
+public static partial class PersonalData
+{
+    /// <summary>Keeps the first 6 (division) and last 4 characters of a 15- or 18-character ID number.</summary>
+    public static string MaskIdNumber(string id)
+    {
+        if (id.Length is not (15 or 18) || id.Contains('*')) return id;
+        return string.Concat(id.AsSpan(0, 6), new string('*', id.Length - 10), id.AsSpan(id.Length - 4));
+    }
+
+    /// <summary>Replaces mobile and landline numbers, e-mail addresses and ID numbers in free text.</summary>
+    public static string RedactContacts(string text)
+    {
+        if (text.Length == 0) return text;
+        text = IdNumber().Replace(text, "[身份证号已删除]");
+        text = MobileNumber().Replace(text, "[电话已删除]");
+        text = LandlineNumber().Replace(text, "[电话已删除]");
+        return Email().Replace(text, "[邮箱已删除]");
+    }
+
+    [GeneratedRegex(@"(?<!\d)\d{17}[\dXx](?!\d)")]
+    private static partial Regex IdNumber();
+
+    [GeneratedRegex(@"(?<!\d)1[3-9]\d{9}(?!\d)")]
+    private static partial Regex MobileNumber();
+
+    [GeneratedRegex(@"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")]
+    private static partial Regex LandlineNumber();
+
+    [GeneratedRegex(@"[\w.+-]+@[\w-]+(\.[\w-]+)+")]
+    private static partial Regex Email();
+}

@@ -1,0 +1,47 @@
+using DataHub.Core.Ingest;
+using DataHub.Schema.V1;
+using Google.Protobuf;
+using Microsoft.Extensions.Caching.Distributed;
+
+namespace DataHub.Embedded;
+
+/// <summary>
+/// Profile reads through the distributed cache (memory when embedded, Redis when scaled out). The
+/// cache is kept fresh from datahub.profiles.v1: every changed profile replaces its entry.
+/// </summary>
+public sealed class CachedProfileReader : IDisposable
+{
+    private static readonly DistributedCacheEntryOptions Expiry = new() { SlidingExpiration = TimeSpan.FromMinutes(10) };
+    private readonly IHubStore _store;
+    private readonly IDistributedCache _cache;
+    private readonly InProcessEventBus.Subscription _changes;
+    private readonly Task _refresher;
+
+    public CachedProfileReader(IHubStore store, IDistributedCache cache, InProcessEventBus bus)
+    {
+        _store = store;
+        _cache = cache;
+        _changes = bus.Subscribe(Topics.Profiles);
+        _refresher = Task.Run(async () =>
+        {
+            await foreach (var m in _changes.Reader.ReadAllAsync())
+                await _cache.SetAsync(Key(m.Key), m.Value.ToByteArray(), Expiry);
+        });
+    }
+
+    public async Task<EnterpriseProfile?> GetAsync(string uscc, CancellationToken cancellationToken = default)
+    {
+        if (await _cache.GetAsync(Key(uscc), cancellationToken) is { } cached) return EnterpriseProfile.Parser.ParseFrom(cached);
+        var profile = _store.GetProfile(uscc);
+        if (profile is not null) await _cache.SetAsync(Key(uscc), profile.ToByteArray(), Expiry, cancellationToken);
+        return profile;
+    }
+
+    private static string Key(string uscc) => "profile:" + uscc;
+
+    public void Dispose()
+    {
+        _changes.Dispose();
+        _refresher.Wait(TimeSpan.FromSeconds(5));
+    }
+}

@@ -1,0 +1,256 @@
+using DataHub.Core.Identifiers;
+using DataHub.Core.Ingest;
+using DataHub.Core.Text;
+using DataHub.Schema.V1;
+using Google.Protobuf;
+using Microsoft.Data.Sqlite;
+
+namespace DataHub.Embedded;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode holding the append-only record log, the current
+/// version of each source row, profiles with their FTS5 (trigram) search rows, the name directory,
+/// quarantine and the unresolved-name queue. One writer at a time (SQLite's rule); readers run beside it.
+/// </summary>
+public sealed class SqliteHubStore : IHubStore, IProfileSearch
+{
+    private readonly string _connectionString;
+
+    public SqliteHubStore(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
+        using var connection = Open();
+        Execute(connection, Schema);
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    internal SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        // WAL lets readers run while the writer appends; NORMAL sync is durable across process crashes in WAL mode.
+        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
+        return connection;
+    }
+
+    public IIngestBatch BeginBatch() => new SqliteIngestBatch(Open());
+
+    public EnterpriseProfile? GetProfile(string uscc)
+    {
+        using var c = Open();
+        using var cmd = Command(c, "SELECT body FROM profiles WHERE uscc=$u", ("$u", uscc));
+        return cmd.ExecuteScalar() is byte[] body ? EnterpriseProfile.Parser.ParseFrom(body) : null;
+    }
+
+    public IReadOnlyList<CanonicalRecord> RecordVersions(string uscc)
+    {
+        using var c = Open();
+        using var cmd = Command(c, "SELECT body FROM records WHERE uscc=$u ORDER BY seq", ("$u", uscc));
+        return ReadRecords(cmd);
+    }
+
+    public IReadOnlyList<string> EnterprisesWithRecords()
+    {
+        using var c = Open();
+        using var cmd = Command(c, "SELECT DISTINCT uscc FROM heads ORDER BY uscc");
+        using var reader = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (reader.Read()) list.Add(reader.GetString(0));
+        return list;
+    }
+
+    public HubStats Stats()
+    {
+        using var c = Open();
+        long Count(string sql)
+        {
+            using var cmd = Command(c, sql);
+            return (long)cmd.ExecuteScalar()!;
+        }
+        return new HubStats(
+            Count("SELECT count(*) FROM records"),
+            Count("SELECT count(*) FROM heads"),
+            Count("SELECT count(*) FROM profiles"),
+            Count("SELECT count(*) FROM quarantine WHERE replayed_at IS NULL"),
+            Count("SELECT count(*) FROM unresolved"));
+    }
+
+    public IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit)
+    {
+        using var c = Open();
+        using var cmd = Command(c,
+            "SELECT id, source, format, origin, payload, stage, reason_code, reason, quarantined_at, replay_attempts, replayed_at FROM quarantine " +
+            (includeReplayed ? "" : "WHERE replayed_at IS NULL ") + "ORDER BY id LIMIT $n", ("$n", limit));
+        using var r = cmd.ExecuteReader();
+        var list = new List<QuarantineEntry>();
+        while (r.Read())
+        {
+            list.Add(new QuarantineEntry
+            {
+                Id = r.GetInt64(0),
+                Source = r.GetString(1),
+                Format = r.GetString(2),
+                Origin = r.GetString(3),
+                Payload = (byte[])r.GetValue(4),
+                Stage = r.GetString(5),
+                ReasonCode = r.GetString(6),
+                Reason = r.GetString(7),
+                QuarantinedAt = DateTimeOffset.Parse(r.GetString(8), System.Globalization.CultureInfo.InvariantCulture),
+                ReplayAttempts = r.GetInt32(9),
+                ReplayedAt = r.IsDBNull(10) ? null : DateTimeOffset.Parse(r.GetString(10), System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+        return list;
+    }
+
+    public IReadOnlyList<UnresolvedRecord> ListUnresolved(int limit)
+    {
+        using var c = Open();
+        using var cmd = Command(c, "SELECT source, source_id, enterprise_name, normalized_name, enqueued_at FROM unresolved ORDER BY enqueued_at, source, source_id LIMIT $n", ("$n", limit));
+        using var r = cmd.ExecuteReader();
+        var list = new List<UnresolvedRecord>();
+        while (r.Read())
+            list.Add(new UnresolvedRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                DateTimeOffset.Parse(r.GetString(4), System.Globalization.CultureInfo.InvariantCulture)));
+        return list;
+    }
+
+    /// <summary>
+    /// A query that is a USCC or its prefix (any case, full-width) matches by code; anything else is a
+    /// substring search over the indexed text: FTS5 trigram for three characters or more, a scan for shorter.
+    /// </summary>
+    public IReadOnlyList<SearchHit> Search(string query, int limit)
+    {
+        using var c = Open();
+        var code = Uscc.Normalize(query);
+        SqliteCommand cmd;
+        if (LooksLikeUsccPrefix(code))
+        {
+            cmd = Command(c, $"SELECT {HitColumns}, 0 FROM profiles p WHERE p.uscc >= $lo AND p.uscc < $hi ORDER BY p.uscc LIMIT $n",
+                ("$lo", code), ("$hi", code + "\uffff"), ("$n", limit));
+        }
+        else
+        {
+            var text = HalfWidth.Fold(query).Trim();
+            if (text.Length == 0) return [];
+            if (text.Length >= 3)
+            {
+                cmd = Command(c, $"SELECT {HitColumns}, bm25(profile_search) AS rank FROM profile_search s JOIN profiles p ON p.rowid = s.rowid " +
+                                 "WHERE profile_search MATCH $q ORDER BY rank, p.uscc LIMIT $n",
+                    ("$q", "\"" + text.Replace("\"", "\"\"") + "\""), ("$n", limit));
+            }
+            else
+            {
+                cmd = Command(c, $"SELECT {HitColumns}, 0 FROM profile_search s JOIN profiles p ON p.rowid = s.rowid " +
+                                 "WHERE s.name LIKE $q OR s.former_names LIKE $q OR s.legal_representative LIKE $q OR s.address LIKE $q ORDER BY p.uscc LIMIT $n",
+                    ("$q", "%" + text.Replace("%", "").Replace("_", "") + "%"), ("$n", limit));
+            }
+        }
+        using (cmd)
+        using (var r = cmd.ExecuteReader())
+        {
+            var hits = new List<SearchHit>();
+            while (r.Read())
+                hits.Add(new SearchHit(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetDouble(6)));
+            return hits;
+        }
+    }
+
+    /// <summary>Six to eighteen USCC characters starting with authority, category and division digits: a code, not a name.</summary>
+    internal static bool LooksLikeUsccPrefix(string code) =>
+        code.Length is >= 6 and <= Uscc.Length && code.All(ch => Uscc.ValueOf(ch) >= 0) && code.AsSpan(2, Math.Min(6, code.Length - 2)).ContainsAnyExcept("0123456789") == false;
+
+    private const string HitColumns = "p.uscc, p.name, p.district_code, p.status, p.risk_tier, p.credit_grade";
+
+    internal static List<CanonicalRecord> ReadRecords(SqliteCommand cmd)
+    {
+        using var reader = cmd.ExecuteReader();
+        var list = new List<CanonicalRecord>();
+        while (reader.Read()) list.Add(CanonicalRecord.Parser.ParseFrom((byte[])reader.GetValue(0)));
+        return list;
+    }
+
+    internal static SqliteCommand Command(SqliteConnection c, string sql, params (string Name, object Value)[] parameters)
+    {
+        var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
+        return cmd;
+    }
+
+    internal static void Execute(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS records(
+            seq INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            uscc TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            occurred_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            UNIQUE(source, source_id, content_hash));
+        CREATE INDEX IF NOT EXISTS records_uscc ON records(uscc);
+        CREATE TABLE IF NOT EXISTS heads(
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            uscc TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            content_hash TEXT NOT NULL,
+            PRIMARY KEY(source, source_id)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS heads_uscc ON heads(uscc);
+        CREATE TABLE IF NOT EXISTS profiles(
+            uscc TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            district_code TEXT NOT NULL,
+            status TEXT NOT NULL,
+            risk_tier TEXT NOT NULL,
+            credit_grade TEXT NOT NULL,
+            body BLOB NOT NULL);
+        CREATE VIRTUAL TABLE IF NOT EXISTS profile_search USING fts5(
+            uscc, name, former_names, legal_representative, address, tokenize='trigram');
+        CREATE TABLE IF NOT EXISTS enterprise_names(
+            normalized_name TEXT NOT NULL,
+            uscc TEXT NOT NULL,
+            former INTEGER NOT NULL,
+            PRIMARY KEY(normalized_name, uscc)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS enterprise_names_uscc ON enterprise_names(uscc);
+        CREATE TABLE IF NOT EXISTS quarantine(
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            format TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            payload_sha256 TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            reason_code TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            quarantined_at TEXT NOT NULL,
+            replay_attempts INTEGER NOT NULL DEFAULT 0,
+            last_replay_at TEXT,
+            replayed_at TEXT,
+            UNIQUE(source, payload_sha256));
+        CREATE TABLE IF NOT EXISTS unresolved(
+            source TEXT NOT NULL,
+            source_id TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            enterprise_name TEXT NOT NULL,
+            normalized_name TEXT NOT NULL,
+            body BLOB NOT NULL,
+            enqueued_at TEXT NOT NULL,
+            PRIMARY KEY(source, source_id, content_hash)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS unresolved_name ON unresolved(normalized_name);
+        """;
+}

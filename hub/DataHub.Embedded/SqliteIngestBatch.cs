@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using DataHub.Core.Ingest;
+using DataHub.Core.Profiles;
+using DataHub.Core.Text;
+using DataHub.Schema.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Data.Sqlite;
+using static DataHub.Embedded.SqliteHubStore;
+
+namespace DataHub.Embedded;
+
+/// <summary>One write transaction on the embedded store, with its statements prepared once.</summary>
+internal sealed class SqliteIngestBatch : IIngestBatch
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteTransaction _transaction;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private bool _committed;
+
+    public SqliteIngestBatch(SqliteConnection connection)
+    {
+        _connection = connection;
+        // IMMEDIATE takes the write lock up front, so two writers queue instead of failing on upgrade.
+        _transaction = connection.BeginTransaction(deferred: false);
+    }
+
+    public AppendOutcome Append(CanonicalRecord record)
+    {
+        long updatedAt = Nanos(record.UpdatedAt);
+        var insert = Statement("INSERT OR IGNORE INTO records(source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
+                               "VALUES($s, $i, $h, $u, $k, $o, $t, $b) RETURNING seq", "$s", "$i", "$h", "$u", "$k", "$o", "$t", "$b");
+        Bind(insert, record.Source, record.SourceId, record.ContentHash, record.Uscc, (long)record.BodyCase, Nanos(record.OccurredAt), updatedAt, record.ToByteArray());
+        if (insert.ExecuteScalar() is not long seq) return AppendOutcome.Duplicate;
+
+        var head = Statement("SELECT uscc, updated_at, content_hash FROM heads WHERE source=$s AND source_id=$i", "$s", "$i");
+        Bind(head, record.Source, record.SourceId);
+        string? previousUscc = null;
+        using (var r = head.ExecuteReader())
+        {
+            if (r.Read())
+            {
+                previousUscc = r.GetString(0);
+                long headUpdated = r.GetInt64(1);
+                var headHash = r.GetString(2);
+                // Same rule as ProfileProjector.CompareVersions: later updated_at wins, then the greater hash.
+                bool newer = updatedAt > headUpdated || (updatedAt == headUpdated && string.CompareOrdinal(record.ContentHash, headHash) > 0);
+                if (!newer) return new AppendOutcome(true, false, null);
+            }
+        }
+        var upsert = Statement("INSERT INTO heads(source, source_id, seq, uscc, updated_at, content_hash) VALUES($s, $i, $q, $u, $t, $h) " +
+                               "ON CONFLICT(source, source_id) DO UPDATE SET seq=excluded.seq, uscc=excluded.uscc, updated_at=excluded.updated_at, content_hash=excluded.content_hash",
+                               "$s", "$i", "$q", "$u", "$t", "$h");
+        Bind(upsert, record.Source, record.SourceId, seq, record.Uscc, updatedAt, record.ContentHash);
+        upsert.ExecuteNonQuery();
+        return new AppendOutcome(true, true, previousUscc is not null && previousUscc != record.Uscc ? previousUscc : null);
+    }
+
+    public bool Quarantine(QuarantineEntry entry)
+    {
+        var cmd = Statement("INSERT OR IGNORE INTO quarantine(source, format, origin, payload, payload_sha256, stage, reason_code, reason, quarantined_at) " +
+                            "VALUES($s, $f, $o, $p, $h, $st, $rc, $r, $at)", "$s", "$f", "$o", "$p", "$h", "$st", "$rc", "$r", "$at");
+        Bind(cmd, entry.Source, entry.Format, entry.Origin, entry.Payload, Convert.ToHexStringLower(SHA256.HashData(entry.Payload)),
+            entry.Stage, entry.ReasonCode, entry.Reason, Text(entry.QuarantinedAt));
+        return cmd.ExecuteNonQuery() == 1;
+    }
+
+    public void MarkReplayed(long quarantineId, DateTimeOffset at)
+    {
+        var cmd = Statement("UPDATE quarantine SET replayed_at=$at, last_replay_at=$at, replay_attempts=replay_attempts+1 WHERE id=$id", "$at", "$id");
+        Bind(cmd, Text(at), quarantineId);
+        cmd.ExecuteNonQuery();
+    }
+
+    public void RecordFailedReplay(long quarantineId, string reasonCode, string reason, DateTimeOffset at)
+    {
+        var cmd = Statement("UPDATE quarantine SET reason_code=$rc, reason=$r, last_replay_at=$at, replay_attempts=replay_attempts+1 WHERE id=$id", "$rc", "$r", "$at", "$id");
+        Bind(cmd, reasonCode, reason, Text(at), quarantineId);
+        cmd.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<NameMatch> FindByName(string normalizedName)
+    {
+        var cmd = Statement("SELECT uscc, min(former) FROM enterprise_names WHERE normalized_name=$n GROUP BY uscc ORDER BY uscc", "$n");
+        Bind(cmd, normalizedName);
+        using var r = cmd.ExecuteReader();
+        var list = new List<NameMatch>(1);
+        while (r.Read()) list.Add(new NameMatch(r.GetString(0), r.GetInt64(1) != 0));
+        return list;
+    }
+
+    public bool EnqueueUnresolved(CanonicalRecord record, string normalizedName, DateTimeOffset at)
+    {
+        var cmd = Statement("INSERT OR IGNORE INTO unresolved(source, source_id, content_hash, enterprise_name, normalized_name, body, enqueued_at) " +
+                            "VALUES($s, $i, $h, $e, $n, $b, $at)", "$s", "$i", "$h", "$e", "$n", "$b", "$at");
+        Bind(cmd, record.Source, record.SourceId, record.ContentHash, record.EnterpriseName, normalizedName, record.ToByteArray(), Text(at));
+        return cmd.ExecuteNonQuery() == 1;
+    }
+
+    public IReadOnlyList<string> UnresolvedNames()
+    {
+        var cmd = Statement("SELECT DISTINCT normalized_name FROM unresolved ORDER BY normalized_name");
+        using var r = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (r.Read()) list.Add(r.GetString(0));
+        return list;
+    }
+
+    public IReadOnlyList<CanonicalRecord> TakeUnresolved(string normalizedName)
+    {
+        var select = Statement("SELECT body FROM unresolved WHERE normalized_name=$n ORDER BY source, source_id, content_hash", "$n");
+        Bind(select, normalizedName);
+        var records = ReadRecords(select);
+        var delete = Statement("DELETE FROM unresolved WHERE normalized_name=$n", "$n");
+        Bind(delete, normalizedName);
+        delete.ExecuteNonQuery();
+        return records;
+    }
+
+    public IReadOnlyList<CanonicalRecord> CurrentRecords(string uscc)
+    {
+        var cmd = Statement("SELECT r.body FROM heads h JOIN records r ON r.seq = h.seq WHERE h.uscc=$u", "$u");
+        Bind(cmd, uscc);
+        return ReadRecords(cmd);
+    }
+
+    public void SaveProfile(EnterpriseProfile profile)
+    {
+        var upsert = Statement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, body) VALUES($u, $n, $d, $s, $r, $c, $b) " +
+                               "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, district_code=excluded.district_code, status=excluded.status, " +
+                               "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, body=excluded.body RETURNING rowid",
+                               "$u", "$n", "$d", "$s", "$r", "$c", "$b");
+        var identity = profile.Identity;
+        Bind(upsert, profile.Uscc, profile.Name, identity.DistrictCode, identity.Status.ToString(), profile.Risk.Tier.ToString(),
+            profile.Credit.CurrentGrade, profile.ToByteArray());
+        long rowid = (long)upsert.ExecuteScalar()!;
+
+        var unindex = Statement("DELETE FROM profile_search WHERE rowid=$r", "$r");
+        Bind(unindex, rowid);
+        unindex.ExecuteNonQuery();
+        var index = Statement("INSERT INTO profile_search(rowid, uscc, name, former_names, legal_representative, address) VALUES($r, $u, $n, $f, $l, $a)",
+            "$r", "$u", "$n", "$f", "$l", "$a");
+        Bind(index, rowid, profile.Uscc, HalfWidth.Fold(profile.Name), HalfWidth.Fold(string.Join(" ", identity.FormerNames)),
+            identity.LegalRepresentative, HalfWidth.Fold(identity.Address));
+        index.ExecuteNonQuery();
+
+        var forget = Statement("DELETE FROM enterprise_names WHERE uscc=$u", "$u");
+        Bind(forget, profile.Uscc);
+        forget.ExecuteNonQuery();
+        var remember = Statement("INSERT INTO enterprise_names(normalized_name, uscc, former) VALUES($n, $u, $f) " +
+                                 "ON CONFLICT(normalized_name, uscc) DO UPDATE SET former=min(former, excluded.former)", "$n", "$u", "$f");
+        void Remember(string name, bool former)
+        {
+            var normalized = EnterpriseName.Normalize(name);
+            if (normalized.Length == 0) return;
+            Bind(remember, normalized, profile.Uscc, former ? 1L : 0L);
+            remember.ExecuteNonQuery();
+        }
+        Remember(profile.Name, false);
+        foreach (var former in identity.FormerNames) Remember(former, true);
+    }
+
+    public void DeleteProfile(string uscc)
+    {
+        var select = Statement("SELECT rowid FROM profiles WHERE uscc=$u", "$u");
+        Bind(select, uscc);
+        if (select.ExecuteScalar() is long rowid)
+        {
+            var unindex = Statement("DELETE FROM profile_search WHERE rowid=$r", "$r");
+            Bind(unindex, rowid);
+            unindex.ExecuteNonQuery();
+        }
+        foreach (var sql in new[] { "DELETE FROM profiles WHERE uscc=$u", "DELETE FROM enterprise_names WHERE uscc=$u" })
+        {
+            var cmd = Statement(sql, "$u");
+            Bind(cmd, uscc);
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public void Commit()
+    {
+        _transaction.Commit();
+        _committed = true;
+    }
+
+    public void Dispose()
+    {
+        if (!_committed) _transaction.Rollback();
+        _transaction.Dispose();
+        foreach (var cmd in _commands.Values) cmd.Dispose();
+        _connection.Dispose();
+    }
+
+    /// <summary>A prepared statement, created once per batch and reused for every row.</summary>
+    private SqliteCommand Statement(string sql, params string[] parameterNames)
+    {
+        if (_commands.TryGetValue(sql, out var cmd)) return cmd;
+        cmd = _connection.CreateCommand();
+        cmd.Transaction = _transaction;
+        cmd.CommandText = sql;
+        foreach (var name in parameterNames) cmd.Parameters.Add(new SqliteParameter { ParameterName = name });
+        cmd.Prepare();
+        _commands[sql] = cmd;
+        return cmd;
+    }
+
+    private static void Bind(SqliteCommand cmd, params object[] values)
+    {
+        for (int i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i];
+    }
+
+    /// <summary>Nanoseconds since the Unix epoch: orders versions exactly as Timestamp comparison does.</summary>
+    private static long Nanos(Timestamp t) => t.Seconds * 1_000_000_000L + t.Nanos;
+
+    private static string Text(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,291 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using DataHub.Adapters.Import;
+using DataHub.Core.Identifiers;
+using DataHub.Core.Ingest;
+using DataHub.Core.Profiles;
+using DataHub.Core.Records;
+using DataHub.Embedded;
+using DataHub.Schema.V1;
+using DataHub.Synthetic;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+
+namespace DataHub.Cli;
+
+/// <summary>The `datahub` command line.</summary>
+internal static class DataHubCli
+{
+    private static readonly Option<string> DataOption = new("--data")
+    {
+        Description = "Folder of the embedded store (hub.db inside).",
+        DefaultValueFactory = _ => "./data",
+        Recursive = true,
+    };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("DataHub: the government data-exchange hub (政务数据共享枢纽). Embedded backends: one SQLite file, nothing to install.");
+        root.Options.Add(DataOption);
+        root.Subcommands.Add(UsccCommand());
+        root.Subcommands.Add(GenerateCommand());
+        root.Subcommands.Add(ImportCommand());
+        root.Subcommands.Add(StatsCommand());
+        root.Subcommands.Add(ProfileCommand());
+        root.Subcommands.Add(SearchCommand());
+        root.Subcommands.Add(QuarantineCommand());
+        root.Subcommands.Add(UnresolvedCommand());
+        root.Subcommands.Add(RebuildCommand());
+        root.Subcommands.Add(DemoCommand());
+        root.Subcommands.Add(BenchCommand());
+        return root;
+    }
+
+    private static Hub OpenHub(ParseResult p) => Hub.Open(HubOptions.Load(p.GetValue(DataOption)!));
+
+    private static Command UsccCommand()
+    {
+        var codes = new Argument<string[]>("codes") { Description = "Codes to check (any case, full-width, with spaces or hyphens).", Arity = ArgumentArity.OneOrMore };
+        var check = new Command("check", "Normalize, validate and decode USCCs: one JSON object per code; exit 0 only if all are valid.") { codes };
+        check.SetAction(p =>
+        {
+            var allow = HubOptions.Load(p.GetValue(DataOption)!).UsccAllowList;
+            bool allValid = true;
+            foreach (var code in p.GetValue(codes)!)
+            {
+                var result = Uscc.Check(code, allow);
+                allValid &= result.Valid;
+                CliOutput.WriteJson(new
+                {
+                    result.Input,
+                    result.Normalized,
+                    result.Valid,
+                    Errors = result.Errors.Select(Problem),
+                    Warnings = result.Warnings.Select(Problem),
+                    Decoded = result.Valid ? Uscc.Decode(result.Normalized) : null,
+                }, indented: false);
+            }
+            return allValid ? 0 : 1;
+        });
+        return new Command("uscc", "Unified social credit codes (统一社会信用代码).") { check };
+
+        static object Problem(UsccProblem e) => new { e.Code, e.Position, e.Message, e.MessageZh };
+    }
+
+    private static Command GenerateCommand()
+    {
+        var enterprises = new Option<int>("--enterprises") { Description = "Number of enterprises.", DefaultValueFactory = _ => 1000 };
+        var seed = new Option<int>("--seed") { Description = "Seed: the same seed gives the same data.", DefaultValueFactory = _ => 1 };
+        var dirt = new Option<double>("--dirt-rate") { Description = "Share of records given one kind of dirt (0 to 1).", DefaultValueFactory = _ => 0.05 };
+        var output = new Option<string>("--out") { Description = "Folder for the JSON-lines files.", Required = true };
+        var command = new Command("generate", "Write synthetic (合成) canonical JSON-lines files, one per source system, with a manifest of expected counts.")
+        {
+            enterprises, seed, dirt, output,
+        };
+        command.SetAction(async (p, ct) =>
+        {
+            var options = new GeneratorOptions { Enterprises = p.GetValue(enterprises), Seed = p.GetValue(seed), DirtRate = p.GetValue(dirt) };
+            if (options.Enterprises < 1) { CliOutput.Error("--enterprises must be at least 1."); return 2; }
+            if (options.DirtRate is < 0 or > 1) { CliOutput.Error("--dirt-rate must be between 0 and 1."); return 2; }
+            var manifest = await CliOutput.WithProgressAsync("生成合成数据", options.Enterprises, report =>
+                Task.Run(() => SyntheticDataSet.Write(options, p.GetValue(output)!, (n, lines) => report(n, $"{lines:N0} 行")), ct));
+            CliOutput.WriteJson(manifest);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ImportCommand()
+    {
+        var files = new Argument<string[]>("files") { Description = "Canonical JSON-lines files (docs/import-format.md).", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("import", "Import canonical JSON-lines files through the whole pipeline.") { files };
+        command.SetAction(async (p, ct) =>
+        {
+            var paths = p.GetValue(files)!;
+            var missing = paths.Where(f => !File.Exists(f)).ToList();
+            if (missing.Count > 0) { CliOutput.Error("no such file: " + string.Join(", ", missing)); return 2; }
+            var hub = OpenHub(p);
+            var summary = await ImportAsync(hub, paths, ct);
+            CliOutput.WriteJson(summary);
+            return 0;
+        });
+        return command;
+    }
+
+    internal static Task<IngestSummary> ImportAsync(Hub hub, IReadOnlyList<string> paths, CancellationToken ct)
+    {
+        long totalBytes = paths.Sum(f => new FileInfo(f).Length);
+        return CliOutput.WithProgressAsync("导入", totalBytes, async report =>
+        {
+            long read = 0;
+            var raw = paths.SelectMany(f => CanonicalJsonLinesFile.Read(f, TimeProvider.System, n => Interlocked.Add(ref read, n)));
+            var progress = new SyncProgress<IngestSummary>(s => report(Interlocked.Read(ref read),
+                $"记录 {s.Received:N0} · 入库 {s.Stored:N0} · 重复 {s.Duplicates:N0} · 隔离 {s.Quarantined:N0} · 待匹配 {s.Unresolved:N0}"));
+            return await hub.Pipeline.IngestAsync(raw, progress, ct);
+        });
+    }
+
+    private static Command StatsCommand()
+    {
+        var command = new Command("stats", "Counts of the store as JSON: records, profiles, quarantined, unresolved.");
+        command.SetAction(p =>
+        {
+            var s = OpenHub(p).Store.Stats();
+            CliOutput.WriteJson(new { s.Records, s.CurrentRecords, s.Profiles, s.Quarantined, s.Unresolved });
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ProfileCommand()
+    {
+        var uscc = new Argument<string>("uscc") { Description = "The enterprise's USCC." };
+        var asOf = new Option<string?>("--as-of") { Description = "Show the profile as it stood at the end of this date (YYYY-MM-DD)." };
+        var command = new Command("profile", "Print an enterprise profile (企业画像) as JSON.") { uscc, asOf };
+        command.SetAction(async (p, ct) =>
+        {
+            var check = Uscc.Check(p.GetValue(uscc));
+            if (!check.Valid) { CliOutput.Error(string.Join(" ", check.Errors.Select(e => e.Message))); return 2; }
+            var hub = OpenHub(p);
+            EnterpriseProfile? profile;
+            if (p.GetValue(asOf) is { } text)
+            {
+                if (!ChinaDates.TryParse(text, out var date)) { CliOutput.Error($"--as-of '{text}' is not a date; use YYYY-MM-DD."); return 2; }
+                var versions = hub.Store.RecordVersions(check.Normalized);
+                profile = versions.Count == 0 ? null : new ProfileProjector().ProjectAsOf(check.Normalized, versions, date);
+            }
+            else
+            {
+                var cache = new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions()));
+                using var reader = new CachedProfileReader(hub.Store, cache, hub.Bus);
+                profile = await reader.GetAsync(check.Normalized, ct);
+            }
+            if (profile is null) { CliOutput.Error($"no profile for {check.Normalized}: no record of this enterprise has been stored."); return 3; }
+            CliOutput.WriteMessage(profile);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command SearchCommand()
+    {
+        var query = new Argument<string>("query") { Description = "Name fragment, former name, USCC or its prefix, legal representative or address." };
+        var limit = new Option<int>("--limit") { Description = "Most results to print.", DefaultValueFactory = _ => 20 };
+        var command = new Command("search", "Search enterprises (SQLite FTS5, trigram).") { query, limit };
+        command.SetAction(p =>
+        {
+            var hits = OpenHub(p).Store.Search(p.GetValue(query)!, Math.Clamp(p.GetValue(limit), 1, 1000));
+            CliOutput.WriteJson(hits);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command QuarantineCommand()
+    {
+        var all = new Option<bool>("--all") { Description = "Include entries already replayed." };
+        var limit = new Option<int>("--limit") { Description = "Most entries to print.", DefaultValueFactory = _ => 100 };
+        var list = new Command("list", "Quarantined payloads with their reasons.") { all, limit };
+        list.SetAction(p =>
+        {
+            var entries = OpenHub(p).Store.ListQuarantine(p.GetValue(all), Math.Max(1, p.GetValue(limit)));
+            CliOutput.WriteJson(entries.Select(e => new
+            {
+                e.Id, e.Source, e.Format, e.Origin, e.Stage, e.ReasonCode, e.Reason, e.QuarantinedAt, e.ReplayAttempts, e.ReplayedAt,
+                Payload = Encoding.UTF8.GetString(e.Payload),
+            }));
+            return 0;
+        });
+        var ids = new Option<long[]>("--id") { Description = "Replay only these entries (default: every open entry).", AllowMultipleArgumentsPerToken = true };
+        var replay = new Command("replay", "Put quarantined payloads through the pipeline again (after a fix of configuration or mapper).") { ids };
+        replay.SetAction(async (p, ct) =>
+        {
+            var hub = OpenHub(p);
+            var wanted = p.GetValue(ids) ?? [];
+            var entries = hub.Store.ListQuarantine(false, int.MaxValue).Where(e => wanted.Length == 0 || wanted.Contains(e.Id)).ToList();
+            var unknown = wanted.Except(entries.Select(e => e.Id)).ToList();
+            if (unknown.Count > 0) { CliOutput.Error("no open quarantine entry with id " + string.Join(", ", unknown)); return 2; }
+            var summary = await hub.Pipeline.ReplayQuarantineAsync(entries, ct);
+            CliOutput.WriteJson(new { Attempted = entries.Count, summary.Replayed, StillQuarantined = entries.Count - summary.Replayed, summary.Stored, summary.Duplicates, summary.Unresolved });
+            return 0;
+        });
+        return new Command("quarantine", "Payloads that could not be stored (隔离区).") { list, replay };
+    }
+
+    private static Command UnresolvedCommand()
+    {
+        var limit = new Option<int>("--limit") { Description = "Most entries to print.", DefaultValueFactory = _ => 100 };
+        var list = new Command("list", "Records naming an enterprise that matches no single registered enterprise.") { limit };
+        list.SetAction(p =>
+        {
+            CliOutput.WriteJson(OpenHub(p).Store.ListUnresolved(Math.Max(1, p.GetValue(limit))));
+            return 0;
+        });
+        return new Command("unresolved", "The queue of records without a USCC waiting for their enterprise (待匹配).") { list };
+    }
+
+    private static Command RebuildCommand()
+    {
+        var command = new Command("rebuild", "Re-fold every profile from the record log.");
+        command.SetAction(async (p, ct) =>
+        {
+            var hub = OpenHub(p);
+            int total = hub.Store.EnterprisesWithRecords().Count;
+            int done = await CliOutput.WithProgressAsync("重建画像", total, report =>
+                Task.Run(() => hub.Pipeline.Rebuild(new SyncProgress<int>(n => report(n, $"{n:N0}/{total:N0}")), ct), ct));
+            CliOutput.WriteJson(new { ProfilesRebuilt = done });
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command DemoCommand()
+    {
+        var enterprises = new Option<int>("--enterprises") { Description = "Synthetic enterprises to generate.", DefaultValueFactory = _ => 2000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 20261123 };
+        var command = new Command("demo", "The main job on the embedded backends: generate synthetic data, import it, print a profile and the stats.") { enterprises, seed };
+        command.SetAction(async (p, ct) =>
+        {
+            var hub = OpenHub(p);
+            var input = Path.Combine(hub.Options.DataDirectory, "demo-input");
+            Console.Error.WriteLine($"DataHub demo — synthetic data (合成数据, not real enterprises) in {input}, store {hub.Options.DatabasePath}");
+            var options = new GeneratorOptions { Enterprises = p.GetValue(enterprises), Seed = p.GetValue(seed) };
+            var manifest = await CliOutput.WithProgressAsync("生成合成数据", options.Enterprises, report =>
+                Task.Run(() => SyntheticDataSet.Write(options, input, (n, lines) => report(n, $"{lines:N0} 行")), ct));
+            var summary = await ImportAsync(hub, manifest.Files.Select(f => Path.Combine(input, f)).ToList(), ct);
+            Console.Error.WriteLine($"import: {summary.Received:N0} lines, {summary.Stored:N0} stored, {summary.Duplicates:N0} duplicates, {summary.Quarantined:N0} quarantined, {summary.Unresolved:N0} unresolved");
+            var riskiest = hub.Store.Search("有限", 200).OrderByDescending(h => h.RiskTier == "High").ThenBy(h => h.Uscc, StringComparer.Ordinal).FirstOrDefault();
+            if (riskiest is not null)
+            {
+                Console.Error.WriteLine($"profile of {riskiest.Name} ({riskiest.Uscc}):");
+                CliOutput.WriteMessage(hub.Store.GetProfile(riskiest.Uscc)!);
+            }
+            var s = hub.Store.Stats();
+            CliOutput.WriteJson(new { s.Records, s.CurrentRecords, s.Profiles, s.Quarantined, s.Unresolved });
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command BenchCommand()
+    {
+        var records = new Option<int>("--records") { Description = "Records to generate and ingest.", DefaultValueFactory = _ => 1_000_000 };
+        var runs = new Option<int>("--runs") { Description = "Alternating runs of baseline and pipeline; medians are reported.", DefaultValueFactory = _ => 3 };
+        var ingest = new Command("ingest", "Ingest throughput: raw SQLite inserts (the limit) against the full pipeline, in one run.") { records, runs };
+        ingest.SetAction(async (p, ct) =>
+        {
+            if (p.GetValue(records) < 1000) { CliOutput.Error("--records must be at least 1000."); return 2; }
+            await IngestBenchmark.RunAsync(HubOptions.Load(p.GetValue(DataOption)!), p.GetValue(records), Math.Max(1, p.GetValue(runs)), ct);
+            return 0;
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest };
+    }
+
+    /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using DataHub.Adapters.Import;
+using DataHub.Embedded;
+using DataHub.Synthetic;
+using Microsoft.Data.Sqlite;
+
+namespace DataHub.Cli;
+
+/// <summary>
+/// `datahub bench ingest`: the same generated lines (a) inserted raw into a fresh SQLite file with one
+/// prepared statement in batched transactions — the limit of the storage engine — and (b) put through
+/// the whole pipeline (parse, normalize, validate, dedup, append, fold, index) into a fresh store.
+/// Both read the same file, so parsing the file's lines is in both. Runs alternate; medians are reported.
+/// </summary>
+internal static class IngestBenchmark
+{
+    public static async Task RunAsync(HubOptions options, int records, int runs, CancellationToken ct)
+    {
+        var work = Path.Combine(Path.GetTempPath(), "datahub-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(work);
+        try
+        {
+            var input = Path.Combine(work, "input.jsonl");
+            Console.Error.WriteLine($"generating {records:N0} synthetic records into {input} ...");
+            long bytes = Generate(input, records);
+            Console.Error.WriteLine($"input: {bytes / 1048576.0:F1} MiB; batch size {options.BatchSize}; {Environment.ProcessorCount} cores; {runs} run(s)");
+
+            var baseline = new List<double>();
+            var pipeline = new List<double>();
+            for (int run = 1; run <= runs; run++)
+            {
+                var b = Baseline(input, Path.Combine(work, $"baseline-{run}.db"), options.BatchSize);
+                baseline.Add(records / b.TotalSeconds);
+                Console.Error.WriteLine($"run {run}: baseline raw SQLite inserts  {records / b.TotalSeconds,12:N0} records/s ({b.TotalSeconds:F2} s)");
+                var (elapsed, summary) = await PipelineAsync(input, Path.Combine(work, $"pipeline-{run}"), options, ct);
+                pipeline.Add(records / elapsed.TotalSeconds);
+                Console.Error.WriteLine($"run {run}: full pipeline              {records / elapsed.TotalSeconds,12:N0} records/s ({elapsed.TotalSeconds:F2} s; " +
+                                        $"stored {summary.Stored:N0}, duplicates {summary.Duplicates:N0}, quarantined {summary.Quarantined:N0}, unresolved {summary.Unresolved:N0}, profile writes {summary.ProfilesWritten:N0})");
+                foreach (var f in Directory.GetFiles(work, $"baseline-{run}.db*")) File.Delete(f);
+                Directory.Delete(Path.Combine(work, $"pipeline-{run}"), true);
+            }
+            double baselineRps = Median(baseline), pipelineRps = Median(pipeline);
+            double peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+            Console.Out.WriteLine($"baseline (raw SQLite inserts): {baselineRps:N0} records/s (median of {runs})");
+            Console.Out.WriteLine($"pipeline (full ingest):        {pipelineRps:N0} records/s (median of {runs})");
+            Console.Out.WriteLine($"ratio pipeline/baseline:       {pipelineRps / baselineRps:F3}");
+            Console.Out.WriteLine($"peak working set:              {peakMb:F0} MB");
+            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                benchmark = "ingest",
+                records,
+                runs,
+                cores = Environment.ProcessorCount,
+                baseline_rps = Math.Round(baselineRps),
+                pipeline_rps = Math.Round(pipelineRps),
+                ratio = Math.Round(pipelineRps / baselineRps, 3),
+                peak_mb = Math.Round(peakMb),
+            }));
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    private static long Generate(string path, int records)
+    {
+        // Enough enterprises that the stream never runs out; it is cut at exactly `records` lines.
+        var generator = new SyntheticDataGenerator(new GeneratorOptions { Enterprises = records, Seed = 42 });
+        using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16);
+        foreach (var line in generator.Generate().Take(records))
+        {
+            writer.Write(line.Json);
+            writer.Write('\n');
+        }
+        writer.Flush();
+        return writer.BaseStream.Length;
+    }
+
+    private static TimeSpan Baseline(string input, string database, int batchSize)
+    {
+        var clock = Stopwatch.StartNew();
+        using var connection = new SqliteConnection($"Data Source={database};Pooling=false");
+        connection.Open();
+        using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE raw(seq INTEGER PRIMARY KEY, source TEXT NOT NULL, origin TEXT NOT NULL, payload BLOB NOT NULL);";
+            pragma.ExecuteNonQuery();
+        }
+        using var insert = connection.CreateCommand();
+        insert.CommandText = "INSERT INTO raw(source, origin, payload) VALUES($s, $o, $p)";
+        var source = insert.Parameters.Add("$s", SqliteType.Text);
+        var origin = insert.Parameters.Add("$o", SqliteType.Text);
+        var payload = insert.Parameters.Add("$p", SqliteType.Blob);
+        foreach (var chunk in CanonicalJsonLinesFile.Read(input, TimeProvider.System).Chunk(batchSize))
+        {
+            using var tx = connection.BeginTransaction();
+            insert.Transaction = tx;
+            insert.Prepare();
+            foreach (var raw in chunk)
+            {
+                source.Value = raw.Source;
+                origin.Value = raw.Origin;
+                payload.Value = raw.Payload.Memory.ToArray();
+                insert.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+        return clock.Elapsed;
+    }
+
+    private static async Task<(TimeSpan, Core.Ingest.IngestSummary)> PipelineAsync(string input, string directory, HubOptions options, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var hub = Hub.Open(options with { DataDirectory = directory });
+        var summary = await hub.Pipeline.IngestAsync(CanonicalJsonLinesFile.Read(input, TimeProvider.System), null, ct);
+        var elapsed = clock.Elapsed;
+        SqliteConnection.ClearAllPools();
+        return (elapsed, summary);
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int mid = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+}

@@ -1,0 +1,26 @@
+using DataHub.Adapters.Import;
+using DataHub.Core.Ingest;
+using DataHub.Core.Records;
+using DataHub.Embedded;
+
+namespace DataHub;
+
+/// <summary>The composition root: the embedded backends wired to the domain pipeline.</summary>
+internal sealed class Hub
+{
+    private Hub(HubOptions options)
+    {
+        Options = options;
+        Store = new SqliteHubStore(options.DatabasePath);
+        Bus = new InProcessEventBus();
+        Pipeline = new IngestPipeline(Store, Bus, new RecordNormalizer(options.UsccAllowList), [new CanonicalJsonLinesMapper()], TimeProvider.System,
+            new IngestOptions { BatchSize = options.BatchSize });
+    }
+
+    public HubOptions Options { get; }
+    public SqliteHubStore Store { get; }
+    public InProcessEventBus Bus { get; }
+    public IngestPipeline Pipeline { get; }
+
+    public static Hub Open(HubOptions options) => new(options);
+}

@@ -1,0 +1,3 @@
+using DataHub.Cli;
+
+return await DataHubCli.Build().Parse(args).InvokeAsync();
