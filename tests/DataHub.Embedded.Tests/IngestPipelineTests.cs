@@ -1,0 +1,240 @@
+using DataHub.Core.Ingest;
+using DataHub.Schema.V1;
+using DataHub.Synthetic;
+using Google.Protobuf;
+
+namespace DataHub.Embedded.Tests;
+
+public class IngestPipelineTests
+{
+    [Fact]
+    public async Task Importing_a_generated_set_with_dirt_gives_the_exact_expected_counts()
+    {
+        using var hub = new TempHub();
+        var lines = TempHub.Generate(enterprises: 300, seed: 11, dirtRate: 0.15);
+        long Expected(ExpectedFate fate) => lines.LongCount(l => l.Fate == fate);
+        // Every kind of dirt must be present for the counts to mean something.
+        Assert.True(lines.Select(l => l.Dirt).Distinct().Count() >= 10, "too few kinds of dirt generated");
+
+        var summary = await hub.IngestLinesAsync(lines.Select(l => l.Json));
+
+        var stats = hub.Store.Stats();
+        Assert.Equal(Expected(ExpectedFate.Stored), stats.Records);
+        Assert.Equal(Expected(ExpectedFate.Quarantined), stats.Quarantined);
+        Assert.Equal(Expected(ExpectedFate.Unresolved), stats.Unresolved);
+        Assert.Equal(300, stats.Profiles);
+        Assert.Equal(Expected(ExpectedFate.Duplicate), summary.Duplicates);
+        Assert.Equal(lines.Count, summary.Received);
+        Assert.Equal(Expected(ExpectedFate.Stored), summary.Stored);
+    }
+
+    [Fact]
+    public async Task Reimporting_the_same_lines_changes_nothing()
+    {
+        using var hub = new TempHub();
+        var lines = TempHub.Generate(enterprises: 80, seed: 5, dirtRate: 0.2).Select(l => l.Json).ToList();
+        await hub.IngestLinesAsync(lines);
+        var stats = hub.Store.Stats();
+        var profiles = hub.Store.EnterprisesWithRecords().ToDictionary(u => u, u => hub.Store.GetProfile(u)!.ToByteArray());
+
+        var again = await hub.IngestLinesAsync(lines);
+
+        Assert.Equal(stats, hub.Store.Stats());
+        Assert.Equal(0, again.Stored);
+        Assert.Equal(0, again.Quarantined);
+        Assert.Equal(0, again.Unresolved);
+        Assert.True(again.AlreadyQuarantined > 0);
+        foreach (var (uscc, bytes) in profiles) Assert.Equal(bytes, hub.Store.GetProfile(uscc)!.ToByteArray());
+    }
+
+    [Fact]
+    public async Task The_same_records_in_any_order_give_identical_profiles()
+    {
+        var lines = TempHub.Generate(enterprises: 40, seed: 23, dirtRate: 0.2).Select(l => l.Json).ToList();
+        Dictionary<string, byte[]>? reference = null;
+        var random = new Random(99);
+        for (int run = 0; run < 4; run++)
+        {
+            using var hub = new TempHub(batchSize: 1 + random.Next(200));
+            var order = run == 0 ? lines : lines.OrderBy(_ => random.Next()).ToList();
+            await hub.IngestLinesAsync(order);
+            var profiles = hub.Store.EnterprisesWithRecords().ToDictionary(u => u, u => hub.Store.GetProfile(u)!.ToByteArray());
+            if (reference is null) { reference = profiles; continue; }
+            Assert.Equal(reference.Keys.Order(), profiles.Keys.Order());
+            foreach (var (uscc, bytes) in reference)
+                Assert.True(bytes.AsSpan().SequenceEqual(profiles[uscc]), $"profile {uscc} differs in shuffled run {run}");
+        }
+    }
+
+    [Fact]
+    public async Task Rebuild_from_the_log_reproduces_every_profile()
+    {
+        using var hub = new TempHub();
+        await hub.IngestLinesAsync(TempHub.Generate(enterprises: 50, seed: 8).Select(l => l.Json));
+        var before = hub.Store.EnterprisesWithRecords().ToDictionary(u => u, u => hub.Store.GetProfile(u)!.ToByteArray());
+        Assert.Equal(50, hub.Pipeline.Rebuild());
+        foreach (var (uscc, bytes) in before) Assert.Equal(bytes, hub.Store.GetProfile(uscc)!.ToByteArray());
+    }
+
+    [Fact]
+    public async Task A_bad_check_character_is_quarantined_with_its_bytes_and_replays_once_allow_listed()
+    {
+        using var hub = new TempHub();
+        const string legacy = "91350100M0001TGQXM";
+        var line = $"{{\"uscc\":\"{legacy}\",\"source\":\"market-supervision\",\"source_id\":\"REG-LEGACY\",\"occurred_at\":\"2015-06-01T00:00:00Z\",\"registration\":{{\"name\":\"福州某某有限公司\",\"status_raw\":\"存续\"}}}}";
+        var first = await hub.IngestLinesAsync([line]);
+        Assert.Equal(1, first.Quarantined);
+        var entry = Assert.Single(hub.Store.ListQuarantine(false, 10));
+        Assert.Equal("USCC_INVALID", entry.ReasonCode);
+        Assert.Contains("Position 18", entry.Reason);
+        Assert.Equal("normalize", entry.Stage);
+        Assert.Equal("test.jsonl:1", entry.Origin);
+        Assert.Equal(line, System.Text.Encoding.UTF8.GetString(entry.Payload));
+
+        // Replaying with the same configuration fails again and says so.
+        var failed = await hub.Pipeline.ReplayQuarantineAsync(hub.Store.ListQuarantine(false, 10));
+        Assert.Equal(0, failed.Replayed);
+        Assert.Equal(1, Assert.Single(hub.Store.ListQuarantine(false, 10)).ReplayAttempts);
+
+        // The operator adds the legacy code to the allow-list; the replay now stores it.
+        var fixedPipeline = hub.PipelineWith(new HashSet<string> { legacy });
+        var replayed = await fixedPipeline.ReplayQuarantineAsync(hub.Store.ListQuarantine(false, 10));
+        Assert.Equal(1, replayed.Replayed);
+        Assert.Equal(1, replayed.Stored);
+        Assert.Empty(hub.Store.ListQuarantine(false, 10));
+        Assert.NotNull(Assert.Single(hub.Store.ListQuarantine(true, 10)).ReplayedAt);
+        Assert.Equal("福州某某有限公司", hub.Store.GetProfile(legacy)!.Name);
+    }
+
+    [Fact]
+    public async Task Malformed_lines_are_quarantined_and_never_stop_the_import()
+    {
+        using var hub = new TempHub();
+        var good = TempHub.Generate(enterprises: 3, seed: 2, dirtRate: 0).Select(l => l.Json).ToList();
+        var input = new List<string>(good) { "{not json", "{\"source\":\"x\",\"source_id\":\"1\",\"bogus_field\":1}", "[]" };
+        input.Insert(1, "{\"uscc\":\"9144030071526726XG\",\"source\":\"s\",\"source_id\":\"no-body\",\"occurred_at\":\"2025-01-01T00:00:00Z\"}");
+        var summary = await hub.IngestLinesAsync(input);
+        Assert.Equal(4, summary.Quarantined);
+        Assert.Equal(good.Count, summary.Stored);
+        var reasons = hub.Store.ListQuarantine(false, 10).Select(e => e.ReasonCode).Order().ToList();
+        Assert.Equal(["MALFORMED_JSON", "MALFORMED_JSON", "MALFORMED_JSON", "MISSING_BODY"], reasons);
+    }
+
+    [Fact]
+    public async Task A_name_only_record_is_attached_when_exactly_one_enterprise_matches_and_queued_otherwise()
+    {
+        using var hub = new TempHub();
+        var codeA = DataHub.Core.Identifiers.Uscc.Generate(new Random(1), "321302");
+        var codeB = DataHub.Core.Identifiers.Uscc.Generate(new Random(2), "321302");
+        var codeC = DataHub.Core.Identifiers.Uscc.Generate(new Random(3), "321311");
+        string Registration(string code, string name, string former = "") =>
+            $"{{\"uscc\":\"{code}\",\"source\":\"market-supervision\",\"source_id\":\"REG-{code}\",\"occurred_at\":\"2020-01-01T00:00:00Z\",\"registration\":{{\"name\":\"{name}\"{(former.Length > 0 ? $",\"former_names\":[\"{former}\"]" : "")}}}}}";
+        string Complaint(string id, string name) =>
+            $"{{\"enterprise_name\":\"{name}\",\"source\":\"hotline-12345\",\"source_id\":\"{id}\",\"occurred_at\":\"2026-01-01T00:00:00Z\",\"complaint\":{{\"kind\":\"COMPLAINT_KIND_COMPLAINT\"}}}}";
+
+        await hub.IngestLinesAsync([
+            Registration(codeA, "恒达食品（宿迁）有限公司", former: "宿迁恒达副食品有限公司"),
+            Registration(codeB, "瑞丰建材有限公司"),
+            Registration(codeC, "瑞丰建材有限公司"),
+        ]);
+        var summary = await hub.IngestLinesAsync([
+            Complaint("W1", " 恒达食品(宿迁)有限公司 "),
+            Complaint("W2", "宿迁恒达副食品有限公司"),
+            Complaint("W3", "瑞丰建材有限公司"),
+            Complaint("W4", "无此企业有限公司"),
+        ]);
+
+        Assert.Equal(2, summary.ResolvedByName);
+        Assert.Equal(2, summary.Unresolved);
+        var profile = hub.Store.GetProfile(codeA)!;
+        var byCurrent = profile.Complaints.Entries.Single(e => e.Lineage.SourceId == "W1").Lineage.NameResolution;
+        Assert.Equal(" 恒达食品(宿迁)有限公司 ".Trim(), byCurrent.SourceName);
+        Assert.Equal("恒达食品(宿迁)有限公司", byCurrent.NormalizedName);
+        Assert.False(byCurrent.MatchedFormerName);
+        Assert.True(profile.Complaints.Entries.Single(e => e.Lineage.SourceId == "W2").Lineage.NameResolution.MatchedFormerName);
+        Assert.Equal(["W3", "W4"], hub.Store.ListUnresolved(10).Select(u => u.SourceId).Order());
+    }
+
+    [Fact]
+    public async Task Queued_records_attach_when_their_enterprise_arrives_later()
+    {
+        using var hub = new TempHub();
+        var code = DataHub.Core.Identifiers.Uscc.Generate(new Random(4), "320706");
+        await hub.IngestLinesAsync(["{\"enterprise_name\":\"海州明德商贸有限公司\",\"source\":\"hotline-12345\",\"source_id\":\"W9\",\"occurred_at\":\"2026-01-01T00:00:00Z\",\"complaint\":{}}"]);
+        Assert.Equal(1, hub.Store.Stats().Unresolved);
+        var later = await hub.IngestLinesAsync([$"{{\"uscc\":\"{code}\",\"source\":\"market-supervision\",\"source_id\":\"REG\",\"occurred_at\":\"2020-01-01T00:00:00Z\",\"registration\":{{\"name\":\"海州明德商贸有限公司\"}}}}"]);
+        Assert.Equal(1, later.ResolvedByName);
+        Assert.Equal(0, hub.Store.Stats().Unresolved);
+        Assert.Single(hub.Store.GetProfile(code)!.Complaints.Entries);
+    }
+
+    [Fact]
+    public async Task A_newer_version_supersedes_whatever_the_arrival_order_and_both_stay_in_the_log()
+    {
+        using var hub = new TempHub();
+        var code = DataHub.Core.Identifiers.Uscc.Generate(new Random(5), "321202");
+        string Version(string updated, string address) =>
+            $"{{\"uscc\":\"{code}\",\"source\":\"market-supervision\",\"source_id\":\"REG\",\"occurred_at\":\"2020-01-01T00:00:00Z\",\"updated_at\":\"{updated}\",\"registration\":{{\"name\":\"泰州某公司\",\"address\":\"{address}\"}}}}";
+        await hub.IngestLinesAsync([Version("2024-01-01T00:00:00Z", "新地址")]);
+        await hub.IngestLinesAsync([Version("2021-01-01T00:00:00Z", "旧地址")]);
+        Assert.Equal("新地址", hub.Store.GetProfile(code)!.Identity.Address);
+        Assert.Equal(2, hub.Store.RecordVersions(code).Count);
+        Assert.Equal(1, hub.Store.Stats().CurrentRecords);
+    }
+
+    [Fact]
+    public async Task Changed_profiles_and_appended_records_are_published_on_the_bus()
+    {
+        using var hub = new TempHub();
+        using var profiles = hub.Bus.Subscribe(Topics.Profiles);
+        using var records = hub.Bus.Subscribe(Topics.Records);
+        var lines = TempHub.Generate(enterprises: 5, seed: 3, dirtRate: 0);
+        var summary = await hub.IngestLinesAsync(lines.Select(l => l.Json));
+
+        var published = new List<EnterpriseProfile>();
+        while (profiles.Reader.TryRead(out var m)) published.Add((EnterpriseProfile)m.Value);
+        Assert.Equal(summary.ProfilesWritten, published.Count);
+        Assert.Equal(5, published.Select(p => p.Uscc).Distinct().Count());
+        int recordCount = 0;
+        while (records.Reader.TryRead(out var m)) { recordCount++; Assert.Equal(((CanonicalRecord)m.Value).Uscc, m.Key); }
+        Assert.Equal(summary.Stored, recordCount);
+    }
+
+    [Fact]
+    public async Task Search_finds_by_name_fragment_USCC_prefix_legal_representative_and_address()
+    {
+        using var hub = new TempHub();
+        var lines = TempHub.Generate(enterprises: 60, seed: 17, dirtRate: 0);
+        await hub.IngestLinesAsync(lines.Select(l => l.Json));
+        var code = hub.Store.EnterprisesWithRecords()[7];
+        var profile = hub.Store.GetProfile(code)!;
+
+        Assert.Contains(hub.Store.Search(code, 10), h => h.Uscc == code);
+        Assert.Contains(hub.Store.Search(code[..10].ToLowerInvariant(), 100), h => h.Uscc == code);
+        Assert.Contains(hub.Store.Search(string.Concat(code[..10].Select(c => (char)(c + 0xFEE0))), 100), h => h.Uscc == code);
+        var fragment = profile.Name.Substring(2, 4);
+        Assert.Contains(hub.Store.Search(fragment, 100), h => h.Uscc == code);
+        Assert.Contains(hub.Store.Search(profile.Name.Replace("（", "(").Replace("）", ")"), 100), h => h.Uscc == code);
+        Assert.Contains(hub.Store.Search(profile.Identity.LegalRepresentative, 1000), h => h.Uscc == code);
+        Assert.Contains(hub.Store.Search(profile.Identity.Address, 10), h => h.Uscc == code);
+        Assert.Empty(hub.Store.Search("完全不存在的名字片段", 10));
+    }
+
+    [Fact]
+    public async Task Profiles_read_through_the_cache_follow_changes_on_the_bus()
+    {
+        using var hub = new TempHub();
+        var code = DataHub.Core.Identifiers.Uscc.Generate(new Random(6), "321324");
+        string Reg(string name, string updated) => $"{{\"uscc\":\"{code}\",\"source\":\"market-supervision\",\"source_id\":\"REG\",\"occurred_at\":\"2020-01-01T00:00:00Z\",\"updated_at\":\"{updated}\",\"registration\":{{\"name\":\"{name}\"}}}}";
+        await hub.IngestLinesAsync([Reg("旧名称有限公司", "2020-01-01T00:00:00Z")]);
+        var cache = new Microsoft.Extensions.Caching.Distributed.MemoryDistributedCache(Microsoft.Extensions.Options.Options.Create(new Microsoft.Extensions.Caching.Memory.MemoryDistributedCacheOptions()));
+        using var reader = new CachedProfileReader(hub.Store, cache, hub.Bus);
+        Assert.Equal("旧名称有限公司", (await reader.GetAsync(code))!.Name);
+
+        await hub.IngestLinesAsync([Reg("新名称有限公司", "2022-01-01T00:00:00Z")]);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while ((await reader.GetAsync(code))!.Name != "新名称有限公司" && DateTime.UtcNow < deadline) await Task.Delay(10);
+        Assert.Equal("新名称有限公司", (await reader.GetAsync(code))!.Name);
+        Assert.Null(await reader.GetAsync("9144030071526726XG"));
+    }
+}

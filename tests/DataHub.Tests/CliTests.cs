@@ -1,0 +1,119 @@
+using System.Text;
+using System.Text.Json;
+using DataHub.Cli;
+
+namespace DataHub.Tests;
+
+/// <summary>The `datahub` commands, run in-process against a temporary data folder. Console output is global, so these run one at a time.</summary>
+[Collection("console")]
+public sealed class CliTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "datahub-cli-" + Guid.NewGuid().ToString("N"));
+
+    private async Task<(int Exit, string Out)> Run(params string[] args)
+    {
+        var previous = Console.Out;
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        try
+        {
+            int exit = await DataHubCli.Build().Parse([.. args, "--data", Path.Combine(_root, "data")]).InvokeAsync();
+            return (exit, captured.ToString());
+        }
+        finally
+        {
+            Console.SetOut(previous);
+        }
+    }
+
+    [Fact]
+    public async Task Uscc_check_prints_one_json_object_per_code_and_fails_if_any_is_invalid()
+    {
+        var (ok, output) = await Run("uscc", "check", "9144030071526726XG", "９１３３０１００７９９６５５０５８ｂ");
+        Assert.Equal(0, ok);
+        var lines = output.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, lines.Count);
+        Assert.Equal("91330100799655058B", lines[1].GetProperty("normalized").GetString());
+        Assert.True(lines[1].GetProperty("valid").GetBoolean());
+        Assert.Equal(0, lines[1].GetProperty("errors").GetArrayLength());
+        Assert.Equal(0, lines[1].GetProperty("warnings").GetArrayLength());
+
+        var (bad, badOutput) = await Run("uscc", "check", "9144030071526726XG", "9144030071526726XH");
+        Assert.Equal(1, bad);
+        var error = JsonDocument.Parse(badOutput.Trim().Split('\n')[1]).RootElement.GetProperty("errors")[0];
+        Assert.Equal(18, error.GetProperty("position").GetInt32());
+    }
+
+    [Fact]
+    public async Task Generate_import_stats_profile_search_quarantine_and_rebuild_work_together()
+    {
+        var input = Path.Combine(_root, "in");
+        var (g, manifestJson) = await Run("generate", "--enterprises", "120", "--seed", "9", "--dirt-rate", "0.1", "--out", input);
+        Assert.Equal(0, g);
+        var manifest = JsonDocument.Parse(manifestJson).RootElement;
+        Assert.True(manifest.GetProperty("synthetic").GetBoolean());
+        Assert.True(File.Exists(Path.Combine(input, "manifest.json")));
+        Assert.Contains("合成数据", await File.ReadAllTextAsync(Path.Combine(input, "README.txt")));
+        var files = manifest.GetProperty("files").EnumerateArray().Select(f => Path.Combine(input, f.GetString()!)).ToArray();
+        Assert.Equal(5, files.Length);
+
+        var (i, _) = await Run(["import", .. files]);
+        Assert.Equal(0, i);
+        var (_, statsJson) = await Run("stats");
+        var stats = JsonDocument.Parse(statsJson).RootElement;
+        var expected = manifest.GetProperty("expected");
+        foreach (var key in new[] { "records", "quarantined", "unresolved", "profiles" })
+            Assert.Equal(expected.GetProperty(key).GetInt64(), stats.GetProperty(key).GetInt64());
+
+        var (s, searchJson) = await Run("search", "有限公司", "--limit", "3");
+        Assert.Equal(0, s);
+        var hit = JsonDocument.Parse(searchJson).RootElement[0];
+        var uscc = hit.GetProperty("uscc").GetString()!;
+        var (p, profileJson) = await Run("profile", uscc.ToLowerInvariant());
+        Assert.Equal(0, p);
+        var profile = JsonDocument.Parse(profileJson).RootElement;
+        Assert.Equal(uscc, profile.GetProperty("uscc").GetString());
+        Assert.True(profile.GetProperty("synthetic").GetBoolean());
+        var (a, asOfJson) = await Run("profile", uscc, "--as-of", "2000-01-01");
+        Assert.True(a is 0 or 3);
+        if (a == 0) Assert.Equal("2000-01-01", JsonDocument.Parse(asOfJson).RootElement.GetProperty("as_of").GetString());
+
+        var (q, quarantineJson) = await Run("quarantine", "list");
+        Assert.Equal(0, q);
+        Assert.Equal(expected.GetProperty("quarantined").GetInt64(), JsonDocument.Parse(quarantineJson).RootElement.GetArrayLength());
+        var (r, replayJson) = await Run("quarantine", "replay");
+        Assert.Equal(0, r);
+        Assert.Equal(0, JsonDocument.Parse(replayJson).RootElement.GetProperty("replayed").GetInt32());
+
+        var (b, rebuildJson) = await Run("rebuild");
+        Assert.Equal(0, b);
+        Assert.Equal(expected.GetProperty("profiles").GetInt64(), JsonDocument.Parse(rebuildJson).RootElement.GetProperty("profiles_rebuilt").GetInt64());
+    }
+
+    [Fact]
+    public async Task Bad_arguments_give_a_clear_error_and_a_nonzero_exit()
+    {
+        var previous = Console.Error;
+        var errors = new StringWriter();
+        Console.SetError(errors);
+        try
+        {
+            Assert.Equal(2, (await Run("profile", "not-a-code")).Exit);
+            Assert.Equal(3, (await Run("profile", "9144030071526726XG")).Exit);
+            Assert.Equal(2, (await Run("import", Path.Combine(_root, "missing.jsonl"))).Exit);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+        var text = errors.ToString();
+        Assert.Contains("no profile for 9144030071526726XG", text);
+        Assert.Contains("no such file", text);
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_root, true); } catch (IOException) { }
+    }
+}
