@@ -192,6 +192,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS records(
             seq INTEGER PRIMARY KEY,
+            version_key INTEGER NOT NULL UNIQUE,
             source TEXT NOT NULL,
             source_id TEXT NOT NULL,
             content_hash TEXT NOT NULL,
@@ -199,17 +200,16 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             kind INTEGER NOT NULL,
             occurred_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
-            body BLOB NOT NULL,
-            UNIQUE(source, source_id, content_hash));
+            body BLOB NOT NULL);
         CREATE INDEX IF NOT EXISTS records_uscc ON records(uscc);
         CREATE TABLE IF NOT EXISTS heads(
+            row_key INTEGER PRIMARY KEY,
             source TEXT NOT NULL,
             source_id TEXT NOT NULL,
             seq INTEGER NOT NULL,
             uscc TEXT NOT NULL,
             updated_at INTEGER NOT NULL,
-            content_hash TEXT NOT NULL,
-            PRIMARY KEY(source, source_id)) WITHOUT ROWID;
+            content_hash TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS heads_uscc ON heads(uscc);
         CREATE TABLE IF NOT EXISTS profiles(
             uscc TEXT PRIMARY KEY,
@@ -218,6 +218,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             status TEXT NOT NULL,
             risk_tier TEXT NOT NULL,
             credit_grade TEXT NOT NULL,
+            search_text TEXT NOT NULL,
             body BLOB NOT NULL);
         CREATE VIRTUAL TABLE IF NOT EXISTS profile_search USING fts5(
             uscc, name, former_names, legal_representative, address, tokenize='trigram');

@@ -29,32 +29,47 @@ internal sealed class SqliteIngestBatch : IIngestBatch
     public AppendOutcome Append(CanonicalRecord record)
     {
         long updatedAt = Nanos(record.UpdatedAt);
-        var insert = Statement("INSERT OR IGNORE INTO records(source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
-                               "VALUES($s, $i, $h, $u, $k, $o, $t, $b) RETURNING seq", "$s", "$i", "$h", "$u", "$k", "$o", "$t", "$b");
-        Bind(insert, record.Source, record.SourceId, record.ContentHash, record.Uscc, (long)record.BodyCase, Nanos(record.OccurredAt), updatedAt, record.ToByteArray());
-        if (insert.ExecuteScalar() is not long seq) return AppendOutcome.Duplicate;
-
-        var head = Statement("SELECT uscc, updated_at, content_hash FROM heads WHERE source=$s AND source_id=$i", "$s", "$i");
-        Bind(head, record.Source, record.SourceId);
-        string? previousUscc = null;
-        using (var r = head.ExecuteReader())
+        var insert = Statement("INSERT OR IGNORE INTO records(version_key, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
+                               "VALUES($v, $s, $i, $h, $u, $k, $o, $t, $b) RETURNING seq", "$v", "$s", "$i", "$h", "$u", "$k", "$o", "$t", "$b");
+        var versionOwner = Statement("SELECT source, source_id, content_hash FROM records WHERE version_key=$v", "$v");
+        long seq = -1;
+        // Keys are 64-bit hashes (small integer indexes are much cheaper than text ones); a slot taken
+        // by another version is a hash collision, resolved by probing the next salted key.
+        for (int probe = 0; seq < 0; probe++)
         {
-            if (r.Read())
-            {
-                previousUscc = r.GetString(0);
-                long headUpdated = r.GetInt64(1);
-                var headHash = r.GetString(2);
-                // Same rule as ProfileProjector.CompareVersions: later updated_at wins, then the greater hash.
-                bool newer = updatedAt > headUpdated || (updatedAt == headUpdated && string.CompareOrdinal(record.ContentHash, headHash) > 0);
-                if (!newer) return new AppendOutcome(true, false, null);
-            }
+            long versionKey = KeyOf(probe, record.Source, record.SourceId, record.ContentHash);
+            Bind(insert, versionKey, record.Source, record.SourceId, record.ContentHash, record.Uscc, (long)record.BodyCase, Nanos(record.OccurredAt), updatedAt, record.ToByteArray());
+            if (insert.ExecuteScalar() is long inserted) { seq = inserted; break; }
+            Bind(versionOwner, versionKey);
+            using var owner = versionOwner.ExecuteReader();
+            if (owner.Read() && owner.GetString(0) == record.Source && owner.GetString(1) == record.SourceId && owner.GetString(2) == record.ContentHash)
+                return AppendOutcome.Duplicate;
         }
-        var upsert = Statement("INSERT INTO heads(source, source_id, seq, uscc, updated_at, content_hash) VALUES($s, $i, $q, $u, $t, $h) " +
-                               "ON CONFLICT(source, source_id) DO UPDATE SET seq=excluded.seq, uscc=excluded.uscc, updated_at=excluded.updated_at, content_hash=excluded.content_hash",
-                               "$s", "$i", "$q", "$u", "$t", "$h");
-        Bind(upsert, record.Source, record.SourceId, seq, record.Uscc, updatedAt, record.ContentHash);
-        upsert.ExecuteNonQuery();
-        return new AppendOutcome(true, true, previousUscc is not null && previousUscc != record.Uscc ? previousUscc : null);
+
+        var head = Statement("SELECT source, source_id, uscc, updated_at, content_hash FROM heads WHERE row_key=$k", "$k");
+        for (int probe = 0; ; probe++)
+        {
+            long rowKey = KeyOf(probe, record.Source, record.SourceId);
+            Bind(head, rowKey);
+            string? previousUscc = null;
+            using (var r = head.ExecuteReader())
+            {
+                if (r.Read())
+                {
+                    if (r.GetString(0) != record.Source || r.GetString(1) != record.SourceId) continue;
+                    previousUscc = r.GetString(2);
+                    long headUpdated = r.GetInt64(3);
+                    // Same rule as ProfileProjector.CompareVersions: later updated_at wins, then the greater hash.
+                    bool newer = updatedAt > headUpdated || (updatedAt == headUpdated && string.CompareOrdinal(record.ContentHash, r.GetString(4)) > 0);
+                    if (!newer) return new AppendOutcome(true, false, null);
+                }
+            }
+            var upsert = Statement("INSERT OR REPLACE INTO heads(row_key, source, source_id, seq, uscc, updated_at, content_hash) VALUES($k, $s, $i, $q, $u, $t, $h)",
+                "$k", "$s", "$i", "$q", "$u", "$t", "$h");
+            Bind(upsert, rowKey, record.Source, record.SourceId, seq, record.Uscc, updatedAt, record.ContentHash);
+            upsert.ExecuteNonQuery();
+            return new AppendOutcome(true, true, previousUscc is not null && previousUscc != record.Uscc ? previousUscc : null);
+        }
     }
 
     public bool Quarantine(QuarantineEntry entry)
@@ -127,32 +142,56 @@ internal sealed class SqliteIngestBatch : IIngestBatch
 
     public void SaveProfile(EnterpriseProfile profile)
     {
-        var upsert = Statement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, body) VALUES($u, $n, $d, $s, $r, $c, $b) " +
-                               "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, district_code=excluded.district_code, status=excluded.status, " +
-                               "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, body=excluded.body RETURNING rowid",
-                               "$u", "$n", "$d", "$s", "$r", "$c", "$b");
         var identity = profile.Identity;
-        Bind(upsert, profile.Uscc, profile.Name, identity.DistrictCode, identity.Status.ToString(), profile.Risk.Tier.ToString(),
-            profile.Credit.CurrentGrade, profile.ToByteArray());
-        long rowid = (long)upsert.ExecuteScalar()!;
+        var name = HalfWidth.Fold(profile.Name);
+        var formerNames = HalfWidth.Fold(string.Join(" ", identity.FormerNames));
+        var address = HalfWidth.Fold(identity.Address);
+        var searchText = string.Join('\u001f', name, formerNames, identity.LegalRepresentative, address);
 
-        var unindex = Statement("DELETE FROM profile_search WHERE rowid=$r", "$r");
-        Bind(unindex, rowid);
-        unindex.ExecuteNonQuery();
+        var existing = Statement("SELECT rowid, search_text FROM profiles WHERE uscc=$u", "$u");
+        Bind(existing, profile.Uscc);
+        long? rowid = null;
+        string? previousText = null;
+        using (var r = existing.ExecuteReader())
+        {
+            if (r.Read())
+            {
+                rowid = r.GetInt64(0);
+                previousText = r.GetString(1);
+            }
+        }
+        var upsert = Statement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, search_text, body) VALUES($u, $n, $d, $s, $r, $c, $x, $b) " +
+                               "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, district_code=excluded.district_code, status=excluded.status, " +
+                               "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, search_text=excluded.search_text, body=excluded.body RETURNING rowid",
+                               "$u", "$n", "$d", "$s", "$r", "$c", "$x", "$b");
+        Bind(upsert, profile.Uscc, profile.Name, identity.DistrictCode, identity.Status.ToString(), profile.Risk.Tier.ToString(),
+            profile.Credit.CurrentGrade, searchText, profile.ToByteArray());
+        rowid = (long)upsert.ExecuteScalar()!;
+        // Most updates add records without touching names or address: the index and directory stay as they are.
+        if (previousText == searchText) return;
+
+        if (previousText is not null)
+        {
+            var unindex = Statement("DELETE FROM profile_search WHERE rowid=$r", "$r");
+            Bind(unindex, rowid);
+            unindex.ExecuteNonQuery();
+        }
         var index = Statement("INSERT INTO profile_search(rowid, uscc, name, former_names, legal_representative, address) VALUES($r, $u, $n, $f, $l, $a)",
             "$r", "$u", "$n", "$f", "$l", "$a");
-        Bind(index, rowid, profile.Uscc, HalfWidth.Fold(profile.Name), HalfWidth.Fold(string.Join(" ", identity.FormerNames)),
-            identity.LegalRepresentative, HalfWidth.Fold(identity.Address));
+        Bind(index, rowid, profile.Uscc, name, formerNames, identity.LegalRepresentative, address);
         index.ExecuteNonQuery();
 
-        var forget = Statement("DELETE FROM enterprise_names WHERE uscc=$u", "$u");
-        Bind(forget, profile.Uscc);
-        forget.ExecuteNonQuery();
+        if (previousText is not null)
+        {
+            var forget = Statement("DELETE FROM enterprise_names WHERE uscc=$u", "$u");
+            Bind(forget, profile.Uscc);
+            forget.ExecuteNonQuery();
+        }
         var remember = Statement("INSERT INTO enterprise_names(normalized_name, uscc, former) VALUES($n, $u, $f) " +
                                  "ON CONFLICT(normalized_name, uscc) DO UPDATE SET former=min(former, excluded.former)", "$n", "$u", "$f");
-        void Remember(string name, bool former)
+        void Remember(string n, bool former)
         {
-            var normalized = EnterpriseName.Normalize(name);
+            var normalized = EnterpriseName.Normalize(n);
             if (normalized.Length == 0) return;
             Bind(remember, normalized, profile.Uscc, former ? 1L : 0L);
             remember.ExecuteNonQuery();
@@ -209,6 +248,15 @@ internal sealed class SqliteIngestBatch : IIngestBatch
     private static void Bind(SqliteCommand cmd, params object[] values)
     {
         for (int i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i];
+    }
+
+    /// <summary>A 64-bit key from the first 8 bytes of SHA-256 over the parts (and the probe number after a collision).</summary>
+    private static long KeyOf(int probe, params string[] parts)
+    {
+        var text = probe == 0 ? string.Join('\0', parts) : string.Join('\0', parts) + "\0#" + probe.ToString(CultureInfo.InvariantCulture);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text), hash);
+        return BitConverter.ToInt64(hash);
     }
 
     /// <summary>Nanoseconds since the Unix epoch: orders versions exactly as Timestamp comparison does.</summary>
