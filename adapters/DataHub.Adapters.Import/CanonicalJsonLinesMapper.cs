@@ -1,6 +1,5 @@
 using DataHub.Core.Records;
 using DataHub.Schema.V1;
-using Google.Protobuf;
 
 namespace DataHub.Adapters.Import;
 
@@ -14,30 +13,20 @@ public sealed class CanonicalJsonLinesMapper : IRecordMapper
 {
     public const string FormatName = "canonical-jsonl";
 
-    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
-
     public string Format => FormatName;
 
     public MappingResult Map(RawRecord raw)
     {
-        string line;
-        try
-        {
-            line = StrictUtf8.GetString(raw.Payload.Span);
-        }
-        catch (System.Text.DecoderFallbackException)
-        {
+        var payload = raw.Payload.Span;
+        if (!System.Text.Unicode.Utf8.IsValid(payload))
             return MappingResult.Rejected("NOT_UTF8", $"{raw.Origin}: the line is not valid UTF-8.");
-        }
         try
         {
-            return MappingResult.Of(Parser.Parse<CanonicalRecord>(line));
+            return MappingResult.Of(ProtoJsonReader.Parse<CanonicalRecord>(payload));
         }
-        catch (Exception e) when (e is InvalidJsonException or InvalidProtocolBufferException or FormatException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException)
         {
             return MappingResult.Rejected("MALFORMED_JSON", $"{raw.Origin}: not a canonical record in JSON: {e.Message}");
         }
     }
-
-    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }
