@@ -33,7 +33,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         // WAL lets readers run while the writer appends; NORMAL sync is durable across process crashes in WAL mode.
-        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
+        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=50000;");
         return connection;
     }
 
@@ -49,7 +49,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
     public IReadOnlyList<CanonicalRecord> RecordVersions(string uscc)
     {
         using var c = Open();
-        using var cmd = Command(c, "SELECT body FROM records WHERE uscc=$u ORDER BY seq", ("$u", uscc));
+        using var cmd = Command(c, "SELECT body FROM records WHERE seq IN (SELECT seq FROM heads WHERE uscc=$u UNION SELECT seq FROM superseded WHERE uscc=$u) ORDER BY seq", ("$u", uscc));
         return ReadRecords(cmd);
     }
 
@@ -201,15 +201,21 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             occurred_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
             body BLOB NOT NULL);
-        CREATE INDEX IF NOT EXISTS records_uscc ON records(uscc);
         CREATE TABLE IF NOT EXISTS heads(
-            row_key INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY,
+            row_key INTEGER NOT NULL UNIQUE,
             source TEXT NOT NULL,
             source_id TEXT NOT NULL,
             seq INTEGER NOT NULL,
             uscc TEXT NOT NULL,
             updated_at INTEGER NOT NULL,
-            content_hash TEXT NOT NULL);
+            content_hash TEXT NOT NULL,
+            previous_seq INTEGER,
+            previous_uscc TEXT);
+        CREATE TABLE IF NOT EXISTS superseded(
+            uscc TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY(uscc, seq)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS heads_uscc ON heads(uscc);
         CREATE TABLE IF NOT EXISTS profiles(
             uscc TEXT PRIMARY KEY,

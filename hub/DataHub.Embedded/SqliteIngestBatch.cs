@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Security.Cryptography;
 using DataHub.Core.Ingest;
 using DataHub.Core.Profiles;
@@ -46,30 +48,49 @@ internal sealed class SqliteIngestBatch : IIngestBatch
                 return AppendOutcome.Duplicate;
         }
 
-        var head = Statement("SELECT source, source_id, uscc, updated_at, content_hash FROM heads WHERE row_key=$k", "$k");
+        // One statement for the common cases: a new source row, or a newer version of a known one. It
+        // returns the version it replaced; no row back means the stored head is newer (or the key collided).
+        var upsert = Statement(
+            "INSERT INTO heads(row_key, source, source_id, seq, uscc, updated_at, content_hash) VALUES($k, $s, $i, $q, $u, $t, $h) " +
+            "ON CONFLICT(row_key) DO UPDATE SET seq=excluded.seq, uscc=excluded.uscc, updated_at=excluded.updated_at, content_hash=excluded.content_hash, " +
+            "previous_seq=heads.seq, previous_uscc=heads.uscc " +
+            "WHERE heads.source=excluded.source AND heads.source_id=excluded.source_id AND " +
+            // Same rule as ProfileProjector.CompareVersions: later updated_at wins, then the greater hash.
+            "(excluded.updated_at > heads.updated_at OR (excluded.updated_at = heads.updated_at AND excluded.content_hash > heads.content_hash)) " +
+            "RETURNING previous_seq, previous_uscc",
+            "$k", "$s", "$i", "$q", "$u", "$t", "$h");
+        var head = Statement("SELECT source, source_id FROM heads WHERE row_key=$k", "$k");
         for (int probe = 0; ; probe++)
         {
             long rowKey = KeyOf(probe, record.Source, record.SourceId);
-            Bind(head, rowKey);
-            string? previousUscc = null;
-            using (var r = head.ExecuteReader())
+            Bind(upsert, rowKey, record.Source, record.SourceId, seq, record.Uscc, updatedAt, record.ContentHash);
+            using (var replaced = upsert.ExecuteReader())
             {
-                if (r.Read())
+                if (replaced.Read())
                 {
-                    if (r.GetString(0) != record.Source || r.GetString(1) != record.SourceId) continue;
-                    previousUscc = r.GetString(2);
-                    long headUpdated = r.GetInt64(3);
-                    // Same rule as ProfileProjector.CompareVersions: later updated_at wins, then the greater hash.
-                    bool newer = updatedAt > headUpdated || (updatedAt == headUpdated && string.CompareOrdinal(record.ContentHash, r.GetString(4)) > 0);
-                    if (!newer) return new AppendOutcome(true, false, null);
+                    if (replaced.IsDBNull(0)) return new AppendOutcome(true, true, null);
+                    var previousUscc = replaced.GetString(1);
+                    RememberSuperseded(previousUscc, replaced.GetInt64(0));
+                    return new AppendOutcome(true, true, previousUscc != record.Uscc ? previousUscc : null);
                 }
             }
-            var upsert = Statement("INSERT OR REPLACE INTO heads(row_key, source, source_id, seq, uscc, updated_at, content_hash) VALUES($k, $s, $i, $q, $u, $t, $h)",
-                "$k", "$s", "$i", "$q", "$u", "$t", "$h");
-            Bind(upsert, rowKey, record.Source, record.SourceId, seq, record.Uscc, updatedAt, record.ContentHash);
-            upsert.ExecuteNonQuery();
-            return new AppendOutcome(true, true, previousUscc is not null && previousUscc != record.Uscc ? previousUscc : null);
+            Bind(head, rowKey);
+            using var r = head.ExecuteReader();
+            if (r.Read() && r.GetString(0) == record.Source && r.GetString(1) == record.SourceId)
+            {
+                // An older version arriving late: kept in the log, not current.
+                RememberSuperseded(record.Uscc, seq);
+                return new AppendOutcome(true, false, null);
+            }
         }
+    }
+
+    /// <summary>Versions that are not current are listed per enterprise, so the as-of fold finds them without an index on every record.</summary>
+    private void RememberSuperseded(string uscc, long seq)
+    {
+        var cmd = Statement("INSERT OR IGNORE INTO superseded(uscc, seq) VALUES($u, $q)", "$u", "$q");
+        Bind(cmd, uscc, seq);
+        cmd.ExecuteNonQuery();
     }
 
     public bool Quarantine(QuarantineEntry entry)
@@ -251,11 +272,25 @@ internal sealed class SqliteIngestBatch : IIngestBatch
     }
 
     /// <summary>A 64-bit key from the first 8 bytes of SHA-256 over the parts (and the probe number after a collision).</summary>
-    private static long KeyOf(int probe, params string[] parts)
+    private static long KeyOf(int probe, string a, string b, string c = "")
     {
-        var text = probe == 0 ? string.Join('\0', parts) : string.Join('\0', parts) + "\0#" + probe.ToString(CultureInfo.InvariantCulture);
+        int max = Encoding.UTF8.GetMaxByteCount(a.Length + b.Length + c.Length) + 16;
+        byte[]? rented = max > 1024 ? ArrayPool<byte>.Shared.Rent(max) : null;
+        Span<byte> buffer = rented ?? stackalloc byte[1024];
+        int n = Encoding.UTF8.GetBytes(a, buffer);
+        buffer[n++] = 0;
+        n += Encoding.UTF8.GetBytes(b, buffer[n..]);
+        buffer[n++] = 0;
+        n += Encoding.UTF8.GetBytes(c, buffer[n..]);
+        if (probe > 0)
+        {
+            buffer[n++] = 0;
+            BitConverter.TryWriteBytes(buffer[n..], probe);
+            n += sizeof(int);
+        }
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text), hash);
+        SHA256.HashData(buffer[..n], hash);
+        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
         return BitConverter.ToInt64(hash);
     }
 

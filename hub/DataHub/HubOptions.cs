@@ -11,7 +11,7 @@ internal sealed record HubOptions
     /// <summary>Only "sqlite" (embedded) exists so far; the scale-out backends arrive with their issues.</summary>
     public string StoreProvider { get; init; } = "sqlite";
 
-    public int BatchSize { get; init; } = 4096;
+    public int BatchSize { get; init; } = 16384;
 
     /// <summary>Legacy codes that fail the mod-31 check but are legally issued (early pilot regions): accepted with a warning.</summary>
     public IReadOnlySet<string> UsccAllowList { get; init; } = new HashSet<string>();
@@ -29,7 +29,7 @@ internal sealed record HubOptions
         var provider = section["Store:Provider"] ?? "sqlite";
         if (!string.Equals(provider, "sqlite", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"DataHub:Store:Provider is '{provider}'; this build supports 'sqlite' (embedded).");
-        var batch = section.GetValue("Ingest:BatchSize", 4096);
+        var batch = section.GetValue("Ingest:BatchSize", 16384);
         if (batch is < 1 or > 1_000_000)
             throw new InvalidOperationException($"DataHub:Ingest:BatchSize is {batch}; use 1 to 1000000.");
         var allow = section.GetSection("Uscc:AllowList").GetChildren().Select(c => Core.Identifiers.Uscc.Normalize(c.Value)).Where(v => v.Length > 0);

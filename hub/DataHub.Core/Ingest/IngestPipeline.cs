@@ -10,7 +10,7 @@ namespace DataHub.Core.Ingest;
 public sealed record IngestOptions
 {
     /// <summary>Raw records per store transaction. Larger batches amortize commits and fold each enterprise fewer times.</summary>
-    public int BatchSize { get; init; } = 4096;
+    public int BatchSize { get; init; } = 16384;
 }
 
 /// <summary>Counts of one ingest run.</summary>
