@@ -111,6 +111,35 @@ public sealed class CliTests : IDisposable
         Assert.Contains("no such file", text);
     }
 
+    [Fact]
+    public async Task Demo_generates_imports_and_prints_a_profile_and_the_stats()
+    {
+        var (exit, output) = await Run("demo", "--enterprises", "40", "--seed", "3");
+        Assert.Equal(0, exit);
+        Assert.True(File.Exists(Path.Combine(_root, "data", "demo-input", "manifest.json")));
+        // Two JSON documents: the profile, then the stats.
+        var split = output.LastIndexOf("\n{", StringComparison.Ordinal);
+        var profile = JsonDocument.Parse(output[..split]).RootElement;
+        var stats = JsonDocument.Parse(output[split..]).RootElement;
+        Assert.Equal(18, profile.GetProperty("uscc").GetString()!.Length);
+        Assert.True(profile.GetProperty("synthetic").GetBoolean());
+        Assert.Equal(40, stats.GetProperty("profiles").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_ingest_benchmark_prints_both_rates_and_a_json_summary()
+    {
+        var (exit, output) = await Run("bench", "ingest", "--records", "3000", "--runs", "1");
+        Assert.Equal(0, exit);
+        var last = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
+        Assert.True(last.GetProperty("baseline_rps").GetDouble() > 0);
+        Assert.True(last.GetProperty("pipeline_rps").GetDouble() > 0);
+        Assert.Equal(Math.Round(last.GetProperty("pipeline_rps").GetDouble() / last.GetProperty("baseline_rps").GetDouble(), 2),
+            Math.Round(last.GetProperty("ratio").GetDouble(), 2));
+        Assert.True(last.GetProperty("peak_mb").GetDouble() > 0);
+        Assert.Contains("baseline (raw SQLite inserts)", output);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
