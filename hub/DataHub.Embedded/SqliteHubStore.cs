@@ -8,54 +8,99 @@ using Microsoft.Data.Sqlite;
 namespace DataHub.Embedded;
 
 /// <summary>
-/// The embedded store: one SQLite file in WAL mode holding the append-only record log, the current
-/// version of each source row, profiles with their FTS5 (trigram) search rows, the name directory,
-/// quarantine and the unresolved-name queue. One writer at a time (SQLite's rule); readers run beside it.
+/// The embedded store: two SQLite files in WAL mode, so that the log stage and the projection stage
+/// each have a writer of their own. hub.db holds the append-only record log, the current version of
+/// each source row, quarantine, the unresolved-name queue and the projection marks; profiles.db holds
+/// profiles with their FTS5 (trigram) search rows, the name directory and how far projection got.
+/// Each connection attaches the other file for reading. One writing process per data folder.
 /// </summary>
 public sealed class SqliteHubStore : IHubStore, IProfileSearch
 {
-    private readonly string _connectionString;
-
+    /// <summary>The record log file; profiles.db lies beside it.</summary>
     public SqliteHubStore(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
+        ProfilesPath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "profiles.db");
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = true }.ToString();
-        using var connection = Open();
-        Execute(connection, Schema);
+        foreach (var (file, schema) in new[] { (Path, LogSchema), (ProfilesPath, ProfileSchema) })
+        {
+            using var connection = new SqliteConnection(ConnectionString(file));
+            connection.Open();
+            Execute(connection, "PRAGMA journal_mode=WAL;");
+            Execute(connection, schema);
+        }
     }
 
-    /// <summary>The database file.</summary>
+    /// <summary>The record-log database file.</summary>
     public string Path { get; }
 
-    internal SqliteConnection Open()
+    /// <summary>The profile-store database file.</summary>
+    public string ProfilesPath { get; }
+
+    // Pooling is off: a pooled connection would come back with the other file still attached.
+    private static string ConnectionString(string file) => new SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ToString();
+
+    /// <summary>A connection to the record log with the profile store attached as "profiles".</summary>
+    internal SqliteConnection OpenLog() => Open(Path, ProfilesPath, "profiles");
+
+    /// <summary>A connection to the profile store with the record log attached as "log".</summary>
+    internal SqliteConnection OpenProfiles() => Open(ProfilesPath, Path, "log");
+
+    private static SqliteConnection Open(string main, string attached, string alias)
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = new SqliteConnection(ConnectionString(main));
         connection.Open();
-        // WAL lets readers run while the writer appends; NORMAL sync is durable across process crashes in WAL mode.
-        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=50000;");
+        using (var attach = connection.CreateCommand())
+        {
+            attach.CommandText = $"ATTACH DATABASE $file AS {alias}";
+            attach.Parameters.AddWithValue("$file", attached);
+            attach.ExecuteNonQuery();
+        }
+        // NORMAL sync is durable across process crashes in WAL mode; the caches hold the hot index pages;
+        // checkpoints every 50,000 pages write a page changed by many batches once.
+        Execute(connection, $"PRAGMA busy_timeout=30000; PRAGMA temp_store=MEMORY; " +
+                            $"PRAGMA main.synchronous=NORMAL; PRAGMA main.cache_size=-196608; PRAGMA main.wal_autocheckpoint=50000; " +
+                            $"PRAGMA {alias}.synchronous=NORMAL; PRAGMA {alias}.cache_size=-65536;");
         return connection;
     }
 
-    public IIngestBatch BeginBatch() => new SqliteIngestBatch(Open());
+    public IIngestBatch BeginBatch() => new SqliteIngestBatch(OpenLog());
+
+    public IProjectionBatch BeginProjection() => new SqliteProjectionBatch(OpenProfiles());
+
+    public PendingProjection PendingProjections()
+    {
+        using var c = OpenLog();
+        using var watermark = Command(c, "SELECT coalesce(max(projected_through), 0) FROM projection_state");
+        long through = (long)watermark.ExecuteScalar()!;
+        using var cmd = Command(c, "SELECT uscc, ticket FROM projection_queue WHERE ticket > $w ORDER BY uscc", ("$w", through));
+        using var r = cmd.ExecuteReader();
+        var usccs = new SortedSet<string>(StringComparer.Ordinal);
+        while (r.Read())
+        {
+            usccs.Add(r.GetString(0));
+            through = Math.Max(through, r.GetInt64(1));
+        }
+        return new PendingProjection(usccs.ToList(), through);
+    }
 
     public EnterpriseProfile? GetProfile(string uscc)
     {
-        using var c = Open();
+        using var c = OpenProfiles();
         using var cmd = Command(c, "SELECT body FROM profiles WHERE uscc=$u", ("$u", uscc));
         return cmd.ExecuteScalar() is byte[] body ? EnterpriseProfile.Parser.ParseFrom(body) : null;
     }
 
     public IReadOnlyList<CanonicalRecord> RecordVersions(string uscc)
     {
-        using var c = Open();
+        using var c = OpenLog();
         using var cmd = Command(c, "SELECT body FROM records WHERE seq IN (SELECT seq FROM heads WHERE uscc=$u UNION SELECT seq FROM superseded WHERE uscc=$u) ORDER BY seq", ("$u", uscc));
         return ReadRecords(cmd);
     }
 
     public IReadOnlyList<string> EnterprisesWithRecords()
     {
-        using var c = Open();
+        using var c = OpenLog();
         using var cmd = Command(c, "SELECT DISTINCT uscc FROM heads ORDER BY uscc");
         using var reader = cmd.ExecuteReader();
         var list = new List<string>();
@@ -65,7 +110,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
 
     public HubStats Stats()
     {
-        using var c = Open();
+        using var c = OpenLog();
         long Count(string sql)
         {
             using var cmd = Command(c, sql);
@@ -81,7 +126,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
 
     public IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit)
     {
-        using var c = Open();
+        using var c = OpenLog();
         using var cmd = Command(c,
             "SELECT id, source, format, origin, payload, stage, reason_code, reason, quarantined_at, replay_attempts, replayed_at FROM quarantine " +
             (includeReplayed ? "" : "WHERE replayed_at IS NULL ") + "ORDER BY id LIMIT $n", ("$n", limit));
@@ -109,7 +154,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
 
     public IReadOnlyList<UnresolvedRecord> ListUnresolved(int limit)
     {
-        using var c = Open();
+        using var c = OpenLog();
         using var cmd = Command(c, "SELECT source, source_id, enterprise_name, normalized_name, enqueued_at FROM unresolved ORDER BY enqueued_at, source, source_id LIMIT $n", ("$n", limit));
         using var r = cmd.ExecuteReader();
         var list = new List<UnresolvedRecord>();
@@ -125,7 +170,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
     /// </summary>
     public IReadOnlyList<SearchHit> Search(string query, int limit)
     {
-        using var c = Open();
+        using var c = OpenProfiles();
         var code = Uscc.Normalize(query);
         SqliteCommand cmd;
         if (LooksLikeUsccPrefix(code))
@@ -189,7 +234,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         cmd.ExecuteNonQuery();
     }
 
-    private const string Schema = """
+    private const string LogSchema = """
         CREATE TABLE IF NOT EXISTS records(
             seq INTEGER PRIMARY KEY,
             version_key INTEGER NOT NULL UNIQUE,
@@ -212,28 +257,11 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             content_hash TEXT NOT NULL,
             previous_seq INTEGER,
             previous_uscc TEXT);
+        CREATE INDEX IF NOT EXISTS heads_uscc ON heads(uscc);
         CREATE TABLE IF NOT EXISTS superseded(
             uscc TEXT NOT NULL,
             seq INTEGER NOT NULL,
             PRIMARY KEY(uscc, seq)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS heads_uscc ON heads(uscc);
-        CREATE TABLE IF NOT EXISTS profiles(
-            uscc TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            district_code TEXT NOT NULL,
-            status TEXT NOT NULL,
-            risk_tier TEXT NOT NULL,
-            credit_grade TEXT NOT NULL,
-            search_text TEXT NOT NULL,
-            body BLOB NOT NULL);
-        CREATE VIRTUAL TABLE IF NOT EXISTS profile_search USING fts5(
-            uscc, name, former_names, legal_representative, address, tokenize='trigram');
-        CREATE TABLE IF NOT EXISTS enterprise_names(
-            normalized_name TEXT NOT NULL,
-            uscc TEXT NOT NULL,
-            former INTEGER NOT NULL,
-            PRIMARY KEY(normalized_name, uscc)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS enterprise_names_uscc ON enterprise_names(uscc);
         CREATE TABLE IF NOT EXISTS quarantine(
             id INTEGER PRIMARY KEY,
             source TEXT NOT NULL,
@@ -259,5 +287,37 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             enqueued_at TEXT NOT NULL,
             PRIMARY KEY(source, source_id, content_hash)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS unresolved_name ON unresolved(normalized_name);
+        CREATE TABLE IF NOT EXISTS projection_queue(
+            ticket INTEGER NOT NULL,
+            uscc TEXT NOT NULL,
+            PRIMARY KEY(ticket, uscc)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS log_state(
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            last_ticket INTEGER NOT NULL);
+        INSERT OR IGNORE INTO log_state(id, last_ticket) VALUES(1, 0);
+        """;
+
+    private const string ProfileSchema = """
+        CREATE TABLE IF NOT EXISTS profiles(
+            uscc TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            district_code TEXT NOT NULL,
+            status TEXT NOT NULL,
+            risk_tier TEXT NOT NULL,
+            credit_grade TEXT NOT NULL,
+            search_text TEXT NOT NULL,
+            body BLOB NOT NULL);
+        CREATE VIRTUAL TABLE IF NOT EXISTS profile_search USING fts5(
+            uscc, name, former_names, legal_representative, address, tokenize='trigram');
+        CREATE TABLE IF NOT EXISTS enterprise_names(
+            normalized_name TEXT NOT NULL,
+            uscc TEXT NOT NULL,
+            former INTEGER NOT NULL,
+            PRIMARY KEY(normalized_name, uscc)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS enterprise_names_uscc ON enterprise_names(uscc);
+        CREATE TABLE IF NOT EXISTS projection_state(
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            projected_through INTEGER NOT NULL);
+        INSERT OR IGNORE INTO projection_state(id, projected_through) VALUES(1, 0);
         """;
 }

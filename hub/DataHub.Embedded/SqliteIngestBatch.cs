@@ -13,21 +13,9 @@ using static DataHub.Embedded.SqliteHubStore;
 
 namespace DataHub.Embedded;
 
-/// <summary>One write transaction on the embedded store, with its statements prepared once.</summary>
-internal sealed class SqliteIngestBatch : IIngestBatch
+/// <summary>One transaction of the log stage: record log, quarantine, unresolved queue, projection marks (hub.db).</summary>
+internal sealed class SqliteIngestBatch(SqliteConnection connection) : SqliteBatch(connection, "UPDATE log_state SET last_ticket = last_ticket WHERE id = 1"), IIngestBatch
 {
-    private readonly SqliteConnection _connection;
-    private readonly SqliteTransaction _transaction;
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
-    private bool _committed;
-
-    public SqliteIngestBatch(SqliteConnection connection)
-    {
-        _connection = connection;
-        // IMMEDIATE takes the write lock up front, so two writers queue instead of failing on upgrade.
-        _transaction = connection.BeginTransaction(deferred: false);
-    }
-
     public AppendOutcome Append(CanonicalRecord record)
     {
         long updatedAt = Nanos(record.UpdatedAt);
@@ -154,122 +142,22 @@ internal sealed class SqliteIngestBatch : IIngestBatch
         return records;
     }
 
-    public IReadOnlyList<CanonicalRecord> CurrentRecords(string uscc)
+    public long MarkForProjection(IReadOnlyCollection<string> usccs)
     {
-        var cmd = Statement("SELECT r.body FROM heads h JOIN records r ON r.seq = h.seq WHERE h.uscc=$u", "$u");
-        Bind(cmd, uscc);
-        return ReadRecords(cmd);
-    }
-
-    public void SaveProfile(EnterpriseProfile profile)
-    {
-        var identity = profile.Identity;
-        var name = HalfWidth.Fold(profile.Name);
-        var formerNames = HalfWidth.Fold(string.Join(" ", identity.FormerNames));
-        var address = HalfWidth.Fold(identity.Address);
-        var searchText = string.Join('\u001f', name, formerNames, identity.LegalRepresentative, address);
-
-        var existing = Statement("SELECT rowid, search_text FROM profiles WHERE uscc=$u", "$u");
-        Bind(existing, profile.Uscc);
-        long? rowid = null;
-        string? previousText = null;
-        using (var r = existing.ExecuteReader())
+        var next = Statement("UPDATE log_state SET last_ticket = last_ticket + 1 WHERE id = 1 RETURNING last_ticket");
+        long ticket = (long)next.ExecuteScalar()!;
+        var mark = Statement("INSERT OR IGNORE INTO projection_queue(ticket, uscc) VALUES($t, $u)", "$t", "$u");
+        foreach (var uscc in usccs)
         {
-            if (r.Read())
-            {
-                rowid = r.GetInt64(0);
-                previousText = r.GetString(1);
-            }
+            Bind(mark, ticket, uscc);
+            mark.ExecuteNonQuery();
         }
-        var upsert = Statement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, search_text, body) VALUES($u, $n, $d, $s, $r, $c, $x, $b) " +
-                               "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, district_code=excluded.district_code, status=excluded.status, " +
-                               "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, search_text=excluded.search_text, body=excluded.body RETURNING rowid",
-                               "$u", "$n", "$d", "$s", "$r", "$c", "$x", "$b");
-        Bind(upsert, profile.Uscc, profile.Name, identity.DistrictCode, identity.Status.ToString(), profile.Risk.Tier.ToString(),
-            profile.Credit.CurrentGrade, searchText, profile.ToByteArray());
-        rowid = (long)upsert.ExecuteScalar()!;
-        // Most updates add records without touching names or address: the index and directory stay as they are.
-        if (previousText == searchText) return;
-
-        if (previousText is not null)
-        {
-            var unindex = Statement("DELETE FROM profile_search WHERE rowid=$r", "$r");
-            Bind(unindex, rowid);
-            unindex.ExecuteNonQuery();
-        }
-        var index = Statement("INSERT INTO profile_search(rowid, uscc, name, former_names, legal_representative, address) VALUES($r, $u, $n, $f, $l, $a)",
-            "$r", "$u", "$n", "$f", "$l", "$a");
-        Bind(index, rowid, profile.Uscc, name, formerNames, identity.LegalRepresentative, address);
-        index.ExecuteNonQuery();
-
-        if (previousText is not null)
-        {
-            var forget = Statement("DELETE FROM enterprise_names WHERE uscc=$u", "$u");
-            Bind(forget, profile.Uscc);
-            forget.ExecuteNonQuery();
-        }
-        var remember = Statement("INSERT INTO enterprise_names(normalized_name, uscc, former) VALUES($n, $u, $f) " +
-                                 "ON CONFLICT(normalized_name, uscc) DO UPDATE SET former=min(former, excluded.former)", "$n", "$u", "$f");
-        void Remember(string n, bool former)
-        {
-            var normalized = EnterpriseName.Normalize(n);
-            if (normalized.Length == 0) return;
-            Bind(remember, normalized, profile.Uscc, former ? 1L : 0L);
-            remember.ExecuteNonQuery();
-        }
-        Remember(profile.Name, false);
-        foreach (var former in identity.FormerNames) Remember(former, true);
+        // Marks the profile store has caught up with are no longer needed.
+        Statement("DELETE FROM projection_queue WHERE ticket <= (SELECT coalesce(max(projected_through), 0) FROM projection_state)").ExecuteNonQuery();
+        return ticket;
     }
 
-    public void DeleteProfile(string uscc)
-    {
-        var select = Statement("SELECT rowid FROM profiles WHERE uscc=$u", "$u");
-        Bind(select, uscc);
-        if (select.ExecuteScalar() is long rowid)
-        {
-            var unindex = Statement("DELETE FROM profile_search WHERE rowid=$r", "$r");
-            Bind(unindex, rowid);
-            unindex.ExecuteNonQuery();
-        }
-        foreach (var sql in new[] { "DELETE FROM profiles WHERE uscc=$u", "DELETE FROM enterprise_names WHERE uscc=$u" })
-        {
-            var cmd = Statement(sql, "$u");
-            Bind(cmd, uscc);
-            cmd.ExecuteNonQuery();
-        }
-    }
-
-    public void Commit()
-    {
-        _transaction.Commit();
-        _committed = true;
-    }
-
-    public void Dispose()
-    {
-        if (!_committed) _transaction.Rollback();
-        _transaction.Dispose();
-        foreach (var cmd in _commands.Values) cmd.Dispose();
-        _connection.Dispose();
-    }
-
-    /// <summary>A prepared statement, created once per batch and reused for every row.</summary>
-    private SqliteCommand Statement(string sql, params string[] parameterNames)
-    {
-        if (_commands.TryGetValue(sql, out var cmd)) return cmd;
-        cmd = _connection.CreateCommand();
-        cmd.Transaction = _transaction;
-        cmd.CommandText = sql;
-        foreach (var name in parameterNames) cmd.Parameters.Add(new SqliteParameter { ParameterName = name });
-        cmd.Prepare();
-        _commands[sql] = cmd;
-        return cmd;
-    }
-
-    private static void Bind(SqliteCommand cmd, params object[] values)
-    {
-        for (int i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i];
-    }
+    public void Commit() => CommitTransaction();
 
     /// <summary>A 64-bit key from the first 8 bytes of SHA-256 over the parts (and the probe number after a collision).</summary>
     private static long KeyOf(int probe, string a, string b, string c = "")

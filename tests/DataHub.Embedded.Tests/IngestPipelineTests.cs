@@ -237,4 +237,33 @@ public class IngestPipelineTests
         Assert.Equal("新名称有限公司", (await reader.GetAsync(code))!.Name);
         Assert.Null(await reader.GetAsync("9144030071526726XG"));
     }
+
+    [Fact]
+    public async Task Enterprises_logged_but_not_projected_before_a_crash_are_projected_at_the_next_run()
+    {
+        using var hub = new TempHub();
+        var code = DataHub.Core.Identifiers.Uscc.Generate(new Random(9), "321203");
+        var record = new CanonicalRecord
+        {
+            Uscc = code, Source = "market-supervision", SourceId = "REG", EnterpriseName = "高港某某有限公司",
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(new DateTime(2021, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
+            Registration = new Registration { Name = "高港某某有限公司" },
+        };
+        Assert.Null(new DataHub.Core.Records.RecordNormalizer().Normalize(record));
+        // The log stage commits, then the process dies before the projection stage runs.
+        using (var batch = hub.Store.BeginBatch())
+        {
+            Assert.True(batch.Append(record).BecameCurrent);
+            batch.MarkForProjection([code]);
+            batch.Commit();
+        }
+        Assert.Null(hub.Store.GetProfile(code));
+        Assert.Equal([code], hub.Store.PendingProjections().Usccs);
+
+        var summary = await hub.IngestLinesAsync([]);
+
+        Assert.Equal(1, summary.ProfilesWritten);
+        Assert.Equal("高港某某有限公司", hub.Store.GetProfile(code)!.Name);
+        Assert.Empty(hub.Store.PendingProjections().Usccs);
+    }
 }

@@ -51,9 +51,11 @@ public sealed record IngestSummary
 
 /// <summary>
 /// RawRecord → mapper → normalizer → record log → profile projector → profile store and search index.
-/// Mapping and normalization of one batch run in parallel while the previous batch is written, so
-/// the single store writer is kept busy. Nothing is lost: every payload is stored, parked in the
-/// unresolved queue, or quarantined with its reason and bytes.
+/// Three stages run side by side: mapping and normalization of a batch (in parallel on all cores),
+/// appending the previous batch to the record log, and projecting the enterprises an earlier batch
+/// touched. The log transaction durably marks those enterprises for projection, so a crash between
+/// the two commits is repaired at the next start. Nothing is lost: every payload is stored, parked in
+/// the unresolved queue, or quarantined with its reason and bytes.
 /// </summary>
 public sealed class IngestPipeline
 {
@@ -78,6 +80,7 @@ public sealed class IngestPipeline
     /// <summary>Ingests every raw record, then retries the unresolved queue against what is now known.</summary>
     public async Task<IngestSummary> IngestAsync(IEnumerable<RawRecord> input, IProgress<IngestSummary>? progress = null, CancellationToken cancellationToken = default)
     {
+        var total = await RecoverAsync(cancellationToken);
         var prepared = Channel.CreateBounded<Prepared[]>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
         var producer = Task.Run(async () =>
         {
@@ -98,13 +101,24 @@ public sealed class IngestPipeline
             }
         }, cancellationToken);
 
-        var total = new IngestSummary();
-        await foreach (var batch in prepared.Reader.ReadAllAsync(cancellationToken))
+        var work = Channel.CreateBounded<ProjectionWork>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var projection = Task.Run(() => ProjectAllAsync(work.Reader, cancellationToken), cancellationToken);
+        try
         {
-            total += await WriteAsync(batch, cancellationToken);
-            progress?.Report(total);
+            await foreach (var batch in prepared.Reader.ReadAllAsync(cancellationToken))
+            {
+                var (appended, next) = await AppendAsync(batch, cancellationToken);
+                total += appended;
+                if (next is not null) await work.Writer.WriteAsync(next, cancellationToken);
+                progress?.Report(total);
+            }
+            await producer;
         }
-        await producer;
+        finally
+        {
+            work.Writer.TryComplete();
+        }
+        total += await projection;
         total += await ResolvePendingAsync(cancellationToken);
         progress?.Report(total);
         return total;
@@ -113,7 +127,7 @@ public sealed class IngestPipeline
     /// <summary>Puts quarantined payloads through the pipeline again; those that now pass leave quarantine.</summary>
     public async Task<IngestSummary> ReplayQuarantineAsync(IEnumerable<QuarantineEntry> entries, CancellationToken cancellationToken = default)
     {
-        var total = new IngestSummary();
+        var total = await RecoverAsync(cancellationToken);
         foreach (var chunk in entries.Chunk(_options.BatchSize))
         {
             var batch = chunk.Select(e => Prepare(new RawRecord
@@ -123,7 +137,9 @@ public sealed class IngestPipeline
                 Origin = e.Origin,
                 Payload = Google.Protobuf.ByteString.CopyFrom(e.Payload),
             }, e.Id)).ToArray();
-            total += await WriteAsync(batch, cancellationToken);
+            var (appended, next) = await AppendAsync(batch, cancellationToken);
+            total += appended;
+            if (next is not null) total += await ProjectAsync(next, cancellationToken);
         }
         return total + await ResolvePendingAsync(cancellationToken);
     }
@@ -131,14 +147,15 @@ public sealed class IngestPipeline
     /// <summary>Re-folds every profile from the log (after a projector change, or to check a store).</summary>
     public int Rebuild(IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
+        var through = _store.PendingProjections().Through;
         var usccs = _store.EnterprisesWithRecords();
         int done = 0;
         foreach (var chunk in usccs.Chunk(_options.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using var batch = _store.BeginBatch();
+            using var batch = _store.BeginProjection();
             foreach (var uscc in chunk) batch.SaveProfile(_projector.Project(uscc, batch.CurrentRecords(uscc)));
-            batch.Commit();
+            batch.Commit(through);
             done += chunk.Length;
             progress?.Report(done);
         }
@@ -146,6 +163,9 @@ public sealed class IngestPipeline
     }
 
     private readonly record struct Prepared(RawRecord Raw, long? QuarantineId, IReadOnlyList<CanonicalRecord> Records, Rejection? Rejection, string Stage);
+
+    /// <summary>Enterprises a committed log batch touched, under the ticket the log gave them.</summary>
+    private sealed record ProjectionWork(long Ticket, HashSet<string> Usccs);
 
     private Prepared Prepare(RawRecord raw, long? quarantineId)
     {
@@ -170,13 +190,14 @@ public sealed class IngestPipeline
         return new(raw, quarantineId, mapped.Records, null, "");
     }
 
-    private async Task<IngestSummary> WriteAsync(Prepared[] items, CancellationToken cancellationToken)
+    /// <summary>The log stage: one transaction appends a batch, quarantines its rejects and marks the touched enterprises.</summary>
+    private async Task<(IngestSummary, ProjectionWork?)> AppendAsync(Prepared[] items, CancellationToken cancellationToken)
     {
         long stored = 0, duplicates = 0, quarantined = 0, alreadyQuarantined = 0, unresolved = 0, resolved = 0, replayed = 0;
         var now = _time.GetUtcNow();
         var dirty = new HashSet<string>(StringComparer.Ordinal);
         var appended = new List<CanonicalRecord>();
-        IngestSummary projected;
+        long ticket = 0;
         using (var batch = _store.BeginBatch())
         {
             foreach (var item in items)
@@ -200,12 +221,8 @@ public sealed class IngestPipeline
                         }
                         resolved++;
                     }
-                    var outcome = batch.Append(record);
-                    if (!outcome.Appended) { duplicates++; continue; }
-                    stored++;
-                    appended.Add(record);
-                    if (outcome.BecameCurrent) dirty.Add(record.Uscc);
-                    if (outcome.SupersededUscc is { } previous) dirty.Add(previous);
+                    if (Append(batch, record, dirty)) { stored++; appended.Add(record); }
+                    else duplicates++;
                 }
                 if (item.QuarantineId is { } replayedId)
                 {
@@ -213,11 +230,11 @@ public sealed class IngestPipeline
                     replayed++;
                 }
             }
-            projected = Project(batch, dirty, out var profiles);
+            if (dirty.Count > 0) ticket = batch.MarkForProjection(dirty);
             batch.Commit();
-            await PublishAsync(appended, profiles, cancellationToken);
         }
-        return projected with
+        foreach (var r in appended) await _bus.PublishAsync(Topics.Records, r.Uscc, r, cancellationToken);
+        var summary = new IngestSummary
         {
             Received = items.Length,
             Stored = stored,
@@ -228,6 +245,64 @@ public sealed class IngestPipeline
             ResolvedByName = resolved,
             Replayed = replayed,
         };
+        return (summary, dirty.Count > 0 ? new ProjectionWork(ticket, dirty) : null);
+    }
+
+    private static bool Append(IIngestBatch batch, CanonicalRecord record, HashSet<string> dirty)
+    {
+        var outcome = batch.Append(record);
+        if (!outcome.Appended) return false;
+        if (outcome.BecameCurrent) dirty.Add(record.Uscc);
+        if (outcome.SupersededUscc is { } previous) dirty.Add(previous);
+        return true;
+    }
+
+    /// <summary>The projection stage: takes whatever work has queued up, so a lagging projector folds each enterprise once.</summary>
+    private async Task<IngestSummary> ProjectAllAsync(ChannelReader<ProjectionWork> work, CancellationToken cancellationToken)
+    {
+        var total = new IngestSummary();
+        while (await work.WaitToReadAsync(cancellationToken))
+        {
+            var merged = new ProjectionWork(0, new HashSet<string>(StringComparer.Ordinal));
+            while (work.TryRead(out var next))
+            {
+                merged.Usccs.UnionWith(next.Usccs);
+                merged = merged with { Ticket = Math.Max(merged.Ticket, next.Ticket) };
+            }
+            total += await ProjectAsync(merged, cancellationToken);
+        }
+        return total;
+    }
+
+    private async Task<IngestSummary> ProjectAsync(ProjectionWork work, CancellationToken cancellationToken)
+    {
+        var profiles = new List<EnterpriseProfile>(work.Usccs.Count);
+        using (var batch = _store.BeginProjection())
+        {
+            foreach (var uscc in work.Usccs.Order(StringComparer.Ordinal))
+            {
+                var records = batch.CurrentRecords(uscc);
+                if (records.Count == 0)
+                {
+                    batch.DeleteProfile(uscc);
+                    continue;
+                }
+                var profile = _projector.Project(uscc, records);
+                batch.SaveProfile(profile);
+                profiles.Add(profile);
+            }
+            batch.Commit(work.Ticket);
+        }
+        foreach (var p in profiles) await _bus.PublishAsync(Topics.Profiles, p.Uscc, p, cancellationToken);
+        return new IngestSummary { ProfilesWritten = profiles.Count };
+    }
+
+    /// <summary>Projects what a crash left marked but unprojected.</summary>
+    private async Task<IngestSummary> RecoverAsync(CancellationToken cancellationToken)
+    {
+        var pending = _store.PendingProjections();
+        if (pending.Usccs.Count == 0) return new IngestSummary();
+        return await ProjectAsync(new ProjectionWork(pending.Through, pending.Usccs.ToHashSet(StringComparer.Ordinal)), cancellationToken);
     }
 
     /// <summary>Attaches queued records whose name now matches exactly one enterprise, until nothing more resolves.</summary>
@@ -239,7 +314,7 @@ public sealed class IngestPipeline
             long resolved = 0, stored = 0, duplicates = 0;
             var dirty = new HashSet<string>(StringComparer.Ordinal);
             var appended = new List<CanonicalRecord>();
-            IngestSummary projected;
+            long ticket;
             using (var batch = _store.BeginBatch())
             {
                 foreach (var name in batch.UnresolvedNames())
@@ -250,19 +325,16 @@ public sealed class IngestPipeline
                     {
                         Attach(record, name, matches[0]);
                         resolved++;
-                        var outcome = batch.Append(record);
-                        if (!outcome.Appended) { duplicates++; continue; }
-                        stored++;
-                        appended.Add(record);
-                        if (outcome.BecameCurrent) dirty.Add(record.Uscc);
-                        if (outcome.SupersededUscc is { } previous) dirty.Add(previous);
+                        if (Append(batch, record, dirty)) { stored++; appended.Add(record); }
+                        else duplicates++;
                     }
                 }
                 if (resolved == 0) return total;
-                projected = Project(batch, dirty, out var profiles);
+                ticket = dirty.Count > 0 ? batch.MarkForProjection(dirty) : 0;
                 batch.Commit();
-                await PublishAsync(appended, profiles, cancellationToken);
             }
+            foreach (var r in appended) await _bus.PublishAsync(Topics.Records, r.Uscc, r, cancellationToken);
+            var projected = dirty.Count > 0 ? await ProjectAsync(new ProjectionWork(ticket, dirty), cancellationToken) : new IngestSummary();
             // Queued records leave the queue: the unresolved count goes down by what was resolved.
             total += projected with { ResolvedByName = resolved, Stored = stored, Duplicates = duplicates, Unresolved = -resolved };
         }
@@ -285,30 +357,6 @@ public sealed class IngestPipeline
             NormalizedName = normalizedName,
             MatchedFormerName = match.FormerName,
         };
-    }
-
-    private IngestSummary Project(IIngestBatch batch, HashSet<string> dirty, out List<EnterpriseProfile> profiles)
-    {
-        profiles = new List<EnterpriseProfile>(dirty.Count);
-        foreach (var uscc in dirty)
-        {
-            var records = batch.CurrentRecords(uscc);
-            if (records.Count == 0)
-            {
-                batch.DeleteProfile(uscc);
-                continue;
-            }
-            var profile = _projector.Project(uscc, records);
-            batch.SaveProfile(profile);
-            profiles.Add(profile);
-        }
-        return new IngestSummary { ProfilesWritten = profiles.Count };
-    }
-
-    private async Task PublishAsync(List<CanonicalRecord> records, List<EnterpriseProfile> profiles, CancellationToken cancellationToken)
-    {
-        foreach (var r in records) await _bus.PublishAsync(Topics.Records, r.Uscc, r, cancellationToken);
-        foreach (var p in profiles) await _bus.PublishAsync(Topics.Profiles, p.Uscc, p, cancellationToken);
     }
 
     private static QuarantineEntry ToQuarantine(Prepared item, Rejection rejection, DateTimeOffset now) => new()

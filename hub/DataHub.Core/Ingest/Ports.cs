@@ -4,13 +4,24 @@ using Google.Protobuf;
 namespace DataHub.Core.Ingest;
 
 /// <summary>
-/// The hub's store: record log, profiles, search index, quarantine, unresolved-name queue and the
-/// name directory. Embedded: one SQLite file; scale-out: PostgreSQL.
+/// The hub's store: the record log with quarantine and the unresolved-name queue, and the profile
+/// store with the search index and the name directory. The two sides are written by two stages that
+/// run side by side (append, then project); each side's writes are transactional. Embedded: two
+/// SQLite files; scale-out: PostgreSQL.
 /// </summary>
 public interface IHubStore
 {
-    /// <summary>Starts a unit of work; nothing it does is visible until <see cref="IIngestBatch.Commit"/>.</summary>
+    /// <summary>Starts a unit of record-log work; nothing it does is visible until <see cref="IIngestBatch.Commit"/>.</summary>
     IIngestBatch BeginBatch();
+
+    /// <summary>Starts a unit of profile-store work; it reads the committed record log.</summary>
+    IProjectionBatch BeginProjection();
+
+    /// <summary>
+    /// Enterprises marked for projection by committed log batches that the profile store has not
+    /// caught up with — after a crash between the two commits. Projecting them restores consistency.
+    /// </summary>
+    PendingProjection PendingProjections();
 
     EnterpriseProfile? GetProfile(string uscc);
 
@@ -52,7 +63,7 @@ public interface IIngestBatch : IDisposable
 
     void RecordFailedReplay(long quarantineId, string reasonCode, string reason, DateTimeOffset at);
 
-    /// <summary>USCCs whose current name or a former name normalizes to <paramref name="normalizedName"/>.</summary>
+    /// <summary>USCCs whose current name or a former name normalizes to <paramref name="normalizedName"/> (as last projected).</summary>
     IReadOnlyList<NameMatch> FindByName(string normalizedName);
 
     /// <summary>Parks a record without USCC whose name matched no single enterprise. False when already parked.</summary>
@@ -64,6 +75,19 @@ public interface IIngestBatch : IDisposable
     /// <summary>Removes and returns the parked records with this normalized name.</summary>
     IReadOnlyList<CanonicalRecord> TakeUnresolved(string normalizedName);
 
+    /// <summary>
+    /// Durably notes, in this transaction, that these enterprises need projecting; returns the ticket
+    /// (increasing) that the projection stage hands back when it commits their profiles.
+    /// </summary>
+    long MarkForProjection(IReadOnlyCollection<string> usccs);
+
+    void Commit();
+}
+
+/// <summary>One transaction of the projection stage.</summary>
+public interface IProjectionBatch : IDisposable
+{
+    /// <summary>The current version of every record of the enterprise, as committed in the log.</summary>
     IReadOnlyList<CanonicalRecord> CurrentRecords(string uscc);
 
     /// <summary>Stores the profile, its search-index row and its names in the name directory.</summary>
@@ -71,8 +95,12 @@ public interface IIngestBatch : IDisposable
 
     void DeleteProfile(string uscc);
 
-    void Commit();
+    /// <summary>Commits, recording that every ticket up to <paramref name="projectedThrough"/> is projected.</summary>
+    void Commit(long projectedThrough);
 }
+
+/// <summary>Enterprises still to project and the ticket that covers them.</summary>
+public sealed record PendingProjection(IReadOnlyList<string> Usccs, long Through);
 
 /// <summary>What appending one record did.</summary>
 public readonly record struct AppendOutcome(bool Appended, bool BecameCurrent, string? SupersededUscc)
