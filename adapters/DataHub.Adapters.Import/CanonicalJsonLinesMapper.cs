@@ -24,7 +24,7 @@ public sealed class CanonicalJsonLinesMapper : IRecordMapper
         {
             return MappingResult.Of(ProtoJsonReader.Parse<CanonicalRecord>(payload));
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or InvalidOperationException)
         {
             return MappingResult.Rejected("MALFORMED_JSON", $"{raw.Origin}: not a canonical record in JSON: {e.Message}");
         }

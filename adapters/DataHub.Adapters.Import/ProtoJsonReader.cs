@@ -15,7 +15,7 @@ namespace DataHub.Adapters.Import;
 /// Google.Protobuf's JsonParser, which tokenizes through strings; a test keeps the two in agreement.
 /// Unknown fields, a second member of a oneof and values of the wrong type are errors.
 /// </summary>
-public static class ProtoJsonReader
+public static partial class ProtoJsonReader
 {
     private static readonly ConcurrentDictionary<MessageDescriptor, Dictionary<string, FieldDescriptor>> Fields = new();
 
@@ -101,9 +101,7 @@ public static class ProtoJsonReader
                 {
                     Expect(ref reader, JsonTokenType.String, field);
                     var text = reader.GetString()!;
-                    if (!DateTimeOffset.TryParseExact(text, TimestampFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant))
-                        throw new FormatException($"field \"{field.Name}\" is \"{text}\", not an RFC 3339 timestamp such as 2026-03-01T09:30:00+08:00");
-                    return Timestamp.FromDateTimeOffset(instant);
+                    return ParseTimestamp(text) ?? throw new FormatException($"field \"{field.Name}\" is \"{text}\", not an RFC 3339 timestamp such as 2026-03-01T09:30:00+08:00");
                 }
                 Expect(ref reader, JsonTokenType.StartObject, field);
                 var nested = (IMessage)Activator.CreateInstance(field.MessageType.ClrType)!;
@@ -137,10 +135,25 @@ public static class ProtoJsonReader
             throw new FormatException($"field \"{field.Name}\" expects {type switch { JsonTokenType.String => "a string", JsonTokenType.StartArray => "an array", JsonTokenType.StartObject => "an object", _ => "a number" }}, found {reader.TokenType}");
     }
 
-    private static readonly string[] TimestampFormats =
-    [
-        "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK",
-    ];
+    /// <summary>
+    /// RFC 3339 as Google.Protobuf's JsonParser reads it: date, 'T', time, up to nine fraction digits, and a required
+    /// offset ('Z' or ±hh:mm) — a time without offset would depend on the server's time zone.
+    /// </summary>
+    private static Timestamp? ParseTimestamp(string text)
+    {
+        var m = Rfc3339().Match(text);
+        if (!m.Success) return null;
+        var offset = m.Groups["offset"].Value == "Z" ? "+00:00" : m.Groups["offset"].Value;
+        if (!DateTimeOffset.TryParseExact(m.Groups["date"].Value + "T" + m.Groups["time"].Value + offset, "yyyy-MM-dd'T'HH:mm:sszzz",
+                CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant))
+            return null;
+        var fraction = m.Groups["fraction"].Value;
+        int nanos = fraction.Length == 0 ? 0 : int.Parse(fraction.PadRight(9, '0'), CultureInfo.InvariantCulture);
+        return new Timestamp { Seconds = instant.ToUnixTimeSeconds(), Nanos = nanos };
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<date>\d{4}-\d{2}-\d{2})T(?<time>\d{2}:\d{2}:\d{2})(\.(?<fraction>\d{1,9}))?(?<offset>Z|[+-]\d{2}:\d{2})$")]
+    private static partial System.Text.RegularExpressions.Regex Rfc3339();
 
     private static Dictionary<string, FieldDescriptor> Index(MessageDescriptor descriptor)
     {

@@ -25,7 +25,20 @@ public sealed class CachedProfileReader : IDisposable
         _refresher = Task.Run(async () =>
         {
             await foreach (var m in _changes.Reader.ReadAllAsync())
-                await _cache.SetAsync(Key(m.Key), m.Value.ToByteArray(), Expiry);
+            {
+                try
+                {
+                    // A profile with no records is a removal.
+                    if (((EnterpriseProfile)m.Value).RecordCount == 0) await _cache.RemoveAsync(Key(m.Key));
+                    else await _cache.SetAsync(Key(m.Key), m.Value.ToByteArray(), Expiry);
+                }
+                catch (Exception)
+                {
+                    // The cache must not hold a stale entry when it could not take the new one, and the
+                    // refresher must keep draining its channel or publishers would block.
+                    try { await _cache.RemoveAsync(Key(m.Key)); } catch (Exception) { }
+                }
+            }
         });
     }
 

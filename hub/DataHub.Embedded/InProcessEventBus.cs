@@ -23,7 +23,17 @@ public sealed class InProcessEventBus(int capacityPerSubscriber = 10_000) : IEve
     {
         if (!_topics.TryGetValue(topic, out var subscribers)) return;
         var m = new BusMessage(topic, key, message);
-        foreach (var channel in subscribers.Channels) await channel.Writer.WriteAsync(m, cancellationToken);
+        foreach (var channel in subscribers.Channels)
+        {
+            try
+            {
+                await channel.Writer.WriteAsync(m, cancellationToken);
+            }
+            catch (ChannelClosedException)
+            {
+                // The subscriber left while this message was on its way.
+            }
+        }
     }
 
     /// <summary>Receives every message published to <paramref name="topic"/> from now on, until disposed.</summary>

@@ -11,10 +11,19 @@ internal abstract class SqliteBatch : IDisposable
     protected SqliteBatch(SqliteConnection connection, string takeWriteLock)
     {
         Connection = connection;
-        // Deferred, so that reading the other (attached) file takes no lock on it; the first statement
-        // writes to this batch's own file, so its write lock is taken (or waited for) before any read.
-        Transaction = connection.BeginTransaction(deferred: true);
-        Statement(takeWriteLock).ExecuteNonQuery();
+        try
+        {
+            // Deferred, so that reading the other (attached) file takes no lock on it; the first statement
+            // writes to this batch's own file, so its write lock is taken (or waited for) before any read.
+            Transaction = connection.BeginTransaction(deferred: true);
+            Statement(takeWriteLock).ExecuteNonQuery();
+        }
+        catch
+        {
+            foreach (var cmd in _commands.Values) cmd.Dispose();
+            connection.Dispose();
+            throw;
+        }
     }
 
     protected SqliteConnection Connection { get; }
@@ -29,10 +38,20 @@ internal abstract class SqliteBatch : IDisposable
 
     public void Dispose()
     {
-        if (!_committed) Transaction.Rollback();
-        Transaction.Dispose();
-        foreach (var cmd in _commands.Values) cmd.Dispose();
-        Connection.Dispose();
+        try
+        {
+            // A failed statement may already have rolled the transaction back; disposing must not hide the original error.
+            if (!_committed) Transaction.Rollback();
+        }
+        catch (SqliteException)
+        {
+        }
+        finally
+        {
+            Transaction.Dispose();
+            foreach (var cmd in _commands.Values) cmd.Dispose();
+            Connection.Dispose();
+        }
     }
 
     protected SqliteCommand Statement(string sql, params string[] parameterNames)

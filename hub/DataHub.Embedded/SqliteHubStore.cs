@@ -22,10 +22,13 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         Path = System.IO.Path.GetFullPath(path);
         ProfilesPath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "profiles.db");
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        foreach (var (file, schema) in new[] { (Path, LogSchema), (ProfilesPath, ProfileSchema) })
+        foreach (var (file, schema, marker) in new[] { (Path, LogSchema, "log_state"), (ProfilesPath, ProfileSchema, "projection_state") })
         {
             using var connection = new SqliteConnection(ConnectionString(file));
             connection.Open();
+            // Only a new file gets the schema: read-only commands must not take a write lock beside a running import.
+            using var exists = Command(connection, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=$n", ("$n", marker));
+            if ((long)exists.ExecuteScalar()! > 0) continue;
             Execute(connection, "PRAGMA journal_mode=WAL;");
             Execute(connection, schema);
         }
@@ -49,19 +52,27 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
     private static SqliteConnection Open(string main, string attached, string alias)
     {
         var connection = new SqliteConnection(ConnectionString(main));
-        connection.Open();
-        using (var attach = connection.CreateCommand())
+        try
         {
-            attach.CommandText = $"ATTACH DATABASE $file AS {alias}";
-            attach.Parameters.AddWithValue("$file", attached);
-            attach.ExecuteNonQuery();
+            connection.Open();
+            using (var attach = connection.CreateCommand())
+            {
+                attach.CommandText = $"ATTACH DATABASE $file AS {alias}";
+                attach.Parameters.AddWithValue("$file", attached);
+                attach.ExecuteNonQuery();
+            }
+            // NORMAL sync is durable across process crashes in WAL mode; the caches hold the hot index pages;
+            // checkpoints every 50,000 pages write a page changed by many batches once.
+            Execute(connection, $"PRAGMA busy_timeout=30000; PRAGMA temp_store=MEMORY; " +
+                                $"PRAGMA main.synchronous=NORMAL; PRAGMA main.cache_size=-196608; PRAGMA main.wal_autocheckpoint=50000; " +
+                                $"PRAGMA {alias}.synchronous=NORMAL; PRAGMA {alias}.cache_size=-65536;");
+            return connection;
         }
-        // NORMAL sync is durable across process crashes in WAL mode; the caches hold the hot index pages;
-        // checkpoints every 50,000 pages write a page changed by many batches once.
-        Execute(connection, $"PRAGMA busy_timeout=30000; PRAGMA temp_store=MEMORY; " +
-                            $"PRAGMA main.synchronous=NORMAL; PRAGMA main.cache_size=-196608; PRAGMA main.wal_autocheckpoint=50000; " +
-                            $"PRAGMA {alias}.synchronous=NORMAL; PRAGMA {alias}.cache_size=-65536;");
-        return connection;
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
     public IIngestBatch BeginBatch() => new SqliteIngestBatch(OpenLog());

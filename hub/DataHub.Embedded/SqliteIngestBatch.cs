@@ -97,10 +97,10 @@ internal sealed class SqliteIngestBatch(SqliteConnection connection) : SqliteBat
         cmd.ExecuteNonQuery();
     }
 
-    public void RecordFailedReplay(long quarantineId, string reasonCode, string reason, DateTimeOffset at)
+    public void RecordFailedReplay(long quarantineId, string stage, string reasonCode, string reason, DateTimeOffset at)
     {
-        var cmd = Statement("UPDATE quarantine SET reason_code=$rc, reason=$r, last_replay_at=$at, replay_attempts=replay_attempts+1 WHERE id=$id", "$rc", "$r", "$at", "$id");
-        Bind(cmd, reasonCode, reason, Text(at), quarantineId);
+        var cmd = Statement("UPDATE quarantine SET stage=$st, reason_code=$rc, reason=$r, last_replay_at=$at, replay_attempts=replay_attempts+1 WHERE id=$id", "$st", "$rc", "$r", "$at", "$id");
+        Bind(cmd, stage, reasonCode, reason, Text(at), quarantineId);
         cmd.ExecuteNonQuery();
     }
 

@@ -28,10 +28,10 @@ internal sealed record HubOptions
         var section = configuration.GetSection("DataHub");
         var provider = section["Store:Provider"] ?? "sqlite";
         if (!string.Equals(provider, "sqlite", StringComparison.OrdinalIgnoreCase))
-            throw new InvalidOperationException($"DataHub:Store:Provider is '{provider}'; this build supports 'sqlite' (embedded).");
+            throw new HubConfigurationException($"DataHub:Store:Provider is '{provider}'; this build supports 'sqlite' (embedded).");
         var batch = section.GetValue("Ingest:BatchSize", 16384);
         if (batch is < 1 or > 1_000_000)
-            throw new InvalidOperationException($"DataHub:Ingest:BatchSize is {batch}; use 1 to 1000000.");
+            throw new HubConfigurationException($"DataHub:Ingest:BatchSize is {batch}; use 1 to 1000000.");
         var allow = section.GetSection("Uscc:AllowList").GetChildren().Select(c => Core.Identifiers.Uscc.Normalize(c.Value)).Where(v => v.Length > 0);
         return new HubOptions
         {
@@ -42,3 +42,6 @@ internal sealed record HubOptions
         };
     }
 }
+
+/// <summary>A setting that cannot be used; the message names the key and what is allowed.</summary>
+internal sealed class HubConfigurationException(string message) : Exception(message);

@@ -1,3 +1,12 @@
+using DataHub;
 using DataHub.Cli;
 
-return await DataHubCli.Build().Parse(args).InvokeAsync();
+try
+{
+    return await DataHubCli.Build().Parse(args).InvokeAsync();
+}
+catch (HubConfigurationException e)
+{
+    CliOutput.Error("configuration: " + e.Message);
+    return 2;
+}

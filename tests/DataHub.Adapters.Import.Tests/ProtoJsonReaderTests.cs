@@ -31,6 +31,21 @@ public class ProtoJsonReaderTests
     }
 
     [Fact]
+    public void Timestamps_keep_nine_fraction_digits_and_need_an_offset_like_protobuf()
+    {
+        const string json = "{\"occurred_at\":\"2026-01-02T03:04:05.123456789+08:00\"}";
+        var expected = Reference.Parse<CanonicalRecord>(json).OccurredAt;
+        Assert.Equal(expected, Read(json).OccurredAt);
+        Assert.Equal(123456789, expected.Nanos);
+        foreach (var bad in new[] { "2026-01-02T03:04:05", "2026-01-02t03:04:05z" })
+        {
+            var line = $"{{\"occurred_at\":\"{bad}\"}}";
+            Assert.ThrowsAny<Exception>(() => Reference.Parse<CanonicalRecord>(line));
+            Assert.Throws<FormatException>(() => Read(line));
+        }
+    }
+
+    [Fact]
     public void Camel_case_names_enum_numbers_string_numbers_and_nulls_are_read()
     {
         var r = Read("{\"sourceId\":\"x\",\"schemaVersion\":\"1\",\"enterpriseName\":null,\"approvalCase\":{\"stage\":3,\"acceptedAt\":\"2026-01-02T03:04:05.123+08:00\"},\"uscc\":\"A\"}");
@@ -44,6 +59,7 @@ public class ProtoJsonReaderTests
     [InlineData("{\"licence\":{},\"penalty\":{}}", "takes one")]
     [InlineData("{\"synthetic\":\"yes\"}", "true or false")]
     [InlineData("{\"occurred_at\":\"yesterday\"}", "RFC 3339")]
+    [InlineData("{\"occurred_at\":\"2026-01-02T03:04:05\"}", "RFC 3339")]
     [InlineData("{\"licence\":{\"status\":\"VALIDISH\"}}", "not a value")]
     [InlineData("{\"schema_version\":-1}", "number")]
     [InlineData("{\"uscc\":1}", "a string")]

@@ -121,6 +121,23 @@ public class ProfileProjectorTests
     }
 
     [Fact]
+    public void As_of_takes_the_version_current_that_day_and_drops_it_if_it_states_a_later_event()
+    {
+        var v1 = R("market-supervision", "PEN-X", At(2026, 1, 1), r => r.Penalty = new Penalty { DecisionDocNo = "罚X", DecidedOn = "2026-01-01" });
+        // A correction made on 1 February says the decision was in fact taken on 1 March.
+        var v2 = v1.Clone();
+        v2.OccurredAt = At(2026, 3, 1);
+        v2.UpdatedAt = At(2026, 2, 1);
+        v2.Penalty.DecidedOn = "2026-03-01";
+        v2.ContentHash = RecordNormalizer.ComputeContentHash(v2);
+        var records = History().Append(v1).Append(v2).ToList();
+
+        Assert.Equal("2026-01-01", _projector.ProjectAsOf(Code, records, new DateOnly(2026, 1, 15)).Penalties.Single(p => p.Penalty.DecisionDocNo == "罚X").Penalty.DecidedOn);
+        Assert.DoesNotContain(_projector.ProjectAsOf(Code, records, new DateOnly(2026, 2, 15)).Penalties, p => p.Penalty.DecisionDocNo == "罚X");
+        Assert.Equal("2026-03-01", _projector.ProjectAsOf(Code, records, new DateOnly(2026, 3, 2)).Penalties.Single(p => p.Penalty.DecisionDocNo == "罚X").Penalty.DecidedOn);
+    }
+
+    [Fact]
     public void The_later_version_wins_whatever_the_arrival_order()
     {
         var older = History()[0];

@@ -66,6 +66,14 @@ public class RecordNormalizerTests
     }
 
     [Fact]
+    public void Times_outside_1900_to_2199_are_rejected()
+    {
+        var record = Licence();
+        record.OccurredAt = Timestamp.FromDateTime(new DateTime(9999, 12, 31, 0, 0, 0, DateTimeKind.Utc));
+        Assert.Equal("TIMESTAMP_OUT_OF_RANGE", Normalizer.Normalize(record)!.Code);
+    }
+
+    [Fact]
     public void Content_hash_ignores_hub_set_fields_and_changes_with_content()
     {
         var a = Licence();

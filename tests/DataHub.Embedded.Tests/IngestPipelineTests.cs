@@ -266,4 +266,61 @@ public class IngestPipelineTests
         Assert.Equal("高港某某有限公司", hub.Store.GetProfile(code)!.Name);
         Assert.Empty(hub.Store.PendingProjections().Usccs);
     }
+
+    [Fact]
+    public async Task A_failing_projection_stage_fails_the_import_instead_of_hanging()
+    {
+        using var hub = new TempHub();
+        var failing = new FailingProjectionStore(hub.Store);
+        var pipeline = new IngestPipeline(failing, hub.Bus, new DataHub.Core.Records.RecordNormalizer(), [new DataHub.Adapters.Import.CanonicalJsonLinesMapper()],
+            TimeProvider.System, new IngestOptions { BatchSize = 16 });
+        var lines = TempHub.Generate(enterprises: 40, seed: 4, dirtRate: 0).Select((l, i) => TempHub.Raw(l.Json, i + 1));
+        var import = pipeline.IngestAsync(lines);
+        var finished = await Task.WhenAny(import, Task.Delay(TimeSpan.FromSeconds(60)));
+        Assert.Same(import, finished);
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => import);
+        Assert.Equal("profile store unavailable", e.Message);
+    }
+
+    [Fact]
+    public async Task A_payload_that_maps_to_no_record_is_quarantined()
+    {
+        using var hub = new TempHub();
+        var pipeline = new IngestPipeline(hub.Store, hub.Bus, new DataHub.Core.Records.RecordNormalizer(), [new EmptyMapper()], TimeProvider.System);
+        var summary = await pipeline.IngestAsync([new RawRecord { Source = "x", Format = "empty", Origin = "x:1", Payload = Google.Protobuf.ByteString.CopyFromUtf8("{}") }]);
+        Assert.Equal(1, summary.Quarantined);
+        Assert.Equal("EMPTY_PAYLOAD", Assert.Single(hub.Store.ListQuarantine(false, 10)).ReasonCode);
+    }
+
+    private sealed class EmptyMapper : DataHub.Core.Records.IRecordMapper
+    {
+        public string Format => "empty";
+
+        public DataHub.Core.Records.MappingResult Map(RawRecord raw) => new([], null);
+    }
+
+    /// <summary>The real store, except that the profile side fails after its first transaction.</summary>
+    private sealed class FailingProjectionStore(SqliteHubStore inner) : IHubStore
+    {
+        private int _projections;
+
+        public IIngestBatch BeginBatch() => inner.BeginBatch();
+
+        public IProjectionBatch BeginProjection() =>
+            Interlocked.Increment(ref _projections) > 1 ? throw new InvalidOperationException("profile store unavailable") : inner.BeginProjection();
+
+        public PendingProjection PendingProjections() => new([], 0);
+
+        public EnterpriseProfile? GetProfile(string uscc) => inner.GetProfile(uscc);
+
+        public IReadOnlyList<CanonicalRecord> RecordVersions(string uscc) => inner.RecordVersions(uscc);
+
+        public IReadOnlyList<string> EnterprisesWithRecords() => inner.EnterprisesWithRecords();
+
+        public HubStats Stats() => inner.Stats();
+
+        public IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit) => inner.ListQuarantine(includeReplayed, limit);
+
+        public IReadOnlyList<UnresolvedRecord> ListUnresolved(int limit) => inner.ListUnresolved(limit);
+    }
 }

@@ -77,10 +77,16 @@ public sealed class IngestPipeline
         _options = options ?? new IngestOptions();
     }
 
-    /// <summary>Ingests every raw record, then retries the unresolved queue against what is now known.</summary>
+    /// <summary>
+    /// Ingests every raw record, then attaches records that came without a USCC by name, against the
+    /// enterprises known once everything is in (so the outcome does not depend on stage timing).
+    /// </summary>
     public async Task<IngestSummary> IngestAsync(IEnumerable<RawRecord> input, IProgress<IngestSummary>? progress = null, CancellationToken cancellationToken = default)
     {
         var total = await RecoverAsync(cancellationToken);
+        // A failure in any stage cancels the others, so none is left waiting on a channel.
+        using var stages = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var ct = stages.Token;
         var prepared = Channel.CreateBounded<Prepared[]>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
         var producer = Task.Run(async () =>
         {
@@ -88,37 +94,59 @@ public sealed class IngestPipeline
             {
                 foreach (var chunk in input.Chunk(_options.BatchSize))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    ct.ThrowIfCancellationRequested();
                     var batch = new Prepared[chunk.Length];
-                    Parallel.For(0, chunk.Length, new ParallelOptions { CancellationToken = cancellationToken }, i => batch[i] = Prepare(chunk[i], null));
-                    await prepared.Writer.WriteAsync(batch, cancellationToken);
+                    Parallel.For(0, chunk.Length, new ParallelOptions { CancellationToken = ct }, i => batch[i] = Prepare(chunk[i], null));
+                    await prepared.Writer.WriteAsync(batch, ct);
                 }
                 prepared.Writer.Complete();
             }
             catch (Exception e)
             {
                 prepared.Writer.Complete(e);
+                stages.Cancel();
             }
-        }, cancellationToken);
+        }, CancellationToken.None);
 
         var work = Channel.CreateBounded<ProjectionWork>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
-        var projection = Task.Run(() => ProjectAllAsync(work.Reader, cancellationToken), cancellationToken);
+        var projection = Task.Run(async () =>
+        {
+            try
+            {
+                return await ProjectAllAsync(work.Reader, ct);
+            }
+            catch
+            {
+                stages.Cancel();
+                throw;
+            }
+        }, CancellationToken.None);
+
+        var failures = new List<Exception>();
         try
         {
-            await foreach (var batch in prepared.Reader.ReadAllAsync(cancellationToken))
+            await foreach (var batch in prepared.Reader.ReadAllAsync(ct))
             {
-                var (appended, next) = await AppendAsync(batch, cancellationToken);
+                var (appended, next) = await AppendAsync(batch, ct);
                 total += appended;
-                if (next is not null) await work.Writer.WriteAsync(next, cancellationToken);
+                if (next is not null) await work.Writer.WriteAsync(next, ct);
                 progress?.Report(total);
             }
-            await producer;
         }
-        finally
+        catch (Exception e)
         {
-            work.Writer.TryComplete();
+            failures.Add(e);
+            stages.Cancel();
         }
-        total += await projection;
+        work.Writer.TryComplete();
+        try { total += await projection; } catch (Exception e) { failures.Add(e); }
+        await producer;
+        if (failures.Count > 0)
+        {
+            // Report the cause, not the cancellations it set off in the other stages.
+            var cause = failures.FirstOrDefault(e => e is not OperationCanceledException) ?? failures[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(cause);
+        }
         total += await ResolvePendingAsync(cancellationToken);
         progress?.Report(total);
         return total;
@@ -155,8 +183,9 @@ public sealed class IngestPipeline
             cancellationToken.ThrowIfCancellationRequested();
             using var batch = _store.BeginProjection();
             foreach (var uscc in chunk) batch.SaveProfile(_projector.Project(uscc, batch.CurrentRecords(uscc)));
-            batch.Commit(through);
             done += chunk.Length;
+            // Only the last chunk may say every pending mark is covered; a crash before it leaves them pending.
+            batch.Commit(done == usccs.Count ? through : 0);
             progress?.Report(done);
         }
         return done;
@@ -182,6 +211,8 @@ public sealed class IngestPipeline
             mapped = MappingResult.Rejected("MAPPER_FAILED", $"Mapper '{raw.Format}' failed: {e.GetType().Name}: {e.Message}");
         }
         if (mapped.Rejection is not null) return new(raw, quarantineId, [], mapped.Rejection, "map");
+        if (mapped.Records.Count == 0)
+            return new(raw, quarantineId, [], new("EMPTY_PAYLOAD", $"Mapper '{raw.Format}' found no record in the payload from {raw.Origin}."), "map");
         foreach (var record in mapped.Records)
         {
             var rejection = _normalizer.Normalize(record);
@@ -193,7 +224,7 @@ public sealed class IngestPipeline
     /// <summary>The log stage: one transaction appends a batch, quarantines its rejects and marks the touched enterprises.</summary>
     private async Task<(IngestSummary, ProjectionWork?)> AppendAsync(Prepared[] items, CancellationToken cancellationToken)
     {
-        long stored = 0, duplicates = 0, quarantined = 0, alreadyQuarantined = 0, unresolved = 0, resolved = 0, replayed = 0;
+        long stored = 0, duplicates = 0, quarantined = 0, alreadyQuarantined = 0, unresolved = 0, replayed = 0;
         var now = _time.GetUtcNow();
         var dirty = new HashSet<string>(StringComparer.Ordinal);
         var appended = new List<CanonicalRecord>();
@@ -204,7 +235,7 @@ public sealed class IngestPipeline
             {
                 if (item.Rejection is { } rejection)
                 {
-                    if (item.QuarantineId is { } id) batch.RecordFailedReplay(id, rejection.Code, rejection.Message, now);
+                    if (item.QuarantineId is { } id) batch.RecordFailedReplay(id, item.Stage, rejection.Code, rejection.Message, now);
                     else if (batch.Quarantine(ToQuarantine(item, rejection, now))) quarantined++;
                     else alreadyQuarantined++;
                     continue;
@@ -213,13 +244,9 @@ public sealed class IngestPipeline
                 {
                     if (record.Uscc.Length == 0)
                     {
-                        var name = EnterpriseName.Normalize(record.EnterpriseName);
-                        if (!TryResolve(batch, record, name))
-                        {
-                            if (batch.EnqueueUnresolved(record, name, now)) unresolved++;
-                            continue;
-                        }
-                        resolved++;
+                        // Attached by name after the import, against the final name directory.
+                        if (batch.EnqueueUnresolved(record, EnterpriseName.Normalize(record.EnterpriseName), now)) unresolved++;
+                        continue;
                     }
                     if (Append(batch, record, dirty)) { stored++; appended.Add(record); }
                     else duplicates++;
@@ -242,7 +269,6 @@ public sealed class IngestPipeline
             Quarantined = quarantined,
             AlreadyQuarantined = alreadyQuarantined,
             Unresolved = unresolved,
-            ResolvedByName = resolved,
             Replayed = replayed,
         };
         return (summary, dirty.Count > 0 ? new ProjectionWork(ticket, dirty) : null);
@@ -285,6 +311,8 @@ public sealed class IngestPipeline
                 if (records.Count == 0)
                 {
                     batch.DeleteProfile(uscc);
+                    // Subscribers learn of the removal: a profile with no records (a tombstone on Kafka).
+                    profiles.Add(new EnterpriseProfile { Uscc = uscc });
                     continue;
                 }
                 var profile = _projector.Project(uscc, records);
@@ -338,14 +366,6 @@ public sealed class IngestPipeline
             // Queued records leave the queue: the unresolved count goes down by what was resolved.
             total += projected with { ResolvedByName = resolved, Stored = stored, Duplicates = duplicates, Unresolved = -resolved };
         }
-    }
-
-    private static bool TryResolve(IIngestBatch batch, CanonicalRecord record, string normalizedName)
-    {
-        var matches = batch.FindByName(normalizedName);
-        if (matches.Count != 1) return false;
-        Attach(record, normalizedName, matches[0]);
-        return true;
     }
 
     private static void Attach(CanonicalRecord record, string normalizedName, NameMatch match)

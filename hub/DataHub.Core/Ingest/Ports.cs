@@ -61,7 +61,7 @@ public interface IIngestBatch : IDisposable
 
     void MarkReplayed(long quarantineId, DateTimeOffset at);
 
-    void RecordFailedReplay(long quarantineId, string reasonCode, string reason, DateTimeOffset at);
+    void RecordFailedReplay(long quarantineId, string stage, string reasonCode, string reason, DateTimeOffset at);
 
     /// <summary>USCCs whose current name or a former name normalizes to <paramref name="normalizedName"/> (as last projected).</summary>
     IReadOnlyList<NameMatch> FindByName(string normalizedName);
@@ -148,6 +148,9 @@ public static class Topics
     /// <summary>Every appended record version; key USCC; value CanonicalRecord.</summary>
     public const string Records = "datahub.records.v1";
 
-    /// <summary>Every profile after it changed; key USCC; value EnterpriseProfile (compacted).</summary>
+    /// <summary>
+    /// Every profile after it changed; key USCC; value EnterpriseProfile (compacted). A profile with
+    /// record_count 0 says the enterprise no longer has any record (a tombstone).
+    /// </summary>
     public const string Profiles = "datahub.profiles.v1";
 }

@@ -25,10 +25,12 @@ public sealed class ProfileProjector
     public EnterpriseProfile ProjectAsOf(string uscc, IEnumerable<CanonicalRecord> allVersions, DateOnly asOf)
     {
         var end = Timestamp.FromDateTimeOffset(ChinaDates.EndOf(asOf));
+        // The version current at the end of that day, then only if what it states had happened by then.
         var latest = allVersions
-            .Where(r => r.UpdatedAt < end && r.OccurredAt < end)
+            .Where(r => r.UpdatedAt < end)
             .GroupBy(r => (r.Source, r.SourceId))
             .Select(g => g.OrderByDescending(r => r.UpdatedAt).ThenByDescending(r => r.ContentHash, StringComparer.Ordinal).First())
+            .Where(r => r.OccurredAt < end)
             .ToList();
         return Fold(uscc, latest, asOf);
     }

@@ -28,7 +28,7 @@ public static class RiskAssessor
 
         switch (p.Identity.Status)
         {
-            case RegistrationStatus.Revoked:
+            case RegistrationStatus.Revoked or RegistrationStatus.RevokedDeregistered:
                 Add("BUSINESS_LICENCE_REVOKED", "营业执照被吊销", RiskTier.High); break;
             case RegistrationStatus.Suspended or RegistrationStatus.Liquidating:
                 Add("NOT_OPERATING", "停业或清算中", RiskTier.Medium); break;
@@ -56,7 +56,7 @@ public static class RiskAssessor
         if (problems > 0) Add("INSPECTION_PROBLEMS_365D", $"近一年抽查检查发现问题{problems}次", RiskTier.Medium);
 
         int revokedLicences = p.Licences.Count(e => e.State == LicenceState.Revoked);
-        if (revokedLicences > 0) Add("LICENCE_REVOKED", $"有{revokedLicences}张许可证被吊销或撤销", RiskTier.Medium);
+        if (revokedLicences > 0) Add("LICENCE_REVOKED", $"有{revokedLicences}张许可证被吊销", RiskTier.Medium);
 
         var assessment = new RiskAssessment { Tier = RiskTier.Low };
         foreach (var r in reasons.OrderByDescending(r => r.Tier).ThenBy(r => r.Code, StringComparer.Ordinal))

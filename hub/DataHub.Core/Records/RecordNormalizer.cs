@@ -5,6 +5,7 @@ using DataHub.Core.Text;
 using DataHub.Schema.V1;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
+using Google.Protobuf.WellKnownTypes;
 
 namespace DataHub.Core.Records;
 
@@ -35,6 +36,8 @@ public sealed class RecordNormalizer(IReadOnlySet<string>? usccAllowList = null)
             return new("UNSUPPORTED_SCHEMA_VERSION", $"Record {record.SourceId} has schema_version {record.SchemaVersion}; this hub reads up to {CurrentSchemaVersion}.");
         record.SchemaVersion = CurrentSchemaVersion;
         record.UpdatedAt ??= record.OccurredAt.Clone();
+        if (!InRange(record.OccurredAt) || !InRange(record.UpdatedAt))
+            return new("TIMESTAMP_OUT_OF_RANGE", $"Record {record.SourceId}: occurred_at and updated_at must lie between 1900 and 2199; got {record.OccurredAt} and {record.UpdatedAt}.");
         record.EnterpriseName = record.EnterpriseName.Trim();
         record.NameResolution = null;
 
@@ -80,6 +83,12 @@ public sealed class RecordNormalizer(IReadOnlySet<string>? usccAllowList = null)
         record.ContentHash = ComputeContentHash(record);
         return null;
     }
+
+    private static readonly Timestamp Earliest = Timestamp.FromDateTime(new DateTime(1900, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+    private static readonly Timestamp Latest = Timestamp.FromDateTime(new DateTime(2200, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+
+    /// <summary>Times outside 1900–2199 are input errors; they would also overflow the store's nanosecond ordering.</summary>
+    private static bool InRange(Timestamp t) => t >= Earliest && t < Latest;
 
     /// <summary>SHA-256 (hex) of the record's serialized form with the hash field cleared.</summary>
     public static string ComputeContentHash(CanonicalRecord record)

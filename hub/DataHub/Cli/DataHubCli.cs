@@ -146,13 +146,17 @@ internal static class DataHubCli
         var command = new Command("profile", "Print an enterprise profile (企业画像) as JSON.") { uscc, asOf };
         command.SetAction(async (p, ct) =>
         {
-            var check = Uscc.Check(p.GetValue(uscc));
-            if (!check.Valid) { CliOutput.Error(string.Join(" ", check.Errors.Select(e => e.Message))); return 2; }
             var hub = OpenHub(p);
+            var check = Uscc.Check(p.GetValue(uscc), hub.Options.UsccAllowList);
+            if (!check.Valid) { CliOutput.Error(string.Join(" ", check.Errors.Select(e => e.Message))); return 2; }
             EnterpriseProfile? profile;
             if (p.GetValue(asOf) is { } text)
             {
-                if (!ChinaDates.TryParse(text, out var date)) { CliOutput.Error($"--as-of '{text}' is not a date; use YYYY-MM-DD."); return 2; }
+                if (!ChinaDates.TryParse(text, out var date) || date.Year is < 1900 or > 2199)
+                {
+                    CliOutput.Error($"--as-of '{text}' is not a date between 1900 and 2199; use YYYY-MM-DD.");
+                    return 2;
+                }
                 var versions = hub.Store.RecordVersions(check.Normalized);
                 profile = versions.Count == 0 ? null : new ProfileProjector().ProjectAsOf(check.Normalized, versions, date);
             }
