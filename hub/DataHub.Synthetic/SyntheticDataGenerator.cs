@@ -108,10 +108,11 @@ public sealed class SyntheticDataGenerator
             yield return Line(record, ExpectedFate.Stored, null);
             yield break;
         }
-        bool isRegistration = record.BodyCase == CanonicalRecord.BodyOneofCase.Registration;
-        // Registrations get no out-of-order update (a later snapshot would hide renames before it), no bad
-        // check character and no missing USCC: every other record must be able to find its enterprise.
-        switch (_random.Next(isRegistration ? 4 : 7))
+        // Registrations and status changes (renames) get no out-of-order update (a later snapshot would
+        // hide renames before it), no bad check character and no missing USCC: other records find their
+        // enterprise through them, and a rename named only by its new name could never be attached.
+        bool identityRecord = record.BodyCase is CanonicalRecord.BodyOneofCase.Registration or CanonicalRecord.BodyOneofCase.StatusChange;
+        switch (_random.Next(identityRecord ? 4 : 7))
         {
             case 0:
                 record.Uscc = ToFullWidth(record.Uscc);

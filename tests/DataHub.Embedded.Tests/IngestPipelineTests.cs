@@ -7,11 +7,14 @@ namespace DataHub.Embedded.Tests;
 
 public class IngestPipelineTests
 {
-    [Fact]
-    public async Task Importing_a_generated_set_with_dirt_gives_the_exact_expected_counts()
+    [Theory]
+    [InlineData(11, 0.15)]
+    [InlineData(20261123, 0.3)]
+    [InlineData(7, 0.5)]
+    public async Task Importing_a_generated_set_with_dirt_gives_the_exact_expected_counts(int seed, double dirtRate)
     {
         using var hub = new TempHub();
-        var lines = TempHub.Generate(enterprises: 300, seed: 11, dirtRate: 0.15);
+        var lines = TempHub.Generate(enterprises: 300, seed: seed, dirtRate: dirtRate);
         long Expected(ExpectedFate fate) => lines.LongCount(l => l.Fate == fate);
         // Every kind of dirt must be present for the counts to mean something.
         Assert.True(lines.Select(l => l.Dirt).Distinct().Count() >= 10, "too few kinds of dirt generated");
