@@ -12,6 +12,10 @@ namespace DataHub.Embedded;
 public sealed class CachedProfileReader : IDisposable
 {
     private static readonly DistributedCacheEntryOptions Expiry = new() { SlidingExpiration = TimeSpan.FromMinutes(10) };
+
+    // A value read from the store on a miss can race with a newer one arriving on the bus; it is kept
+    // only briefly, so such a stale entry cannot outlive this.
+    private static readonly DistributedCacheEntryOptions MissExpiry = new() { AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(30) };
     private readonly IHubStore _store;
     private readonly IDistributedCache _cache;
     private readonly InProcessEventBus.Subscription _changes;
@@ -46,7 +50,7 @@ public sealed class CachedProfileReader : IDisposable
     {
         if (await _cache.GetAsync(Key(uscc), cancellationToken) is { } cached) return EnterpriseProfile.Parser.ParseFrom(cached);
         var profile = _store.GetProfile(uscc);
-        if (profile is not null) await _cache.SetAsync(Key(uscc), profile.ToByteArray(), Expiry, cancellationToken);
+        if (profile is not null) await _cache.SetAsync(Key(uscc), profile.ToByteArray(), MissExpiry, cancellationToken);
         return profile;
     }
 

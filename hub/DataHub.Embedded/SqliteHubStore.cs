@@ -119,6 +119,16 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         return list;
     }
 
+    public IReadOnlyList<string> EnterprisesWithProfiles()
+    {
+        using var c = OpenProfiles();
+        using var cmd = Command(c, "SELECT uscc FROM profiles ORDER BY uscc");
+        using var reader = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (reader.Read()) list.Add(reader.GetString(0));
+        return list;
+    }
+
     public HubStats Stats()
     {
         using var c = OpenLog();

@@ -75,8 +75,19 @@ public class IngestPipelineTests
         using var hub = new TempHub();
         await hub.IngestLinesAsync(TempHub.Generate(enterprises: 50, seed: 8).Select(l => l.Json));
         var before = hub.Store.EnterprisesWithRecords().ToDictionary(u => u, u => hub.Store.GetProfile(u)!.ToByteArray());
+        // A profile whose enterprise has no record left (say, written by an older version) is removed.
+        var orphan = new EnterpriseProfile { Uscc = "9144030071526726XG", Name = "孤立画像", RecordCount = 1, Identity = new Identity(), Risk = new RiskAssessment(), Credit = new CreditSection() };
+        using (var batch = hub.Store.BeginProjection())
+        {
+            batch.SaveProfile(orphan);
+            batch.Commit(0);
+        }
+        Assert.NotNull(hub.Store.GetProfile(orphan.Uscc));
+
         Assert.Equal(50, hub.Pipeline.Rebuild());
         foreach (var (uscc, bytes) in before) Assert.Equal(bytes, hub.Store.GetProfile(uscc)!.ToByteArray());
+        Assert.Null(hub.Store.GetProfile(orphan.Uscc));
+        Assert.Empty(hub.Store.Search("孤立画像", 10));
     }
 
     [Fact]
@@ -319,6 +330,8 @@ public class IngestPipelineTests
         public IReadOnlyList<CanonicalRecord> RecordVersions(string uscc) => inner.RecordVersions(uscc);
 
         public IReadOnlyList<string> EnterprisesWithRecords() => inner.EnterprisesWithRecords();
+
+        public IReadOnlyList<string> EnterprisesWithProfiles() => inner.EnterprisesWithProfiles();
 
         public HubStats Stats() => inner.Stats();
 

@@ -172,11 +172,21 @@ public sealed class IngestPipeline
         return total + await ResolvePendingAsync(cancellationToken);
     }
 
-    /// <summary>Re-folds every profile from the log (after a projector change, or to check a store).</summary>
+    /// <summary>
+    /// Re-folds every profile from the log (after a projector change, or to check a store), and removes
+    /// profiles of enterprises that no longer have a current record.
+    /// </summary>
     public int Rebuild(IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         var through = _store.PendingProjections().Through;
         var usccs = _store.EnterprisesWithRecords();
+        var orphans = _store.EnterprisesWithProfiles().Except(usccs, StringComparer.Ordinal).ToList();
+        if (orphans.Count > 0)
+        {
+            using var batch = _store.BeginProjection();
+            foreach (var uscc in orphans) batch.DeleteProfile(uscc);
+            batch.Commit(0);
+        }
         int done = 0;
         foreach (var chunk in usccs.Chunk(_options.BatchSize))
         {

@@ -31,6 +31,9 @@ public interface IHubStore
     /// <summary>Every USCC that has at least one current record, in order.</summary>
     IReadOnlyList<string> EnterprisesWithRecords();
 
+    /// <summary>Every USCC that has a stored profile, in order.</summary>
+    IReadOnlyList<string> EnterprisesWithProfiles();
+
     HubStats Stats();
 
     IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit);
