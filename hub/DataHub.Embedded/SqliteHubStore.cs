@@ -113,20 +113,14 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
     {
         using var c = OpenLog();
         using var cmd = Command(c, "SELECT DISTINCT uscc FROM heads ORDER BY uscc");
-        using var reader = cmd.ExecuteReader();
-        var list = new List<string>();
-        while (reader.Read()) list.Add(reader.GetString(0));
-        return list;
+        return ReadStrings(cmd);
     }
 
     public IReadOnlyList<string> EnterprisesWithProfiles()
     {
         using var c = OpenProfiles();
         using var cmd = Command(c, "SELECT uscc FROM profiles ORDER BY uscc");
-        using var reader = cmd.ExecuteReader();
-        var list = new List<string>();
-        while (reader.Read()) list.Add(reader.GetString(0));
-        return list;
+        return ReadStrings(cmd);
     }
 
     public HubStats Stats()
@@ -231,6 +225,15 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         code.Length is >= 6 and <= Uscc.Length && code.All(ch => Uscc.ValueOf(ch) >= 0) && code.AsSpan(2, Math.Min(6, code.Length - 2)).ContainsAnyExcept("0123456789") == false;
 
     private const string HitColumns = "p.uscc, p.name, p.district_code, p.status, p.risk_tier, p.credit_grade";
+
+    /// <summary>The first column of every row, as text.</summary>
+    internal static List<string> ReadStrings(SqliteCommand cmd)
+    {
+        using var reader = cmd.ExecuteReader();
+        var list = new List<string>();
+        while (reader.Read()) list.Add(reader.GetString(0));
+        return list;
+    }
 
     internal static List<CanonicalRecord> ReadRecords(SqliteCommand cmd)
     {

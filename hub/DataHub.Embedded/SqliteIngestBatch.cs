@@ -124,11 +124,7 @@ internal sealed class SqliteIngestBatch(SqliteConnection connection) : SqliteBat
 
     public IReadOnlyList<string> UnresolvedNames()
     {
-        var cmd = Statement("SELECT DISTINCT normalized_name FROM unresolved ORDER BY normalized_name");
-        using var r = cmd.ExecuteReader();
-        var list = new List<string>();
-        while (r.Read()) list.Add(r.GetString(0));
-        return list;
+        return ReadStrings(Statement("SELECT DISTINCT normalized_name FROM unresolved ORDER BY normalized_name"));
     }
 
     public IReadOnlyList<CanonicalRecord> TakeUnresolved(string normalizedName)
