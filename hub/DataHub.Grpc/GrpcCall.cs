@@ -1,0 +1,195 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.IO.Pipelines;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+
+namespace DataHub.Grpc;
+
+/// <summary>
+/// One call on the wire: reads the caller's length-prefixed messages (5-byte prefix: compressed
+/// flag, big-endian length), writes the response headers, messages and the status in trailers —
+/// or a Trailers-Only response when failing before anything was sent.
+/// </summary>
+public sealed class GrpcCall
+{
+    private readonly HttpContext _http;
+    private readonly PipeReader _reader;
+    private readonly GrpcServerOptions _options;
+    private readonly bool _requestGzip;
+    private readonly bool _responseGzip;
+    private bool _headersSent;
+
+    internal GrpcCall(HttpContext http, GrpcServerOptions options, bool requestGzip, bool responseGzip)
+    {
+        _http = http;
+        _reader = http.Request.BodyReader;
+        _options = options;
+        _requestGzip = requestGzip;
+        _responseGzip = responseGzip;
+    }
+
+    public ServerCallContext Context { get; internal set; } = null!;
+
+    internal bool HeadersSent => _headersSent;
+
+    internal async ValueTask<T> ReadSingleMessageAsync<T>(MessageParser<T> parser) where T : IMessage<T>
+    {
+        var message = await ReadMessageAsync(parser)
+            ?? throw new RpcException(StatusCode.Internal, "The request ended without a message; this method takes exactly one.");
+        if (await ReadMessageAsync(parser) is not null)
+            throw new RpcException(StatusCode.Internal, "The request carried more than one message; this method takes exactly one.");
+        return message;
+    }
+
+    internal async ValueTask<T?> ReadMessageAsync<T>(MessageParser<T> parser) where T : IMessage<T>
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(Context.CancellationToken);
+            var buffer = result.Buffer;
+            if (buffer.Length >= 5)
+            {
+                var (flag, length) = ReadPrefix(buffer);
+                if (flag > 1)
+                    throw new RpcException(StatusCode.Internal, $"Compressed-Flag is {flag}; the protocol allows 0 or 1.");
+                if (length > _options.MaxReceiveMessageSize)
+                    throw new RpcException(StatusCode.ResourceExhausted, $"Received message larger than max ({length} vs. {_options.MaxReceiveMessageSize} bytes).");
+                if (buffer.Length >= 5 + length)
+                {
+                    var payload = buffer.Slice(5, length);
+                    T message;
+                    try
+                    {
+                        message = flag == 1 ? parser.ParseFrom(Decompress(payload)) : parser.ParseFrom(payload);
+                    }
+                    catch (InvalidProtocolBufferException e)
+                    {
+                        throw new RpcException(StatusCode.Internal, $"The request message is not a valid {typeof(T).Name}: {e.Message}");
+                    }
+                    finally
+                    {
+                        _reader.AdvanceTo(buffer.GetPosition(5 + length));
+                    }
+                    return message;
+                }
+            }
+            if (result.IsCompleted)
+            {
+                var incomplete = buffer.Length;
+                _reader.AdvanceTo(buffer.End);
+                if (incomplete > 0)
+                    throw new RpcException(StatusCode.Internal, $"The request ended inside a message ({incomplete} bytes of an incomplete length-prefixed message).");
+                return default;
+            }
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static (byte Flag, uint Length) ReadPrefix(ReadOnlySequence<byte> buffer)
+    {
+        Span<byte> prefix = stackalloc byte[5];
+        buffer.Slice(0, 5).CopyTo(prefix);
+        return (prefix[0], BinaryPrimitives.ReadUInt32BigEndian(prefix[1..]));
+    }
+
+    private byte[] Decompress(ReadOnlySequence<byte> payload)
+    {
+        if (!_requestGzip)
+            throw new RpcException(StatusCode.Internal, "A message has its Compressed-Flag set but the request declared no grpc-encoding.");
+        using var input = new GZipStream(new MemoryStream(payload.ToArray()), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        try
+        {
+            while ((read = input.Read(chunk)) > 0)
+            {
+                output.Write(chunk, 0, read);
+                if (output.Length > _options.MaxReceiveMessageSize)
+                    throw new RpcException(StatusCode.ResourceExhausted, $"Received message larger than max after decompression (over {_options.MaxReceiveMessageSize} bytes).");
+            }
+        }
+        catch (InvalidDataException e)
+        {
+            throw new RpcException(StatusCode.Internal, $"A gzip-compressed message could not be decompressed: {e.Message}");
+        }
+        return output.ToArray();
+    }
+
+    internal async Task WriteMessageAsync(IMessage message)
+    {
+        Context.CancellationToken.ThrowIfCancellationRequested();
+        var size = message.CalculateSize();
+        if (_options.MaxSendMessageSize is { } max && size > max)
+            throw new RpcException(StatusCode.ResourceExhausted, $"Sending message larger than max ({size} vs. {max} bytes).");
+        await WriteHeadersAsync();
+        var writer = _http.Response.BodyWriter;
+        if (_responseGzip)
+        {
+            using var compressed = new MemoryStream();
+            using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true)) message.WriteTo(gzip);
+            var span = writer.GetSpan(5 + (int)compressed.Length);
+            span[0] = 1;
+            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)compressed.Length);
+            compressed.GetBuffer().AsSpan(0, (int)compressed.Length).CopyTo(span[5..]);
+            writer.Advance(5 + (int)compressed.Length);
+        }
+        else
+        {
+            var span = writer.GetSpan(5 + size);
+            span[0] = 0;
+            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
+            message.WriteTo(span.Slice(5, size));
+            writer.Advance(5 + size);
+        }
+        await writer.FlushAsync(Context.CancellationToken);
+    }
+
+    internal async Task WriteHeadersAsync()
+    {
+        if (_headersSent) return;
+        _headersSent = true;
+        var response = _http.Response;
+        SetResponseHeaders(response);
+        foreach (var entry in Context.ResponseHeaders) AppendHeader(response.Headers, entry);
+        await response.StartAsync(Context.CancellationToken);
+    }
+
+    /// <summary>Sends the status: in trailers after a started response, else as Trailers-Only.</summary>
+    internal async Task FinishAsync(StatusCode status, string? message, Metadata trailers)
+    {
+        var response = _http.Response;
+        if (!_headersSent && status == StatusCode.OK)
+        {
+            // A successful call that sent no message still gets headers, then its status in trailers.
+            await WriteHeadersAsync();
+        }
+        if (!_headersSent)
+        {
+            _headersSent = true;
+            SetResponseHeaders(response);
+            response.Headers["grpc-status"] = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!string.IsNullOrEmpty(message)) response.Headers["grpc-message"] = GrpcWire.EncodeMessage(message);
+            foreach (var entry in Context?.ResponseHeaders ?? []) AppendHeader(response.Headers, entry);
+            foreach (var entry in trailers) AppendHeader(response.Headers, entry);
+            return;
+        }
+        response.AppendTrailer("grpc-status", ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!string.IsNullOrEmpty(message)) response.AppendTrailer("grpc-message", GrpcWire.EncodeMessage(message));
+        foreach (var entry in trailers)
+            response.AppendTrailer(entry.Key, entry.IsBinary ? Metadata.EncodeBinary(entry.Bytes!) : entry.Value!);
+    }
+
+    private void SetResponseHeaders(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = GrpcWire.ContentType;
+        response.Headers["grpc-accept-encoding"] = GrpcWire.AcceptedEncodings;
+        if (_responseGzip) response.Headers["grpc-encoding"] = GrpcWire.Gzip;
+    }
+
+    private static void AppendHeader(IHeaderDictionary headers, Metadata.Entry entry) =>
+        headers.Append(entry.Key, entry.IsBinary ? Metadata.EncodeBinary(entry.Bytes!) : entry.Value!);
+}
