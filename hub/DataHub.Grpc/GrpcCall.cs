@@ -47,7 +47,16 @@ public sealed class GrpcCall
     {
         while (true)
         {
-            var result = await _reader.ReadAsync(Context.CancellationToken);
+            ReadResult result;
+            try
+            {
+                result = await _reader.ReadAsync(Context.CancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException && Context.CancellationToken.IsCancellationRequested)
+            {
+                // A reset stream surfaces as an I/O error; handlers see one kind of cancellation.
+                throw new OperationCanceledException("The caller cancelled the call.", e, Context.CancellationToken);
+            }
             var buffer = result.Buffer;
             if (buffer.Length >= 5)
             {
@@ -144,7 +153,14 @@ public sealed class GrpcCall
             message.WriteTo(span.Slice(5, size));
             writer.Advance(5 + size);
         }
-        await writer.FlushAsync(Context.CancellationToken);
+        try
+        {
+            await writer.FlushAsync(Context.CancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && Context.CancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The caller cancelled the call.", e, Context.CancellationToken);
+        }
     }
 
     internal async Task WriteHeadersAsync()
