@@ -8,7 +8,14 @@ internal sealed class EchoService
 {
     public TaskCompletionSource<string> Cancelled { get; private set; } = NewSignal();
 
-    public void ResetSignals() => Cancelled = NewSignal();
+    /// <summary>Set when a client-streaming call has read its first message.</summary>
+    public TaskCompletionSource<string> Started { get; private set; } = NewSignal();
+
+    public void ResetSignals()
+    {
+        Cancelled = NewSignal();
+        Started = NewSignal();
+    }
 
     private static TaskCompletionSource<string> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -51,6 +58,7 @@ internal sealed class EchoService
             {
                 Fail(request);
                 texts.Add(request.Text);
+                Started.TrySetResult(context.Method);
             }
         });
         return new EchoReply { Text = string.Join("|", texts), Index = texts.Count };

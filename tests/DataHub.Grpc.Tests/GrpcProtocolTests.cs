@@ -159,7 +159,7 @@ public sealed class GrpcProtocolTests(GrpcTestServer server) : IClassFixture<Grp
         var content = new PushContent();
         var call = server.SendAsync("/datahub.test.Echo/ClientStream", content, cancellationToken: cts.Token);
         content.Push(GrpcTestServer.Frame(Request("a").ToByteArray()));
-        await Task.Delay(200);
+        await server.Echo.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         Assert.Equal("/datahub.test.Echo/ClientStream", await server.Echo.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10)));

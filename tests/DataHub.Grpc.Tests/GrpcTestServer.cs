@@ -78,6 +78,30 @@ public sealed class GrpcTestServer : IAsyncLifetime
         return GrpcResponse.From(response, bytes);
     }
 
+    /// <summary>Starts a call and returns as soon as the response headers are in, to read its messages one by one.</summary>
+    public async Task<(HttpResponseMessage Response, Stream Body)> OpenAsync(string path, IMessage message, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseAddress, path))
+        {
+            Content = new ByteArrayContent(Frame(message.ToByteArray())),
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/grpc");
+        var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return (response, await response.Content.ReadAsStreamAsync(cancellationToken));
+    }
+
+    /// <summary>The next uncompressed message of a response body.</summary>
+    public static async Task<byte[]> ReadMessageAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var prefix = new byte[5];
+        await body.ReadExactlyAsync(prefix, cancellationToken);
+        var payload = new byte[BinaryPrimitives.ReadUInt32BigEndian(prefix.AsSpan(1))];
+        await body.ReadExactlyAsync(payload, cancellationToken);
+        return payload;
+    }
+
     /// <summary>A length-prefixed message; gzip sets the compressed flag.</summary>
     public static byte[] Frame(byte[] message, bool gzip = false)
     {
