@@ -139,6 +139,18 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             Count("SELECT count(*) FROM unresolved"));
     }
 
+    public IReadOnlyList<SourceCount> SourceCounts()
+    {
+        using var c = OpenLog();
+        using var cmd = Command(c, "SELECT source, sum(records), sum(quarantined) FROM (" +
+                                   "SELECT source, count(*) AS records, 0 AS quarantined FROM records GROUP BY source UNION ALL " +
+                                   "SELECT source, 0, count(*) FROM quarantine WHERE replayed_at IS NULL GROUP BY source) GROUP BY source ORDER BY source");
+        using var r = cmd.ExecuteReader();
+        var list = new List<SourceCount>();
+        while (r.Read()) list.Add(new SourceCount(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+        return list;
+    }
+
     public IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit)
     {
         using var c = OpenLog();
@@ -180,44 +192,58 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
     }
 
     /// <summary>
-    /// A query that is a USCC or its prefix (any case, full-width) matches by code; anything else is a
-    /// substring search over the indexed text: FTS5 trigram for three characters or more, a scan for shorter.
+    /// A text that is a USCC or its prefix (any case, full-width) matches by code; any other text is a
+    /// substring search over the indexed text: FTS5 trigram for three characters or more, a scan for
+    /// shorter. Filters narrow either; no text and only filters lists by USCC.
     /// </summary>
-    public IReadOnlyList<SearchHit> Search(string query, int limit)
+    public SearchPage Search(ProfileQuery query)
     {
         using var c = OpenProfiles();
-        var code = Uscc.Normalize(query);
-        SqliteCommand cmd;
-        if (LooksLikeUsccPrefix(code))
+        var code = Uscc.Normalize(query.Text);
+        var text = HalfWidth.Fold(query.Text).Trim();
+        var where = new List<string>();
+        var parameters = new List<(string, object)>();
+        string from, rank, order;
+        if (text.Length > 0 && LooksLikeUsccPrefix(code))
         {
-            cmd = Command(c, $"SELECT {HitColumns}, 0 FROM profiles p WHERE p.uscc >= $lo AND p.uscc < $hi ORDER BY p.uscc LIMIT $n",
-                ("$lo", code), ("$hi", code + "\uffff"), ("$n", limit));
+            (from, rank, order) = ("profiles p", "0", "p.uscc");
+            where.Add("p.uscc >= $lo AND p.uscc < $hi");
+            parameters.AddRange([("$lo", code), ("$hi", code + "\uffff")]);
         }
-        else
+        else if (text.Length >= 3)
         {
-            var text = HalfWidth.Fold(query).Trim();
-            if (text.Length == 0) return [];
-            if (text.Length >= 3)
-            {
-                cmd = Command(c, $"SELECT {HitColumns}, bm25(profile_search) AS rank FROM profile_search s JOIN profiles p ON p.rowid = s.rowid " +
-                                 "WHERE profile_search MATCH $q ORDER BY rank, p.uscc LIMIT $n",
-                    ("$q", "\"" + text.Replace("\"", "\"\"") + "\""), ("$n", limit));
-            }
-            else
-            {
-                cmd = Command(c, $"SELECT {HitColumns}, 0 FROM profile_search s JOIN profiles p ON p.rowid = s.rowid " +
-                                 "WHERE s.name LIKE $q OR s.former_names LIKE $q OR s.legal_representative LIKE $q OR s.address LIKE $q ORDER BY p.uscc LIMIT $n",
-                    ("$q", "%" + text.Replace("%", "").Replace("_", "") + "%"), ("$n", limit));
-            }
+            (from, rank, order) = ("profile_search s JOIN profiles p ON p.rowid = s.rowid", "bm25(profile_search)", "rank, p.uscc");
+            where.Add("profile_search MATCH $q");
+            parameters.Add(("$q", "\"" + text.Replace("\"", "\"\"") + "\""));
         }
-        using (cmd)
-        using (var r = cmd.ExecuteReader())
+        else if (text.Length > 0)
         {
-            var hits = new List<SearchHit>();
-            while (r.Read())
-                hits.Add(new SearchHit(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetDouble(6)));
-            return hits;
+            (from, rank, order) = ("profile_search s JOIN profiles p ON p.rowid = s.rowid", "0", "p.uscc");
+            where.Add("(s.name LIKE $q OR s.former_names LIKE $q OR s.legal_representative LIKE $q OR s.address LIKE $q)");
+            parameters.Add(("$q", "%" + text.Replace("%", "").Replace("_", "") + "%"));
         }
+        else if (query.HasFilter)
+        {
+            (from, rank, order) = ("profiles p", "0", "p.uscc");
+        }
+        else return new SearchPage([], 0);
+
+        if (query.DistrictCode is { } district) { where.Add("p.district_code = $d"); parameters.Add(("$d", district)); }
+        if (query.Status is { } status) { where.Add("p.status = $s"); parameters.Add(("$s", status.ToString())); }
+        if (query.RiskTier is { } tier) { where.Add("p.risk_tier = $r"); parameters.Add(("$r", tier.ToString())); }
+        if (query.CreditGrade is { } grade) { where.Add("p.credit_grade = $g"); parameters.Add(("$g", grade)); }
+        var filter = where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
+
+        using var count = Command(c, $"SELECT count(*) FROM {from}{filter}", [.. parameters]);
+        var total = (long)count.ExecuteScalar()!;
+        using var cmd = Command(c, $"SELECT {HitColumns}, {rank} AS rank FROM {from}{filter} ORDER BY {order} LIMIT $n OFFSET $o",
+            [.. parameters, ("$n", query.Limit), ("$o", query.Offset)]);
+        using var r = cmd.ExecuteReader();
+        var hits = new List<SearchHit>();
+        while (r.Read())
+            hits.Add(new SearchHit(r.GetString(0), r.GetString(1), r.GetString(2), Enum.Parse<RegistrationStatus>(r.GetString(3)),
+                Enum.Parse<RiskTier>(r.GetString(4)), r.GetString(5), r.GetDouble(6)));
+        return new SearchPage(hits, total);
     }
 
     /// <summary>Six to eighteen USCC characters starting with authority, category and division digits: a code, not a name.</summary>

@@ -57,6 +57,12 @@ public sealed record IngestSummary
 /// the two commits is repaired at the next start. Nothing is lost: every payload is stored, parked in
 /// the unresolved queue, or quarantined with its reason and bytes.
 /// </summary>
+/// <summary>What became of one submitted raw record.</summary>
+public enum RecordOutcomeKind { Stored, Duplicate, AwaitingName, Quarantined }
+
+/// <summary>The outcome of one raw record, the reason when quarantined, and the enterprises its records went to.</summary>
+public sealed record RecordOutcome(RecordOutcomeKind Kind, Rejection? Rejection, IReadOnlyList<string> Usccs);
+
 public sealed class IngestPipeline
 {
     private readonly IHubStore _store;
@@ -66,6 +72,9 @@ public sealed class IngestPipeline
     private readonly ProfileProjector _projector = new();
     private readonly TimeProvider _time;
     private readonly IngestOptions _options;
+    // One unit of pipeline work at a time per process: the log and projection stages of concurrent
+    // callers (gRPC submits, replays, rebuilds) must not interleave their projection tickets.
+    private readonly SemaphoreSlim _gate = new(1, 1);
 
     public IngestPipeline(IHubStore store, IEventBus bus, RecordNormalizer normalizer, IEnumerable<IRecordMapper> mappers, TimeProvider time, IngestOptions? options = null)
     {
@@ -82,6 +91,44 @@ public sealed class IngestPipeline
     /// enterprises known once everything is in (so the outcome does not depend on stage timing).
     /// </summary>
     public async Task<IngestSummary> IngestAsync(IEnumerable<RawRecord> input, IProgress<IngestSummary>? progress = null, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await IngestUnderGateAsync(input, progress, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Ingests one batch and says what became of each record, in order: stored, duplicate, awaiting
+    /// its name, or quarantined with the reason. Records are stored and projected before it returns.
+    /// </summary>
+    public async Task<(IReadOnlyList<RecordOutcome> Outcomes, IngestSummary Summary)> SubmitAsync(IReadOnlyList<RawRecord> input, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var total = await RecoverAsync(cancellationToken);
+            var prepared = new Prepared[input.Count];
+            Parallel.For(0, input.Count, i => prepared[i] = Prepare(input[i], null));
+            var outcomes = new RecordOutcome[input.Count];
+            var (appended, next) = await AppendAsync(prepared, cancellationToken, outcomes);
+            total += appended;
+            if (next is not null) total += await ProjectAsync(next, cancellationToken);
+            total += await ResolvePendingAsync(cancellationToken);
+            return (outcomes, total);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task<IngestSummary> IngestUnderGateAsync(IEnumerable<RawRecord> input, IProgress<IngestSummary>? progress, CancellationToken cancellationToken)
     {
         var total = await RecoverAsync(cancellationToken);
         // A failure in any stage cancels the others, so none is left waiting on a channel.
@@ -155,21 +202,29 @@ public sealed class IngestPipeline
     /// <summary>Puts quarantined payloads through the pipeline again; those that now pass leave quarantine.</summary>
     public async Task<IngestSummary> ReplayQuarantineAsync(IEnumerable<QuarantineEntry> entries, CancellationToken cancellationToken = default)
     {
-        var total = await RecoverAsync(cancellationToken);
-        foreach (var chunk in entries.Chunk(_options.BatchSize))
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            var batch = chunk.Select(e => Prepare(new RawRecord
+            var total = await RecoverAsync(cancellationToken);
+            foreach (var chunk in entries.Chunk(_options.BatchSize))
             {
-                Source = e.Source,
-                Format = e.Format,
-                Origin = e.Origin,
-                Payload = Google.Protobuf.ByteString.CopyFrom(e.Payload),
-            }, e.Id)).ToArray();
-            var (appended, next) = await AppendAsync(batch, cancellationToken);
-            total += appended;
-            if (next is not null) total += await ProjectAsync(next, cancellationToken);
+                var batch = chunk.Select(e => Prepare(new RawRecord
+                {
+                    Source = e.Source,
+                    Format = e.Format,
+                    Origin = e.Origin,
+                    Payload = Google.Protobuf.ByteString.CopyFrom(e.Payload),
+                }, e.Id)).ToArray();
+                var (appended, next) = await AppendAsync(batch, cancellationToken);
+                total += appended;
+                if (next is not null) total += await ProjectAsync(next, cancellationToken);
+            }
+            return total + await ResolvePendingAsync(cancellationToken);
         }
-        return total + await ResolvePendingAsync(cancellationToken);
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>
@@ -177,6 +232,19 @@ public sealed class IngestPipeline
     /// profiles of enterprises that no longer have a current record.
     /// </summary>
     public int Rebuild(IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        _gate.Wait(cancellationToken);
+        try
+        {
+            return RebuildUnderGate(progress, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private int RebuildUnderGate(IProgress<int>? progress, CancellationToken cancellationToken)
     {
         var through = _store.PendingProjections().Through;
         var usccs = _store.EnterprisesWithRecords();
@@ -232,7 +300,7 @@ public sealed class IngestPipeline
     }
 
     /// <summary>The log stage: one transaction appends a batch, quarantines its rejects and marks the touched enterprises.</summary>
-    private async Task<(IngestSummary, ProjectionWork?)> AppendAsync(Prepared[] items, CancellationToken cancellationToken)
+    private async Task<(IngestSummary, ProjectionWork?)> AppendAsync(Prepared[] items, CancellationToken cancellationToken, RecordOutcome[]? outcomes = null)
     {
         long stored = 0, duplicates = 0, quarantined = 0, alreadyQuarantined = 0, unresolved = 0, replayed = 0;
         var now = _time.GetUtcNow();
@@ -241,25 +309,34 @@ public sealed class IngestPipeline
         long ticket = 0;
         using (var batch = _store.BeginBatch())
         {
-            foreach (var item in items)
+            for (int i = 0; i < items.Length; i++)
             {
+                var item = items[i];
                 if (item.Rejection is { } rejection)
                 {
                     if (item.QuarantineId is { } id) batch.RecordFailedReplay(id, item.Stage, rejection.Code, rejection.Message, now);
                     else if (batch.Quarantine(ToQuarantine(item, rejection, now))) quarantined++;
                     else alreadyQuarantined++;
+                    if (outcomes is not null) outcomes[i] = new RecordOutcome(RecordOutcomeKind.Quarantined, rejection, []);
                     continue;
                 }
+                bool anyStored = false, anyParked = false;
                 foreach (var record in item.Records)
                 {
                     if (record.Uscc.Length == 0)
                     {
                         // Attached by name after the import, against the final name directory.
                         if (batch.EnqueueUnresolved(record, EnterpriseName.Normalize(record.EnterpriseName), now)) unresolved++;
+                        anyParked = true;
                         continue;
                     }
-                    if (Append(batch, record, dirty)) { stored++; appended.Add(record); }
+                    if (Append(batch, record, dirty)) { stored++; appended.Add(record); anyStored = true; }
                     else duplicates++;
+                }
+                if (outcomes is not null)
+                {
+                    var kind = anyStored ? RecordOutcomeKind.Stored : anyParked ? RecordOutcomeKind.AwaitingName : RecordOutcomeKind.Duplicate;
+                    outcomes[i] = new RecordOutcome(kind, null, item.Records.Select(r => r.Uscc).Where(u => u.Length > 0).Distinct().ToList());
                 }
                 if (item.QuarantineId is { } replayedId)
                 {

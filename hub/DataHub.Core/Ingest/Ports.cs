@@ -36,6 +36,9 @@ public interface IHubStore
 
     HubStats Stats();
 
+    /// <summary>Record versions and waiting quarantine entries per source system, by source.</summary>
+    IReadOnlyList<SourceCount> SourceCounts();
+
     IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit);
 
     IReadOnlyList<UnresolvedRecord> ListUnresolved(int limit);
@@ -47,7 +50,32 @@ public interface IHubStore
 /// </summary>
 public interface IProfileSearch
 {
-    IReadOnlyList<SearchHit> Search(string query, int limit);
+    /// <summary>One page of the enterprises matching the text and every filter, and how many match in all.</summary>
+    SearchPage Search(ProfileQuery query);
+}
+
+/// <summary>A search: text (may be empty when a filter is set), filters, and the page wanted.</summary>
+public sealed record ProfileQuery
+{
+    public string Text { get; init; } = "";
+    public string? DistrictCode { get; init; }
+    public RegistrationStatus? Status { get; init; }
+    public RiskTier? RiskTier { get; init; }
+    public string? CreditGrade { get; init; }
+    public int Offset { get; init; }
+    public int Limit { get; init; } = 20;
+
+    public bool HasFilter => DistrictCode is not null || Status is not null || RiskTier is not null || CreditGrade is not null;
+}
+
+/// <summary>A page of hits and the total number of matches.</summary>
+public sealed record SearchPage(IReadOnlyList<SearchHit> Hits, long Total);
+
+public static class ProfileSearchExtensions
+{
+    /// <summary>The first hits for a text, without filters.</summary>
+    public static IReadOnlyList<SearchHit> Search(this IProfileSearch search, string text, int limit) =>
+        search.Search(new ProfileQuery { Text = text, Limit = limit }).Hits;
 }
 
 /// <summary>One transaction's worth of ingest work.</summary>
@@ -117,6 +145,9 @@ public readonly record struct NameMatch(string Uscc, bool FormerName);
 /// <summary>Counts for operators (`datahub stats`).</summary>
 public sealed record HubStats(long Records, long CurrentRecords, long Profiles, long Quarantined, long Unresolved);
 
+/// <summary>Counts of one source system.</summary>
+public sealed record SourceCount(string Source, long Records, long Quarantined);
+
 /// <summary>A payload that could not be stored, with why; replayable.</summary>
 public sealed record QuarantineEntry
 {
@@ -137,7 +168,7 @@ public sealed record QuarantineEntry
 public sealed record UnresolvedRecord(string Source, string SourceId, string EnterpriseName, string NormalizedName, DateTimeOffset EnqueuedAt);
 
 /// <summary>One search result.</summary>
-public sealed record SearchHit(string Uscc, string Name, string DistrictCode, string Status, string RiskTier, string CreditGrade, double Rank);
+public sealed record SearchHit(string Uscc, string Name, string DistrictCode, RegistrationStatus Status, RiskTier RiskTier, string CreditGrade, double Rank);
 
 /// <summary>The bus between stages and to subscribers. Embedded: in-process channels; scale-out: Kafka.</summary>
 public interface IEventBus

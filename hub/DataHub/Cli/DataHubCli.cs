@@ -260,7 +260,7 @@ internal static class DataHubCli
                 Task.Run(() => SyntheticDataSet.Write(options, input, (n, lines) => report(n, $"{lines:N0} 行")), ct));
             var summary = await ImportAsync(hub, manifest.Files.Select(f => Path.Combine(input, f)).ToList(), ct);
             Console.Error.WriteLine($"import: {summary.Received:N0} lines, {summary.Stored:N0} stored, {summary.Duplicates:N0} duplicates, {summary.Quarantined:N0} quarantined, {summary.Unresolved:N0} unresolved");
-            var riskiest = hub.Store.Search("有限", 200).OrderByDescending(h => h.RiskTier == "High").ThenBy(h => h.Uscc, StringComparer.Ordinal).FirstOrDefault();
+            var riskiest = hub.Store.Search("有限", 200).OrderByDescending(h => h.RiskTier == RiskTier.High).ThenBy(h => h.Uscc, StringComparer.Ordinal).FirstOrDefault();
             if (riskiest is not null)
             {
                 Console.Error.WriteLine($"profile of {riskiest.Name} ({riskiest.Uscc}):");

@@ -1,0 +1,97 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace DataHub.Core.Audit;
+
+/// <summary>What happened, before it takes its place in the chain.</summary>
+public sealed record AuditDraft
+{
+    /// <summary>The calling agency's id, or "(unauthenticated)".</summary>
+    public required string Agency { get; init; }
+
+    /// <summary>The operation, e.g. "/datahub.v1.ProfileService/GetProfile".</summary>
+    public required string Method { get; init; }
+
+    /// <summary>The enterprise concerned; empty for searches and admin calls.</summary>
+    public string Uscc { get; init; } = "";
+
+    /// <summary>Why the caller did it (metadata x-purpose); empty when it did not say.</summary>
+    public string Purpose { get; init; } = "";
+
+    /// <summary>The outcome: "OK" or a status name such as "PERMISSION_DENIED".</summary>
+    public required string Result { get; init; }
+
+    /// <summary>Further facts: the search text and hit count, records submitted, sections returned.</summary>
+    public string Detail { get; init; } = "";
+
+    public required DateTimeOffset At { get; init; }
+}
+
+/// <summary>An entry of the audit chain: the draft, its position, and the hashes that link it to the one before.</summary>
+public sealed record AuditEntry(long Seq, AuditDraft Draft, string PreviousHash, string Hash);
+
+/// <summary>
+/// The audit log's hash chain (全程留痕): each entry carries the SHA-256 of the previous entry, and its
+/// own hash covers its position, every field and that previous hash, so changing, removing or
+/// reordering any entry breaks every link after it.
+/// </summary>
+public static class AuditChain
+{
+    /// <summary>The previous hash of the first entry.</summary>
+    public static readonly string Genesis = new('0', 64);
+
+    public static AuditEntry Link(long seq, AuditDraft draft, string previousHash) => new(seq, draft, previousHash, HashOf(seq, draft, previousHash));
+
+    /// <summary>Lower-case hex SHA-256 over the fields, each length-prefixed so no two entries serialize alike.</summary>
+    public static string HashOf(long seq, AuditDraft d, string previousHash)
+    {
+        using var buffer = new MemoryStream();
+        Span<byte> number = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(number, seq);
+        buffer.Write(number);
+        foreach (var field in new[] { d.At.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture), d.Agency, d.Method, d.Uscc, d.Purpose, d.Result, d.Detail, previousHash })
+        {
+            var bytes = Encoding.UTF8.GetBytes(field);
+            BinaryPrimitives.WriteInt64BigEndian(number, bytes.Length);
+            buffer.Write(number);
+            buffer.Write(bytes);
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
+    }
+
+    /// <summary>Checks every link in order; the first break, or null when the chain is whole.</summary>
+    public static AuditBreak? Verify(IEnumerable<AuditEntry> entries, out long verified)
+    {
+        verified = 0;
+        var previous = Genesis;
+        long expectedSeq = 1;
+        foreach (var e in entries)
+        {
+            if (e.Seq != expectedSeq)
+                return new AuditBreak(e.Seq, $"entry {e.Seq} follows entry {expectedSeq - 1}: entries {expectedSeq}..{e.Seq - 1} are missing");
+            if (e.PreviousHash != previous)
+                return new AuditBreak(e.Seq, $"entry {e.Seq} names previous hash {e.PreviousHash[..Math.Min(12, e.PreviousHash.Length)]}… but entry {e.Seq - 1} hashes to {previous[..12]}…");
+            var actual = HashOf(e.Seq, e.Draft, e.PreviousHash);
+            if (actual != e.Hash)
+                return new AuditBreak(e.Seq, $"entry {e.Seq} was altered: its content hashes to {actual[..12]}…, the chain recorded {e.Hash[..Math.Min(12, e.Hash.Length)]}…");
+            previous = e.Hash;
+            expectedSeq++;
+            verified++;
+        }
+        return null;
+    }
+}
+
+/// <summary>The first broken link of an audit chain.</summary>
+public sealed record AuditBreak(long Seq, string Reason);
+
+/// <summary>The audit log's store. Embedded: its own SQLite file; scale-out: PostgreSQL.</summary>
+public interface IAuditLog
+{
+    /// <summary>Appends the draft to the chain; returns once it is durable.</summary>
+    Task<AuditEntry> AppendAsync(AuditDraft draft, CancellationToken cancellationToken = default);
+
+    /// <summary>Every entry in order, read lazily.</summary>
+    IEnumerable<AuditEntry> ReadAll();
+}
