@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test. This is the README's test command and what CI runs.
-# A fresh machine needs only the .NET SDK: the embedded backends (SQLite with FTS5) come as NuGet packages.
-# Later suites that need servers (PostgreSQL, Redis, Kafka's mock cluster, Chromium) add their Debian
-# packages to DEBIAN_PACKAGES below; the script installs them when missing.
+# A fresh machine needs only the .NET SDK: the embedded backends (SQLite with FTS5) come as NuGet packages,
+# and the Debian packages the suites need (independent clients, servers) are listed in DEBIAN_PACKAGES
+# below; the script installs the missing ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=()
+# python3-grpcio, python3-protobuf, protobuf-compiler, libprotobuf-dev: the gRPC interop suite (an independent client);
+# nghttp2-client: h2load for `datahub bench grpc`.
+DEBIAN_PACKAGES=(python3-grpcio python3-protobuf protobuf-compiler libprotobuf-dev nghttp2-client)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -10,24 +10,29 @@ public sealed record BusMessage(string Topic, string Key, IMessage Value);
 
 /// <summary>
 /// The embedded event bus: each subscriber gets its own bounded channel per topic. Publishing waits
-/// when a subscriber is full, so a slow subscriber slows the pipeline instead of losing messages;
-/// with no subscriber, publishing costs nothing.
+/// when a stage's subscription is full, so a slow stage slows the pipeline instead of losing
+/// messages; an outside watcher (a gRPC stream) that falls that far behind is cut off instead, so it
+/// cannot stall ingest. With no subscriber, publishing costs nothing.
 /// </summary>
 public sealed class InProcessEventBus(int capacityPerSubscriber = 10_000) : IEventBus
 {
     private readonly ConcurrentDictionary<string, ImmutableSubscribers> _topics = new(StringComparer.Ordinal);
 
-    private sealed record ImmutableSubscribers(Channel<BusMessage>[] Channels);
+    private sealed record Subscriber(Channel<BusMessage> Channel, bool CutOffWhenFull);
+
+    private sealed record ImmutableSubscribers(Subscriber[] Channels);
 
     public async ValueTask PublishAsync(string topic, string key, IMessage message, CancellationToken cancellationToken = default)
     {
         if (!_topics.TryGetValue(topic, out var subscribers)) return;
         var m = new BusMessage(topic, key, message);
-        foreach (var channel in subscribers.Channels)
+        foreach (var (channel, cutOff) in subscribers.Channels)
         {
             try
             {
-                await channel.Writer.WriteAsync(m, cancellationToken);
+                if (!cutOff) await channel.Writer.WriteAsync(m, cancellationToken);
+                else if (!channel.Writer.TryWrite(m))
+                    channel.Writer.TryComplete(new SubscriberOverflowException(topic, capacityPerSubscriber));
             }
             catch (ChannelClosedException)
             {
@@ -36,15 +41,19 @@ public sealed class InProcessEventBus(int capacityPerSubscriber = 10_000) : IEve
         }
     }
 
-    /// <summary>Receives every message published to <paramref name="topic"/> from now on, until disposed.</summary>
-    public Subscription Subscribe(string topic)
+    /// <summary>
+    /// Receives every message published to <paramref name="topic"/> from now on, until disposed. With
+    /// <paramref name="cutOffWhenFull"/>, a subscriber that lets its channel fill up is ended with
+    /// <see cref="SubscriberOverflowException"/> instead of making publishers wait.
+    /// </summary>
+    public Subscription Subscribe(string topic, bool cutOffWhenFull = false)
     {
-        var channel = Channel.CreateBounded<BusMessage>(new BoundedChannelOptions(capacityPerSubscriber) { SingleReader = true });
-        _topics.AddOrUpdate(topic, _ => new([channel]), (_, s) => new([.. s.Channels, channel]));
-        return new Subscription(channel.Reader, () =>
+        var subscriber = new Subscriber(Channel.CreateBounded<BusMessage>(new BoundedChannelOptions(capacityPerSubscriber) { SingleReader = true }), cutOffWhenFull);
+        _topics.AddOrUpdate(topic, _ => new([subscriber]), (_, s) => new([.. s.Channels, subscriber]));
+        return new Subscription(subscriber.Channel.Reader, () =>
         {
-            _topics.AddOrUpdate(topic, _ => new([]), (_, s) => new(s.Channels.Where(c => c != channel).ToArray()));
-            channel.Writer.TryComplete();
+            _topics.AddOrUpdate(topic, _ => new([]), (_, s) => new(s.Channels.Where(c => c != subscriber).ToArray()));
+            subscriber.Channel.Writer.TryComplete();
         });
     }
 
@@ -56,3 +65,7 @@ public sealed class InProcessEventBus(int capacityPerSubscriber = 10_000) : IEve
         public void Dispose() => unsubscribe();
     }
 }
+
+/// <summary>A watcher fell behind by a whole channel of messages and was cut off.</summary>
+public sealed class SubscriberOverflowException(string topic, int capacity)
+    : Exception($"The subscriber to {topic} fell {capacity} messages behind and was cut off; read the current state and subscribe again.");

@@ -139,6 +139,14 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             Count("SELECT count(*) FROM unresolved"));
     }
 
+    public void Probe()
+    {
+        using var c = OpenLog();
+        using var cmd = Command(c, "SELECT (SELECT last_ticket FROM log_state) + (SELECT projected_through FROM profiles.projection_state) + " +
+                                   "(SELECT count(*) FROM (SELECT 1 FROM profiles.profile_search LIMIT 1))");
+        cmd.ExecuteScalar();
+    }
+
     public IReadOnlyList<SourceCount> SourceCounts()
     {
         using var c = OpenLog();

@@ -173,6 +173,13 @@ public sealed class GrpcCall
         await response.StartAsync(Context.CancellationToken);
     }
 
+    /// <summary>Puts the response headers on the wire now (Kestrel's StartAsync alone only queues them).</summary>
+    internal async Task SendHeadersNowAsync()
+    {
+        await WriteHeadersAsync();
+        await _http.Response.BodyWriter.FlushAsync(Context.CancellationToken);
+    }
+
     /// <summary>Sends the status: in trailers after a started response, else as Trailers-Only.</summary>
     internal async Task FinishAsync(StatusCode status, string? message, Metadata trailers)
     {

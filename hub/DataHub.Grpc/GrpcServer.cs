@@ -39,7 +39,7 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
 
         using var deadline = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, deadline.Token);
-        call.Context = new ServerCallContext(http, path, new Metadata(), null, linked.Token, call.WriteHeadersAsync);
+        call.Context = new ServerCallContext(http, path, new Metadata(), null, linked.Token, call.SendHeadersNowAsync);
 
         StatusCode status;
         string? message;
@@ -65,7 +65,7 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
                     deadline.CancelAfter(t);
                 }
             }
-            call.Context = new ServerCallContext(http, path, ReadMetadata(request.Headers), due, linked.Token, call.WriteHeadersAsync);
+            call.Context = new ServerCallContext(http, path, ReadMetadata(request.Headers), due, linked.Token, call.SendHeadersNowAsync);
             trailers = call.Context.ResponseTrailers;
 
             await RunAsync(call, binding, 0);

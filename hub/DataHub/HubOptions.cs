@@ -18,6 +18,15 @@ internal sealed record HubOptions
 
     public string DatabasePath => Path.Combine(DataDirectory, "hub.db");
 
+    /// <summary>The audit chain's file, beside the store.</summary>
+    public string AuditPath => Path.Combine(DataDirectory, "audit.db");
+
+    /// <summary>Where `serve` listens: gRPC (HTTP/2) and HTTP (health, readiness; the console later).</summary>
+    public ServerOptions Server { get; init; } = new();
+
+    /// <summary>The calling agencies (DataHub:Agencies).</summary>
+    public Security.AgencyDirectory Agencies { get; init; } = Security.AgencyDirectory.Empty;
+
     public static HubOptions Load(string dataDirectory)
     {
         var configuration = new ConfigurationBuilder()
@@ -39,7 +48,52 @@ internal sealed record HubOptions
             StoreProvider = provider,
             BatchSize = batch,
             UsccAllowList = allow.ToHashSet(StringComparer.Ordinal),
+            Server = ServerOptions.Load(section),
+            Agencies = Security.AgencyDirectory.Load(section.GetSection("Agencies")),
         };
+    }
+}
+
+/// <summary>Listening addresses and the limits of the gRPC layer.</summary>
+internal sealed record ServerOptions
+{
+    public string GrpcAddress { get; init; } = "127.0.0.1";
+    public int GrpcPort { get; init; } = 5081;
+    public string HttpAddress { get; init; } = "127.0.0.1";
+    public int HttpPort { get; init; } = 5080;
+
+    /// <summary>PKCS#12 file; when set, gRPC is served over TLS with ALPN h2 instead of h2c.</summary>
+    public string? GrpcCertificatePath { get; init; }
+    public string? GrpcCertificatePassword { get; init; }
+    public int MaxReceiveMessageSize { get; init; } = 4 * 1024 * 1024;
+
+    /// <summary>Records one Submit call may carry.</summary>
+    public int MaxBatchRecords { get; init; } = 10_000;
+
+    public static ServerOptions Load(IConfigurationSection section)
+    {
+        var options = new ServerOptions
+        {
+            GrpcAddress = section["Grpc:Address"] ?? "127.0.0.1",
+            GrpcPort = section.GetValue("Grpc:Port", 5081),
+            HttpAddress = section["Http:Address"] ?? "127.0.0.1",
+            HttpPort = section.GetValue("Http:Port", 5080),
+            GrpcCertificatePath = section["Grpc:Certificate:Path"],
+            GrpcCertificatePassword = section["Grpc:Certificate:Password"],
+            MaxReceiveMessageSize = section.GetValue("Grpc:MaxReceiveMessageSize", 4 * 1024 * 1024),
+            MaxBatchRecords = section.GetValue("Grpc:MaxBatchRecords", 10_000),
+        };
+        foreach (var (key, port) in new[] { ("Grpc:Port", options.GrpcPort), ("Http:Port", options.HttpPort) })
+            if (port is < 0 or > 65535) throw new HubConfigurationException($"DataHub:{key} is {port}; use 0 (any free port) to 65535.");
+        foreach (var (key, address) in new[] { ("Grpc:Address", options.GrpcAddress), ("Http:Address", options.HttpAddress) })
+            if (!System.Net.IPAddress.TryParse(address, out _)) throw new HubConfigurationException($"DataHub:{key} is '{address}'; give an IP address such as 127.0.0.1 or 0.0.0.0.");
+        if (options.MaxReceiveMessageSize is < 1024 or > 256 * 1024 * 1024)
+            throw new HubConfigurationException($"DataHub:Grpc:MaxReceiveMessageSize is {options.MaxReceiveMessageSize}; use 1024 to 268435456 bytes.");
+        if (options.MaxBatchRecords is < 1 or > 1_000_000)
+            throw new HubConfigurationException($"DataHub:Grpc:MaxBatchRecords is {options.MaxBatchRecords}; use 1 to 1000000.");
+        if (options.GrpcCertificatePath is { } cert && !File.Exists(cert))
+            throw new HubConfigurationException($"DataHub:Grpc:Certificate:Path '{cert}' does not exist.");
+        return options;
     }
 }
 

@@ -335,6 +335,10 @@ public class IngestPipelineTests
 
         public HubStats Stats() => inner.Stats();
 
+        public void Probe() => inner.Probe();
+
+        public IReadOnlyList<SourceCount> SourceCounts() => inner.SourceCounts();
+
         public IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit) => inner.ListQuarantine(includeReplayed, limit);
 
         public IReadOnlyList<UnresolvedRecord> ListUnresolved(int limit) => inner.ListUnresolved(limit);

@@ -38,6 +38,8 @@ internal sealed class EchoService
 
     private async Task ServerStreamAsync(EchoRequest request, GrpcResponseStream<EchoReply> responses, ServerCallContext context)
     {
+        CopyEchoMetadata(context);
+        if (request.Text == "headers-first") await context.WriteResponseHeadersAsync();
         await Watch(context, async () =>
         {
             for (int i = 0; i < request.Count; i++)

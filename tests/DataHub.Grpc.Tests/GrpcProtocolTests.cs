@@ -32,6 +32,17 @@ public sealed class GrpcProtocolTests(GrpcTestServer server) : IClassFixture<Grp
     }
 
     [Fact]
+    public async Task Response_headers_sent_early_reach_the_caller_before_any_message()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var request = Request("headers-first", count: 1, delayMs: 3000);
+        var opened = server.OpenAsync("/datahub.test.Echo/ServerStream", request, cts.Token);
+        // The first message comes after 3 s; the headers must not wait for it.
+        var (response, _) = await opened.WaitAsync(TimeSpan.FromMilliseconds(2000));
+        using (response) Assert.Equal("application/grpc", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Server_streaming_with_no_message_still_sends_headers_and_trailers()
     {
         var r = await server.CallAsync("/datahub.test.Echo/ServerStream", [Request("x", count: 0)]);

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using DataHub.Cli;
 
 namespace DataHub.Tests;
 
@@ -10,21 +9,7 @@ public sealed class CliTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "datahub-cli-" + Guid.NewGuid().ToString("N"));
 
-    private async Task<(int Exit, string Out)> Run(params string[] args)
-    {
-        var previous = Console.Out;
-        var captured = new StringWriter();
-        Console.SetOut(captured);
-        try
-        {
-            int exit = await DataHubCli.Build().Parse([.. args, "--data", Path.Combine(_root, "data")]).InvokeAsync();
-            return (exit, captured.ToString());
-        }
-        finally
-        {
-            Console.SetOut(previous);
-        }
-    }
+    private Task<(int Exit, string Out)> Run(params string[] args) => CliRunner.RunAsync(Path.Combine(_root, "data"), args);
 
     [Fact]
     public async Task Uscc_check_prints_one_json_object_per_code_and_fails_if_any_is_invalid()

@@ -36,6 +36,9 @@ public interface IHubStore
 
     HubStats Stats();
 
+    /// <summary>Throws when the record log, the profile store or the search index does not answer (readiness).</summary>
+    void Probe();
+
     /// <summary>Record versions and waiting quarantine entries per source system, by source.</summary>
     IReadOnlyList<SourceCount> SourceCounts();
 

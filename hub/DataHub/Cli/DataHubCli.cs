@@ -38,6 +38,8 @@ internal static class DataHubCli
         root.Subcommands.Add(QuarantineCommand());
         root.Subcommands.Add(UnresolvedCommand());
         root.Subcommands.Add(RebuildCommand());
+        root.Subcommands.Add(ServeCommand());
+        root.Subcommands.Add(AuditCommand());
         root.Subcommands.Add(DemoCommand());
         root.Subcommands.Add(BenchCommand());
         return root;
@@ -243,6 +245,51 @@ internal static class DataHubCli
             return 0;
         });
         return command;
+    }
+
+    private static Command ServeCommand()
+    {
+        var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC port (overrides DataHub:Grpc:Port, default 5081; 0 = any free port)." };
+        var httpPort = new Option<int?>("--http-port") { Description = "HTTP port for /healthz and /readyz (overrides DataHub:Http:Port, default 5080)." };
+        var command = new Command("serve", "Serve the hub: gRPC (Ingest, Profile, Admin, health, reflection) and HTTP health endpoints, until Ctrl+C.") { grpcPort, httpPort };
+        command.SetAction(async (p, ct) =>
+        {
+            var hub = OpenHub(p, p.GetValue(grpcPort), p.GetValue(httpPort));
+            await using var server = await HubServer.StartAsync(hub, ct);
+            Console.Error.WriteLine($"DataHub serving: gRPC 127.0.0.1:{server.GrpcPort}, HTTP http://{hub.Options.Server.HttpAddress}:{server.HttpPort}/readyz — Ctrl+C stops.");
+            // The host handles SIGTERM itself; either signal ends the wait.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
+            try { await Task.Delay(Timeout.Infinite, stop.Token); } catch (OperationCanceledException) { }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Hub OpenHub(ParseResult p, int? grpcPort, int? httpPort)
+    {
+        var options = HubOptions.Load(p.GetValue(DataOption)!);
+        var server = options.Server with { GrpcPort = grpcPort ?? options.Server.GrpcPort, HttpPort = httpPort ?? options.Server.HttpPort };
+        return Hub.Open(options with { Server = server });
+    }
+
+    private static Command AuditCommand()
+    {
+        var verify = new Command("verify", "Check every link of the audit hash chain; exit 1 at the first broken link.");
+        verify.SetAction(async p =>
+        {
+            var options = HubOptions.Load(p.GetValue(DataOption)!);
+            if (!File.Exists(options.AuditPath))
+            {
+                CliOutput.WriteJson(new { Entries = 0, Intact = true, Note = $"no audit log at {options.AuditPath} yet" });
+                return 0;
+            }
+            await using var log = new SqliteAuditLog(options.AuditPath);
+            var broken = DataHub.Core.Audit.AuditChain.Verify(log.ReadAll(), out var verified);
+            CliOutput.WriteJson(new { Entries = verified, Intact = broken is null, FirstBreak = broken });
+            if (broken is not null) CliOutput.Error($"audit chain broken at entry {broken.Seq}: {broken.Reason}");
+            return broken is null ? 0 : 1;
+        });
+        return new Command("audit", "The audit chain (全程留痕) of every profile read, ingest and admin call.") { verify };
     }
 
     private static Command DemoCommand()

@@ -1,0 +1,72 @@
+using DataHub.Grpc;
+using DataHub.Schema.V1;
+using DataHub.Security;
+
+namespace DataHub.Api;
+
+/// <summary>Which sections of a profile a caller sees, by its scopes, and the profile cut down to them.</summary>
+internal static class ProfileSections
+{
+    private static readonly Dictionary<ProfileSection, string> ScopeOf = new()
+    {
+        [ProfileSection.Basic] = Scopes.ProfileBasic,
+        [ProfileSection.Licences] = Scopes.ProfileLicences,
+        [ProfileSection.Approvals] = Scopes.ProfileApprovals,
+        [ProfileSection.Regulation] = Scopes.ProfileRegulation,
+        [ProfileSection.Complaints] = Scopes.ProfileComplaints,
+    };
+
+    /// <summary>
+    /// The sections to return: those asked for (each must be allowed, else PERMISSION_DENIED naming the
+    /// scope), or every allowed one when none is asked for (PERMISSION_DENIED when none is allowed).
+    /// </summary>
+    public static HashSet<ProfileSection> Resolve(Agency caller, IEnumerable<ProfileSection> requested)
+    {
+        var asked = requested.Where(s => s != ProfileSection.Unspecified).ToHashSet();
+        foreach (var section in asked.Where(s => !ScopeOf.ContainsKey(s)))
+            throw new RpcException(StatusCode.InvalidArgument, $"Profile section {(int)section} does not exist.");
+        var allowed = ScopeOf.Where(kv => caller.HasScope(kv.Value)).Select(kv => kv.Key).ToHashSet();
+        if (asked.Count == 0)
+        {
+            if (allowed.Count == 0)
+                throw new RpcException(StatusCode.PermissionDenied, $"Agency '{caller.Id}' has no profile scope ({string.Join(", ", ScopeOf.Values)}).");
+            return allowed;
+        }
+        var denied = asked.Where(s => !allowed.Contains(s)).ToList();
+        if (denied.Count > 0)
+            throw new RpcException(StatusCode.PermissionDenied,
+                $"Agency '{caller.Id}' may not read section(s) {string.Join(", ", denied)}; that needs scope {string.Join(", ", denied.Select(s => ScopeOf[s]))}.");
+        return asked;
+    }
+
+    /// <summary>A copy with only the given sections; the key facts (USCC, name, as_of, counts, flags) always stay.</summary>
+    public static EnterpriseProfile Filter(EnterpriseProfile profile, IReadOnlySet<ProfileSection> sections)
+    {
+        if (sections.Count == ScopeOf.Count) return profile;
+        var p = profile.Clone();
+        if (!sections.Contains(ProfileSection.Basic))
+        {
+            p.Identity = null;
+            p.Credit = null;
+            p.Lists.Clear();
+            p.Risk = null;
+        }
+        if (!sections.Contains(ProfileSection.Licences)) p.Licences.Clear();
+        if (!sections.Contains(ProfileSection.Approvals))
+        {
+            p.Approvals.Clear();
+            p.Commitments.Clear();
+        }
+        if (!sections.Contains(ProfileSection.Regulation))
+        {
+            p.Penalties.Clear();
+            p.Inspections.Clear();
+        }
+        // Counts of complaints are part of the basic picture; the work orders themselves need the complaints scope.
+        if (!sections.Contains(ProfileSection.Complaints)) p.Complaints?.Entries.Clear();
+        if (!sections.Contains(ProfileSection.Basic) && !sections.Contains(ProfileSection.Complaints)) p.Complaints = null;
+        return p;
+    }
+
+    public static string Describe(IEnumerable<ProfileSection> sections) => string.Join(",", sections.Order().Select(s => s.ToString().ToLowerInvariant()));
+}

@@ -1,0 +1,170 @@
+using System.Net;
+using System.Reflection;
+using System.Security.Cryptography.X509Certificates;
+using DataHub.Api;
+using DataHub.Embedded;
+using DataHub.Grpc;
+using DataHub.Grpc.Standard;
+using DataHub.Schema.V1;
+using DataHub.Security;
+using Google.Protobuf.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using static Grpc.Health.V1.HealthCheckResponse.Types;
+
+namespace DataHub;
+
+/// <summary>
+/// `datahub serve`: the hub on Kestrel — gRPC on its own HTTP/2 port, health and readiness on the
+/// HTTP port — over the embedded backends. Every method declared in the protos is bound, and every
+/// datahub.v1 method has a role rule, or it does not start.
+/// </summary>
+internal sealed partial class HubServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly SqliteAuditLog _audit;
+    private readonly CachedProfileReader _profiles;
+    private readonly CancellationTokenSource _stopping;
+    private readonly Task _healthLoop;
+
+    private HubServer(WebApplication app, SqliteAuditLog audit, CachedProfileReader profiles, CancellationTokenSource stopping, Task healthLoop, int grpcPort, int httpPort)
+    {
+        _app = app;
+        _audit = audit;
+        _profiles = profiles;
+        _stopping = stopping;
+        _healthLoop = healthLoop;
+        GrpcPort = grpcPort;
+        HttpPort = httpPort;
+    }
+
+    public int GrpcPort { get; }
+    public int HttpPort { get; }
+
+    /// <summary>Cancelled when the host begins to stop (SIGTERM, Ctrl+C).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
+    /// <summary>Every protoc-generated file of the product's schema (protos/datahub/v1).</summary>
+    public static IReadOnlyList<FileDescriptor> SchemaFiles() =>
+        typeof(EnterpriseProfile).Assembly.GetTypes()
+            .Select(t => t.GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static)?.GetValue(null))
+            .OfType<FileDescriptor>().OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+
+    public static async Task<HubServer> StartAsync(Hub hub, CancellationToken cancellationToken)
+    {
+        var options = hub.Options.Server;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var certificate = options.GrpcCertificatePath is { } path ? X509CertificateLoader.LoadPkcs12FromFile(path, options.GrpcCertificatePassword) : null;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.ListenGrpc(IPAddress.Parse(options.GrpcAddress), options.GrpcPort, certificate);
+            k.Listen(IPAddress.Parse(options.HttpAddress), options.HttpPort);
+            k.AddServerHeader = false;
+        });
+
+        var audit = new SqliteAuditLog(hub.Options.AuditPath);
+        var profiles = new CachedProfileReader(hub.Store, new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions())), hub.Bus);
+        var trail = new AuditTrail(audit, TimeProvider.System);
+        var registry = new GrpcServiceRegistry();
+        var health = new HealthService();
+        health.Bind(registry);
+        new ReflectionService(registry).Bind();
+        new IngestApi(hub, trail, TimeProvider.System).Bind(registry);
+        new ProfileApi(hub, profiles, trail).Bind(registry);
+        new AdminApi(hub, trail).Bind(registry);
+        registry.EnsureAllBound([.. SchemaFiles(), global::Grpc.Health.V1.HealthReflection.Descriptor,
+            global::Grpc.Reflection.V1.ReflectionReflection.Descriptor, global::Grpc.Reflection.V1alpha.ReflectionReflection.Descriptor]);
+        AgencyInterceptor.EnsureEveryMethodHasRoles(registry);
+
+        var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = options.MaxReceiveMessageSize };
+        grpcOptions.Interceptors.Add(new AgencyInterceptor(hub.Options.Agencies, trail));
+        builder.Services.AddSingleton(registry).AddSingleton(grpcOptions).AddSingleton<GrpcServer>();
+
+        var app = builder.Build();
+        var grpc = app.Services.GetRequiredService<GrpcServer>();
+        var log = app.Services.GetRequiredService<ILogger<HubServer>>();
+        app.Use(async (context, next) =>
+        {
+            if (GrpcHosting.IsGrpcEndpoint(context)) await grpc.HandleAsync(context);
+            else await next(context);
+        });
+        app.MapGet("/healthz", () => Results.Json(new { status = "alive" }));
+        app.MapGet("/readyz", () =>
+        {
+            try
+            {
+                hub.Store.Probe();
+                return Results.Json(new { status = "ready" });
+            }
+            catch (Exception e)
+            {
+                return Results.Problem(title: "Not ready", detail: $"The store or search index does not answer: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+        });
+
+        await app.StartAsync(cancellationToken);
+        // Kestrel reports the bound addresses in the order the endpoints were configured: gRPC, then HTTP.
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
+        var (grpcPort, httpPort) = (addresses[0].Port, addresses[1].Port);
+        if (hub.Options.Agencies.Agencies.Count == 0)
+            LogNoAgencies(log);
+        LogListening(log, certificate is null ? "h2c" : "TLS (ALPN h2)", grpcPort, httpPort, hub.Options.Agencies.Agencies.Count, hub.Options.DataDirectory);
+
+        var services = registry.Services.Select(s => s.FullName).Where(n => n.StartsWith("datahub.", StringComparison.Ordinal)).Prepend("").ToList();
+        var stopping = new CancellationTokenSource();
+        return new HubServer(app, audit, profiles, stopping, WatchHealthAsync(hub, health, services, log, stopping.Token), grpcPort, httpPort);
+    }
+
+    /// <summary>Probes the store every few seconds; the health service says NOT_SERVING while it fails.</summary>
+    private static async Task WatchHealthAsync(Hub hub, HealthService health, IReadOnlyList<string> services, ILogger log, CancellationToken stopping)
+    {
+        var period = TimeSpan.FromSeconds(2);
+        while (!stopping.IsCancellationRequested)
+        {
+            ServingStatus status;
+            try
+            {
+                hub.Store.Probe();
+                status = ServingStatus.Serving;
+            }
+            catch (Exception e)
+            {
+                LogNotServing(log, e.Message);
+                status = ServingStatus.NotServing;
+            }
+            foreach (var service in services) health.SetStatus(service, status);
+            try { await Task.Delay(period, stopping); } catch (OperationCanceledException) { return; }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _healthLoop;
+        _profiles.Dispose();
+        await _audit.DisposeAsync();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "DataHub serving gRPC ({Transport}) on port {GrpcPort}, HTTP on port {HttpPort}; {Agencies} agencies; data in {DataDirectory}")]
+    private static partial void LogListening(ILogger logger, string transport, int grpcPort, int httpPort, int agencies, string dataDirectory);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No agencies are configured (DataHub:Agencies): every datahub.v1 call will be refused as UNAUTHENTICATED")]
+    private static partial void LogNoAgencies(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Store probe failed; health is NOT_SERVING: {Reason}")]
+    private static partial void LogNotServing(ILogger logger, string reason);
+}

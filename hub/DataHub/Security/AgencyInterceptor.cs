@@ -1,0 +1,154 @@
+using System.Collections.Frozen;
+using System.Threading.RateLimiting;
+using DataHub.Core.Audit;
+using DataHub.Grpc;
+
+namespace DataHub.Security;
+
+/// <summary>
+/// Authentication, authorization, rate limiting and auditing of every call to a datahub.v1 service
+/// (health and reflection stay open, as load balancers and tools expect). The caller presents
+/// "authorization: Bearer &lt;key&gt;"; the method's roles come from <see cref="MethodRoles"/>, which
+/// must cover every datahub.v1 method or the host does not start.
+/// </summary>
+internal sealed class AgencyInterceptor(AgencyDirectory agencies, AuditTrail audit) : IServerInterceptor
+{
+    public const string GovernedPackage = "datahub.v1.";
+    private static readonly string[] ProfileReaders = [Roles.Reader, Roles.Approval, Roles.Regulator, Roles.Coordination, Roles.SuperAdmin];
+
+    /// <summary>The roles that may call each method.</summary>
+    public static readonly FrozenDictionary<string, string[]> MethodRoles = new Dictionary<string, string[]>
+    {
+        ["/datahub.v1.IngestService/Submit"] = [Roles.Source],
+        ["/datahub.v1.IngestService/SubmitStream"] = [Roles.Source],
+        ["/datahub.v1.ProfileService/GetProfile"] = ProfileReaders,
+        ["/datahub.v1.ProfileService/GetProfileAsOf"] = ProfileReaders,
+        ["/datahub.v1.ProfileService/SearchProfiles"] = ProfileReaders,
+        ["/datahub.v1.ProfileService/WatchProfiles"] = ProfileReaders,
+        ["/datahub.v1.ProfileService/CheckCredit"] = ProfileReaders,
+        ["/datahub.v1.AdminService/GetStats"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/ListQuarantine"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/ReplayQuarantine"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/Rebuild"] = [Roles.Admin],
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Refuses to start when a served datahub.v1 method has no role rule.</summary>
+    public static void EnsureEveryMethodHasRoles(GrpcServiceRegistry registry)
+    {
+        var missing = registry.Methods.Select(m => m.Path).Where(p => p.StartsWith("/" + GovernedPackage, StringComparison.Ordinal) && !MethodRoles.ContainsKey(p)).ToList();
+        if (missing.Count > 0) throw new InvalidOperationException($"No role rule for {string.Join(", ", missing)}; add them to AgencyInterceptor.MethodRoles.");
+    }
+
+    public async Task InterceptAsync(ServerCallContext context, GrpcMethodInfo method, Func<Task> next)
+    {
+        if (!method.ServiceName.StartsWith(GovernedPackage, StringComparison.Ordinal))
+        {
+            await next();
+            return;
+        }
+        var call = new AuditedCall(method.Path, context.RequestHeaders.GetValue("x-purpose") ?? "");
+        context.Items[typeof(AuditedCall)] = call;
+        try
+        {
+            var agency = Authenticate(context);
+            call.Agency = agency;
+            if (!agency.HasAnyRole(MethodRoles[method.Path]))
+                throw new RpcException(StatusCode.PermissionDenied,
+                    $"Agency '{agency.Id}' has roles [{string.Join(", ", agency.Roles.Order())}]; {method.Path} needs one of [{string.Join(", ", MethodRoles[method.Path])}].");
+            using var lease = agency.RateLimiter.AttemptAcquire();
+            if (!lease.IsAcquired)
+            {
+                var retry = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? $" Retry after {after.TotalMilliseconds:F0} ms." : "";
+                throw new RpcException(StatusCode.ResourceExhausted, $"Agency '{agency.Id}' is over its rate limit.{retry}");
+            }
+            await next();
+            if (!call.Recorded) await audit.RecordAsync(call, "OK");
+        }
+        catch (RpcException e)
+        {
+            if (!call.Recorded) await audit.RecordAsync(call, StatusName(e.Status), e.Message);
+            throw;
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            if (!call.Recorded) await audit.RecordAsync(call, context.Deadline is { } d && d <= DateTimeOffset.UtcNow ? "DEADLINE_EXCEEDED" : "CANCELLED");
+            throw;
+        }
+        catch (Exception e)
+        {
+            if (!call.Recorded) await audit.RecordAsync(call, "INTERNAL", e.GetType().Name);
+            throw;
+        }
+    }
+
+    private Agency Authenticate(ServerCallContext context)
+    {
+        var header = context.RequestHeaders.GetValue("authorization");
+        if (header is null)
+            throw new RpcException(StatusCode.Unauthenticated, "No credential: send metadata 'authorization: Bearer <API key>' issued to your agency.");
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+            throw new RpcException(StatusCode.Unauthenticated, "The authorization metadata must be 'Bearer <API key>'.");
+        return agencies.FindByKey(header[7..].Trim())
+            ?? throw new RpcException(StatusCode.Unauthenticated, "The API key is not known to this hub (revoked, mistyped, or for another deployment).");
+    }
+
+    /// <summary>UNAUTHENTICATED, PERMISSION_DENIED …: the names gRPC documents.</summary>
+    public static string StatusName(StatusCode status) => status switch
+    {
+        StatusCode.OK => "OK",
+        StatusCode.InvalidArgument => "INVALID_ARGUMENT",
+        StatusCode.DeadlineExceeded => "DEADLINE_EXCEEDED",
+        StatusCode.NotFound => "NOT_FOUND",
+        StatusCode.AlreadyExists => "ALREADY_EXISTS",
+        StatusCode.PermissionDenied => "PERMISSION_DENIED",
+        StatusCode.ResourceExhausted => "RESOURCE_EXHAUSTED",
+        StatusCode.FailedPrecondition => "FAILED_PRECONDITION",
+        StatusCode.OutOfRange => "OUT_OF_RANGE",
+        StatusCode.Unimplemented => "UNIMPLEMENTED",
+        StatusCode.Unavailable => "UNAVAILABLE",
+        StatusCode.DataLoss => "DATA_LOSS",
+        StatusCode.Unauthenticated => "UNAUTHENTICATED",
+        _ => status.ToString().ToUpperInvariant(),
+    };
+}
+
+/// <summary>The audit facts of one call, gathered while it runs.</summary>
+internal sealed class AuditedCall(string method, string purpose)
+{
+    public string Method { get; } = method;
+    public string Purpose { get; } = purpose;
+    public Agency? Agency { get; set; }
+    public bool Recorded { get; set; }
+
+    public static AuditedCall Of(ServerCallContext context) =>
+        context.Items.TryGetValue(typeof(AuditedCall), out var call) && call is AuditedCall audited
+            ? audited
+            : throw new InvalidOperationException($"{context.Method} ran without the agency interceptor.");
+
+    /// <summary>The authenticated caller (the interceptor has run).</summary>
+    public Agency Caller => Agency ?? throw new InvalidOperationException("The call is not authenticated.");
+}
+
+/// <summary>Appends calls to the audit chain.</summary>
+internal sealed class AuditTrail(IAuditLog log, TimeProvider time)
+{
+    public const string Unauthenticated = "(unauthenticated)";
+
+    /// <summary>Records a successful disclosure before the data leaves: call this before returning it.</summary>
+    public Task DiscloseAsync(ServerCallContext context, string uscc, string detail) => RecordAsync(AuditedCall.Of(context), "OK", detail, uscc);
+
+    public async Task RecordAsync(AuditedCall call, string result, string detail = "", string uscc = "")
+    {
+        call.Recorded = true;
+        await log.AppendAsync(new AuditDraft
+        {
+            Agency = call.Agency?.Id ?? Unauthenticated,
+            Method = call.Method,
+            Uscc = uscc,
+            Purpose = call.Purpose,
+            Result = result,
+            Detail = detail,
+            At = time.GetUtcNow(),
+        });
+    }
+}
