@@ -2,12 +2,15 @@ using DataHub.Core.Ingest;
 using DataHub.Schema.V1;
 using Google.Protobuf;
 using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Memory;
 
 namespace DataHub.Embedded;
 
 /// <summary>
-/// Profile reads through the distributed cache (memory when embedded, Redis when scaled out). The
-/// cache is kept fresh from datahub.profiles.v1: every changed profile replaces its entry.
+/// Profile reads through two caches: parsed profiles in this process (so a hot profile is not parsed
+/// again on every read), then the distributed cache (memory when embedded, Redis when scaled out).
+/// Both are kept fresh from datahub.profiles.v1: every changed profile replaces its entries.
+/// Callers must not modify a returned profile (it is shared): clone it first.
 /// </summary>
 public sealed class CachedProfileReader : IDisposable
 {
@@ -16,6 +19,9 @@ public sealed class CachedProfileReader : IDisposable
     // A value read from the store on a miss can race with a newer one arriving on the bus; it is kept
     // only briefly, so such a stale entry cannot outlive this.
     private static readonly DistributedCacheEntryOptions MissExpiry = new() { AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(30) };
+    private static readonly MemoryCacheEntryOptions ParsedEntry = new() { Size = 1, SlidingExpiration = TimeSpan.FromMinutes(10) };
+    private static readonly MemoryCacheEntryOptions ParsedMissEntry = new() { Size = 1, AbsoluteExpirationRelativeToNow = TimeSpan.FromSeconds(30) };
+    private readonly MemoryCache _parsed = new(new MemoryCacheOptions { SizeLimit = 100_000 });
     private readonly IHubStore _store;
     private readonly IDistributedCache _cache;
     private readonly InProcessEventBus.Subscription _changes;
@@ -33,13 +39,23 @@ public sealed class CachedProfileReader : IDisposable
                 try
                 {
                     // A profile with no records is a removal.
-                    if (((EnterpriseProfile)m.Value).RecordCount == 0) await _cache.RemoveAsync(Key(m.Key));
-                    else await _cache.SetAsync(Key(m.Key), m.Value.ToByteArray(), Expiry);
+                    var profile = (EnterpriseProfile)m.Value;
+                    if (profile.RecordCount == 0)
+                    {
+                        _parsed.Remove(m.Key);
+                        await _cache.RemoveAsync(Key(m.Key));
+                    }
+                    else
+                    {
+                        _parsed.Set(m.Key, profile, ParsedEntry);
+                        await _cache.SetAsync(Key(m.Key), profile.ToByteArray(), Expiry);
+                    }
                 }
                 catch (Exception)
                 {
                     // The cache must not hold a stale entry when it could not take the new one, and the
                     // refresher must keep draining its channel or publishers would block.
+                    _parsed.Remove(m.Key);
                     try { await _cache.RemoveAsync(Key(m.Key)); } catch (Exception) { }
                 }
             }
@@ -48,9 +64,19 @@ public sealed class CachedProfileReader : IDisposable
 
     public async Task<EnterpriseProfile?> GetAsync(string uscc, CancellationToken cancellationToken = default)
     {
-        if (await _cache.GetAsync(Key(uscc), cancellationToken) is { } cached) return EnterpriseProfile.Parser.ParseFrom(cached);
+        if (_parsed.TryGetValue(uscc, out EnterpriseProfile? hot)) return hot;
+        if (await _cache.GetAsync(Key(uscc), cancellationToken) is { } cached)
+        {
+            var parsed = EnterpriseProfile.Parser.ParseFrom(cached);
+            _parsed.Set(uscc, parsed, ParsedMissEntry);
+            return parsed;
+        }
         var profile = _store.GetProfile(uscc);
-        if (profile is not null) await _cache.SetAsync(Key(uscc), profile.ToByteArray(), MissExpiry, cancellationToken);
+        if (profile is not null)
+        {
+            await _cache.SetAsync(Key(uscc), profile.ToByteArray(), MissExpiry, cancellationToken);
+            _parsed.Set(uscc, profile, ParsedMissEntry);
+        }
         return profile;
     }
 
@@ -60,5 +86,6 @@ public sealed class CachedProfileReader : IDisposable
     {
         _changes.Dispose();
         _refresher.Wait(TimeSpan.FromSeconds(5));
+        _parsed.Dispose();
     }
 }

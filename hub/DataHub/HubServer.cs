@@ -58,13 +58,17 @@ internal sealed partial class HubServer : IAsyncDisposable
             .Select(t => t.GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static)?.GetValue(null))
             .OfType<FileDescriptor>().OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
 
-    public static async Task<HubServer> StartAsync(Hub hub, CancellationToken cancellationToken)
+    public static async Task<HubServer> StartAsync(Hub hub, CancellationToken cancellationToken, LogLevel logLevel = LogLevel.Information)
     {
         var options = hub.Options.Server;
-        var builder = WebApplication.CreateSlimBuilder();
+        // The empty builder: no appsettings watcher over the working folder, no host configuration; the
+        // hub's own settings come from HubOptions.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
         builder.Logging.ClearProviders();
         builder.Logging.AddJsonConsole(o => o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ");
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.SetMinimumLevel(logLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var certificate = options.GrpcCertificatePath is { } path ? X509CertificateLoader.LoadPkcs12FromFile(path, options.GrpcCertificatePassword) : null;
         builder.WebHost.ConfigureKestrel(k =>

@@ -46,18 +46,30 @@ public static class AuditChain
     /// <summary>Lower-case hex SHA-256 over the fields, each length-prefixed so no two entries serialize alike.</summary>
     public static string HashOf(long seq, AuditDraft d, string previousHash)
     {
-        using var buffer = new MemoryStream();
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> number = stackalloc byte[8];
         BinaryPrimitives.WriteInt64BigEndian(number, seq);
-        buffer.Write(number);
-        foreach (var field in new[] { d.At.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture), d.Agency, d.Method, d.Uscc, d.Purpose, d.Result, d.Detail, previousHash })
-        {
-            var bytes = Encoding.UTF8.GetBytes(field);
-            BinaryPrimitives.WriteInt64BigEndian(number, bytes.Length);
-            buffer.Write(number);
-            buffer.Write(bytes);
-        }
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
+        hash.AppendData(number);
+        Append(hash, d.At.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        Append(hash, d.Agency);
+        Append(hash, d.Method);
+        Append(hash, d.Uscc);
+        Append(hash, d.Purpose);
+        Append(hash, d.Result);
+        Append(hash, d.Detail);
+        Append(hash, previousHash);
+        Span<byte> digest = stackalloc byte[32];
+        hash.GetHashAndReset(digest);
+        return Convert.ToHexStringLower(digest);
+    }
+
+    private static void Append(IncrementalHash hash, string field)
+    {
+        var bytes = Encoding.UTF8.GetBytes(field);
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(length, bytes.Length);
+        hash.AppendData(length);
+        hash.AppendData(bytes);
     }
 
     /// <summary>Checks every link in order; the first break, or null when the chain is whole.</summary>

@@ -331,7 +331,20 @@ internal static class DataHubCli
             await IngestBenchmark.RunAsync(HubOptions.Load(p.GetValue(DataOption)!), p.GetValue(records), Math.Max(1, p.GetValue(runs)), ct);
             return 0;
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest };
+        var enterprises = new Option<int>("--enterprises") { Description = "Synthetic enterprises in the store.", DefaultValueFactory = _ => 2000 };
+        var requests = new Option<int>("--requests") { Description = "Requests per h2load run.", DefaultValueFactory = _ => 200_000 };
+        var clients = new Option<int>("--clients") { Description = "h2load connections.", DefaultValueFactory = _ => 8 };
+        var streams = new Option<int>("--streams") { Description = "Concurrent streams per connection.", DefaultValueFactory = _ => 16 };
+        var grpcRuns = new Option<int>("--runs") { Description = "Alternating runs of baseline and GetProfile; medians are reported.", DefaultValueFactory = _ => 3 };
+        var grpc = new Command("grpc", "gRPC throughput with h2load: a bare unary method (Health/Check) against GetProfile of cached profiles, in one run.")
+            { enterprises, requests, clients, streams, grpcRuns };
+        grpc.SetAction(async (p, ct) =>
+        {
+            if (p.GetValue(requests) < 1000) { CliOutput.Error("--requests must be at least 1000."); return 2; }
+            return await GrpcBenchmark.RunAsync(HubOptions.Load(p.GetValue(DataOption)!), Math.Max(50, p.GetValue(enterprises)), p.GetValue(requests),
+                Math.Max(1, p.GetValue(clients)), Math.Max(1, p.GetValue(streams)), Math.Max(1, p.GetValue(grpcRuns)), ct);
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc };
     }
 
     /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>

@@ -121,7 +121,7 @@ internal static class IngestBenchmark
         return (elapsed, summary);
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         int mid = sorted.Count / 2;

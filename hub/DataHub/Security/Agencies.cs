@@ -76,7 +76,16 @@ internal sealed class AgencyDirectory
 
     public IReadOnlyList<Agency> Agencies { get; }
 
-    public Agency? FindByKey(string key) => _byKeyHash.GetValueOrDefault(HashKey(key));
+    // Keys that matched, so a busy caller is not hashed on every call; unknown keys are never kept.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Agency> _known = new(StringComparer.Ordinal);
+
+    public Agency? FindByKey(string key)
+    {
+        if (_known.TryGetValue(key, out var agency)) return agency;
+        agency = _byKeyHash.GetValueOrDefault(HashKey(key));
+        if (agency is not null && _known.Count < 10_000) _known[key] = agency;
+        return agency;
+    }
 
     public static string HashKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
