@@ -141,6 +141,9 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
 
     public void Probe()
     {
+        // Opening a missing file would create an empty one; a vanished store is unavailable, not new.
+        foreach (var file in new[] { Path, ProfilesPath })
+            if (!File.Exists(file)) throw new IOException($"{file} is missing.");
         using var c = OpenLog();
         using var cmd = Command(c, "SELECT (SELECT last_ticket FROM log_state) + (SELECT projected_through FROM profiles.projection_state) + " +
                                    "(SELECT count(*) FROM (SELECT 1 FROM profiles.profile_search LIMIT 1))");

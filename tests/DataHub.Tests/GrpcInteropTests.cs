@@ -29,21 +29,22 @@ public sealed class GrpcInteropTests : IDisposable
     /// <summary>Agencies as a deployment configures them (DataHub:Agencies), with fresh keys.</summary>
     internal static (AgencyDirectory Agencies, Dictionary<string, string> Keys) TestAgencies()
     {
-        var keys = new[] { "reader", "regulator", "source", "admin" }.ToDictionary(n => n, _ => Convert.ToHexString(Guid.NewGuid().ToByteArray()));
+        var keys = new[] { "reader", "regulator", "source", "admin", "limited" }.ToDictionary(n => n, _ => Convert.ToHexString(Guid.NewGuid().ToByteArray()));
         var settings = new Dictionary<string, string?>();
-        void Agency(int i, string id, string[] roles, string[] scopes)
+        void Agency(int i, string id, string[] roles, string[] scopes, int requestsPerSecond = 10_000)
         {
             settings[$"DataHub:Agencies:{i}:Id"] = id;
             settings[$"DataHub:Agencies:{i}:Name"] = id;
             for (int r = 0; r < roles.Length; r++) settings[$"DataHub:Agencies:{i}:Roles:{r}"] = roles[r];
             for (int s = 0; s < scopes.Length; s++) settings[$"DataHub:Agencies:{i}:Scopes:{s}"] = scopes[s];
             settings[$"DataHub:Agencies:{i}:ApiKeySha256:0"] = AgencyDirectory.HashKey(keys[id]);
-            settings[$"DataHub:Agencies:{i}:RequestsPerSecond"] = "10000";
+            settings[$"DataHub:Agencies:{i}:RequestsPerSecond"] = requestsPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         Agency(0, "reader", [Roles.Reader, Roles.Approval], [Scopes.ProfileBasic, Scopes.ProfileLicences]);
         Agency(1, "regulator", [Roles.Regulator], [Scopes.ProfileAll]);
         Agency(2, "source", [Roles.Source], ["ingest:e-licence", "ingest:hotline-12345"]);
         Agency(3, "admin", [Roles.Admin], []);
+        Agency(4, "limited", [Roles.Reader], [Scopes.ProfileBasic], requestsPerSecond: 2);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         return (AgencyDirectory.Load(configuration.GetSection("DataHub:Agencies")), keys);
     }
@@ -83,6 +84,23 @@ public sealed class GrpcInteropTests : IDisposable
             using var http = new HttpClient();
             Assert.Contains("ready", await http.GetStringAsync($"http://127.0.0.1:{server.HttpPort}/readyz"));
             Assert.Contains("alive", await http.GetStringAsync($"http://127.0.0.1:{server.HttpPort}/healthz"));
+
+            // The store goes away: readiness fails at once, gRPC health turns NOT_SERVING at its next probe.
+            var log = Path.Combine(Data, "hub.db");
+            File.Move(log, log + ".away");
+            var notReady = await http.GetAsync($"http://127.0.0.1:{server.HttpPort}/readyz");
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            Assert.Contains("missing", await notReady.Content.ReadAsStringAsync());
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            (int Exit, string Output) health;
+            do
+            {
+                health = await RunProcess(Python, [Path.Combine(repo, "tests", "interop", "grpc_interop.py"), "--target", $"127.0.0.1:{server.GrpcPort}",
+                    "--pydir", pythonOut, "--uscc", uscc, "--expect-not-serving"], environment);
+            } while (health.Exit != 0 && DateTime.UtcNow < deadline);
+            Assert.True(health.Exit == 0, "health did not turn NOT_SERVING: " + health.Output);
+            File.Move(log + ".away", log);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{server.HttpPort}/readyz")).StatusCode);
         }
 
         var (intact, report) = await CliRunner.RunAsync(Data, "audit", "verify");

@@ -21,6 +21,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--target", required=True)
 parser.add_argument("--pydir", required=True, help="folder of the generated *_pb2 modules")
 parser.add_argument("--uscc", required=True, help="an enterprise the hub has a profile of")
+parser.add_argument("--expect-not-serving", action="store_true", help="only check that health says NOT_SERVING")
 args = parser.parse_args()
 
 sys.path.insert(0, args.pydir)
@@ -43,9 +44,16 @@ health = load("health_pb2", "grpc/health/v1/health_pb2.py")
 reflection_v1 = load("reflection_v1_pb2", "grpc/reflection/v1/reflection_pb2.py")
 reflection_v1alpha = load("reflection_v1alpha_pb2", "grpc/reflection/v1alpha/reflection_pb2.py")
 
-KEYS = {name: os.environ["DATAHUB_KEY_" + name.upper()] for name in ("reader", "regulator", "source", "admin")}
+KEYS = {name: os.environ["DATAHUB_KEY_" + name.upper()] for name in ("reader", "regulator", "source", "admin", "limited")}
 channel = grpc.insecure_channel(args.target)
 failures = []
+
+if args.expect_not_serving:
+    check_health = channel.unary_unary("/grpc.health.v1.Health/Check", request_serializer=health.HealthCheckRequest.SerializeToString,
+                                       response_deserializer=health.HealthCheckResponse.FromString)
+    status = check_health(health.HealthCheckRequest(), timeout=5).status
+    print("health:", health.HealthCheckResponse.ServingStatus.Name(status), flush=True)
+    sys.exit(0 if status == health.HealthCheckResponse.NOT_SERVING else 1)
 
 
 def meta(agency, purpose="interop test / 互操作测试"):
@@ -281,6 +289,21 @@ def _():
     credit = unary("/datahub.v1.ProfileService/CheckCredit", profiles.CheckCreditRequest, profiles.CheckCreditResponse)
     answer = credit(profiles.CheckCreditRequest(uscc=args.uscc), metadata=meta("reader"), timeout=10)
     assert answer.uscc == args.uscc and answer.commitment_allowed == (not any(f.blocks_commitment for f in answer.findings))
+
+
+@check("rate limit: an agency over its requests per second gets RESOURCE_EXHAUSTED")
+def _():
+    credit = unary("/datahub.v1.ProfileService/CheckCredit", profiles.CheckCreditRequest, profiles.CheckCreditResponse)
+    codes = []
+    for _ in range(8):
+        try:
+            credit(profiles.CheckCreditRequest(uscc=args.uscc), metadata=meta("limited"), timeout=10)
+            codes.append(grpc.StatusCode.OK)
+        except grpc.RpcError as e:
+            codes.append(e.code())
+            if e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+                assert "rate limit" in e.details(), e.details()
+    assert codes[0] == grpc.StatusCode.OK and grpc.StatusCode.RESOURCE_EXHAUSTED in codes, codes
 
 
 @check("unimplemented: an unknown method is UNIMPLEMENTED")

@@ -1,0 +1,91 @@
+using DataHub.Core.Audit;
+using DataHub.Core.Ingest;
+using DataHub.Schema.V1;
+
+namespace DataHub.Embedded.Tests;
+
+/// <summary>What the served API relies on: filtered paged search, per-record submit outcomes, the audit log, the bus for watchers.</summary>
+public sealed class ServingStoreTests
+{
+    [Fact]
+    public async Task Filtered_search_counts_every_match_and_pages_without_overlap()
+    {
+        using var hub = new TempHub();
+        await hub.IngestLinesAsync(TempHub.Generate(enterprises: 80, seed: 23, dirtRate: 0).Select(l => l.Json));
+        var all = hub.Store.EnterprisesWithProfiles().Select(u => hub.Store.GetProfile(u)!).ToList();
+        var district = all.GroupBy(p => p.Identity.DistrictCode).OrderByDescending(g => g.Count()).First();
+
+        var byDistrict = hub.Store.Search(new ProfileQuery { DistrictCode = district.Key, Limit = 5 });
+        Assert.Equal(district.Count(), byDistrict.Total);
+        var pages = new List<string>();
+        for (int offset = 0; offset < byDistrict.Total; offset += 5)
+            pages.AddRange(hub.Store.Search(new ProfileQuery { DistrictCode = district.Key, Limit = 5, Offset = offset }).Hits.Select(h => h.Uscc));
+        Assert.Equal(district.Select(p => p.Uscc).Order(StringComparer.Ordinal), pages);
+
+        var tier = all[0].Risk.Tier;
+        var byTierAndText = hub.Store.Search(new ProfileQuery { Text = "有限", RiskTier = tier, Limit = 100 });
+        Assert.Equal(all.Count(p => p.Risk.Tier == tier && (p.Name.Contains("有限") || p.Identity.Address.Contains("有限"))), byTierAndText.Total);
+        Assert.All(byTierAndText.Hits, h => Assert.Equal(tier, h.RiskTier));
+        Assert.Equal(0, hub.Store.Search(new ProfileQuery()).Total);
+    }
+
+    [Fact]
+    public async Task Submit_says_per_record_whether_it_was_stored_a_duplicate_quarantined_or_waits_for_its_name()
+    {
+        using var hub = new TempHub();
+        var lines = TempHub.Generate(enterprises: 5, seed: 3, dirtRate: 0).Select(l => l.Json).ToList();
+        await hub.IngestLinesAsync(lines);
+        var registration = lines.First(l => l.Contains("\"registration\""));
+        var fresh = registration.Replace("\"source_id\": \"", "\"source_id\": \"NEW-");
+        Assert.NotEqual(registration, fresh);
+        var nameOnly = """{"enterprise_name":"查无此名的企业","source":"hotline-12345","source_id":"W-1","occurred_at":"2026-01-05T10:12:00+08:00","complaint":{"kind":"COMPLAINT_KIND_COMPLAINT","summary":"测试"}}""";
+        var (outcomes, _) = await hub.Pipeline.SubmitAsync([TempHub.Raw(registration, 1), TempHub.Raw(fresh, 2), TempHub.Raw("{broken", 3), TempHub.Raw(nameOnly, 4)]);
+        Assert.Equal([RecordOutcomeKind.Duplicate, RecordOutcomeKind.Stored, RecordOutcomeKind.Quarantined, RecordOutcomeKind.AwaitingName], outcomes.Select(o => o.Kind));
+        Assert.Equal("MALFORMED_JSON", outcomes[2].Rejection!.Code);
+        Assert.Single(outcomes[1].Usccs);
+    }
+
+    [Fact]
+    public async Task Concurrent_audit_appends_form_one_contiguous_chain_that_survives_reopening()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "datahub-audit-" + Guid.NewGuid().ToString("N"), "audit.db");
+        try
+        {
+            await using (var log = new SqliteAuditLog(path))
+            {
+                await Task.WhenAll(Enumerable.Range(0, 500).Select(i => Task.Run(() => log.AppendAsync(Draft(i)))));
+            }
+            await using (var reopened = new SqliteAuditLog(path))
+            {
+                var next = await reopened.AppendAsync(Draft(500));
+                Assert.Equal(501, next.Seq);
+                Assert.Null(AuditChain.Verify(reopened.ReadAll(), out var verified));
+                Assert.Equal(501, verified);
+                Assert.Equal(Enumerable.Range(0, 501).Select(i => $"call {i}").Order(), reopened.ReadAll().Select(e => e.Draft.Detail).Order());
+            }
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, true);
+        }
+    }
+
+    private static AuditDraft Draft(int i) => new()
+    {
+        Agency = "agency-" + (i % 7), Method = "/datahub.v1.ProfileService/GetProfile", Uscc = "9144030071526726XG",
+        Purpose = "审批", Result = "OK", Detail = $"call {i}", At = DateTimeOffset.UtcNow,
+    };
+
+    [Fact]
+    public async Task A_watcher_that_stops_reading_is_cut_off_and_publishing_goes_on()
+    {
+        var bus = new InProcessEventBus(capacityPerSubscriber: 4);
+        using var stalled = bus.Subscribe(Topics.Profiles, cutOffWhenFull: true);
+        for (int i = 0; i < 10; i++)
+            await bus.PublishAsync(Topics.Profiles, "9144030071526726XG", new EnterpriseProfile()).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        var received = 0;
+        var e = await Assert.ThrowsAsync<SubscriberOverflowException>(async () => { await foreach (var _ in stalled.Reader.ReadAllAsync()) received++; });
+        Assert.Equal(4, received);
+        Assert.Contains("fell 4 messages behind", e.Message);
+    }
+}
