@@ -99,7 +99,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Demo_generates_imports_and_prints_a_profile_and_the_stats()
     {
-        var (exit, output) = await Run("demo", "--enterprises", "40", "--seed", "3");
+        var (exit, output) = await Run("demo", "--enterprises", "40", "--seed", "3", "--no-serve");
         Assert.Equal(0, exit);
         Assert.True(File.Exists(Path.Combine(_root, "data", "demo-input", "manifest.json")));
         // Two JSON documents: the profile, then the stats.

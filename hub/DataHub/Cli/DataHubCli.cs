@@ -296,7 +296,9 @@ internal static class DataHubCli
     {
         var enterprises = new Option<int>("--enterprises") { Description = "Synthetic enterprises to generate.", DefaultValueFactory = _ => 2000 };
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 20261123 };
-        var command = new Command("demo", "The main job on the embedded backends: generate synthetic data, import it, print a profile and the stats.") { enterprises, seed };
+        var noServe = new Option<bool>("--no-serve") { Description = "Stop after the import instead of serving the hub." };
+        var command = new Command("demo", "The main job on the embedded backends: generate synthetic data, import it, print a profile and the stats, then serve gRPC and HTTP until Ctrl+C.")
+            { enterprises, seed, noServe };
         command.SetAction(async (p, ct) =>
         {
             var hub = OpenHub(p);
@@ -315,6 +317,13 @@ internal static class DataHubCli
             }
             var s = hub.Store.Stats();
             CliOutput.WriteJson(new { s.Records, s.CurrentRecords, s.Profiles, s.Quarantined, s.Unresolved });
+            if (p.GetValue(noServe)) return 0;
+
+            var (demoHub, keys) = DemoAgencies.Apply(hub);
+            await using var server = await HubServer.StartAsync(demoHub, ct);
+            DemoAgencies.PrintExamples(keys, server, riskiest?.Uscc ?? "9144030071526726XG");
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
+            try { await Task.Delay(Timeout.Infinite, stop.Token); } catch (OperationCanceledException) { }
             return 0;
         });
         return command;
