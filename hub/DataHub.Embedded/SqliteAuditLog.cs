@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using DataHub.Core.Audit;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace DataHub.Embedded;
 
@@ -85,9 +86,12 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     {
         using var c = Open();
         var (seq, previous) = Last(c);
-        using var insert = SqliteHubStore.Command(c, "INSERT INTO audit(seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash) " +
-                                                     "VALUES($s, $at, $ag, $m, $u, $p, $r, $d, $ph, $h)",
-            ("$s", 0L), ("$at", ""), ("$ag", ""), ("$m", ""), ("$u", ""), ("$p", ""), ("$r", ""), ("$d", ""), ("$ph", ""), ("$h", ""));
+        // The raw SQLite statement: this insert runs for every audited call, and the provider's
+        // parameter objects cost more than SQLite's own work here.
+        var rc = raw.sqlite3_prepare_v2(c.Handle, "INSERT INTO audit(seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash) " +
+                                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out sqlite3_stmt insert);
+        if (rc != raw.SQLITE_OK) throw new IOException($"The audit log {Path} cannot prepare its insert: {raw.sqlite3_errmsg(c.Handle).utf8_to_string()}");
+        using var _ = insert;
         var group = new List<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)>();
         while (await _pending.Reader.WaitToReadAsync())
         {
@@ -97,16 +101,24 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
             try
             {
                 using var tx = c.BeginTransaction();
-                insert.Transaction = tx;
                 var (s, h) = (seq, previous);
                 foreach (var (draft, _) in group)
                 {
                     var entry = AuditChain.Link(++s, draft, h);
                     h = entry.Hash;
-                    var d = entry.Draft;
-                    object[] values = [entry.Seq, d.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), d.Agency, d.Method, d.Uscc, d.Purpose, d.Result, d.Detail, entry.PreviousHash, entry.Hash];
-                    for (int i = 0; i < values.Length; i++) insert.Parameters[i].Value = values[i];
-                    insert.ExecuteNonQuery();
+                    raw.sqlite3_bind_int64(insert, 1, entry.Seq);
+                    raw.sqlite3_bind_text(insert, 2, draft.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+                    raw.sqlite3_bind_text(insert, 3, draft.Agency);
+                    raw.sqlite3_bind_text(insert, 4, draft.Method);
+                    raw.sqlite3_bind_text(insert, 5, draft.Uscc);
+                    raw.sqlite3_bind_text(insert, 6, draft.Purpose);
+                    raw.sqlite3_bind_text(insert, 7, draft.Result);
+                    raw.sqlite3_bind_text(insert, 8, draft.Detail);
+                    raw.sqlite3_bind_text(insert, 9, entry.PreviousHash);
+                    raw.sqlite3_bind_text(insert, 10, entry.Hash);
+                    rc = raw.sqlite3_step(insert);
+                    raw.sqlite3_reset(insert);
+                    if (rc != raw.SQLITE_DONE) throw new IOException($"insert failed ({rc}): {raw.sqlite3_errmsg(c.Handle).utf8_to_string()}");
                     entries.Add(entry);
                 }
                 tx.Commit();

@@ -46,30 +46,39 @@ public static class AuditChain
     /// <summary>Lower-case hex SHA-256 over the fields, each length-prefixed so no two entries serialize alike.</summary>
     public static string HashOf(long seq, AuditDraft d, string previousHash)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> number = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(number, seq);
-        hash.AppendData(number);
-        Append(hash, d.At.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-        Append(hash, d.Agency);
-        Append(hash, d.Method);
-        Append(hash, d.Uscc);
-        Append(hash, d.Purpose);
-        Append(hash, d.Result);
-        Append(hash, d.Detail);
-        Append(hash, previousHash);
-        Span<byte> digest = stackalloc byte[32];
-        hash.GetHashAndReset(digest);
-        return Convert.ToHexStringLower(digest);
+        // One buffer, one SHA-256 call: this runs for every audited call, on the serving path.
+        Span<char> at = stackalloc char[40];
+        d.At.UtcDateTime.TryFormat(at, out var atLength, "O", System.Globalization.CultureInfo.InvariantCulture);
+        ReadOnlySpan<char> atText = at[..atLength];
+        int size = 8 + 8 * 8 + Encoding.UTF8.GetByteCount(atText) + Utf8(d.Agency) + Utf8(d.Method) + Utf8(d.Uscc) + Utf8(d.Purpose) +
+                   Utf8(d.Result) + Utf8(d.Detail) + Utf8(previousHash);
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+        try
+        {
+            var buffer = rented.AsSpan(0, size);
+            BinaryPrimitives.WriteInt64BigEndian(buffer, seq);
+            int offset = 8;
+            offset = Put(buffer, offset, atText);
+            foreach (var field in (ReadOnlySpan<string>)[d.Agency, d.Method, d.Uscc, d.Purpose, d.Result, d.Detail, previousHash])
+                offset = Put(buffer, offset, field);
+            Span<byte> digest = stackalloc byte[32];
+            SHA256.HashData(buffer, digest);
+            return Convert.ToHexStringLower(digest);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
-    private static void Append(IncrementalHash hash, string field)
+    private static int Utf8(string s) => Encoding.UTF8.GetByteCount(s);
+
+    /// <summary>Writes the field's UTF-8 length (8 bytes, big-endian) and bytes; returns the new offset.</summary>
+    private static int Put(Span<byte> buffer, int offset, ReadOnlySpan<char> field)
     {
-        var bytes = Encoding.UTF8.GetBytes(field);
-        Span<byte> length = stackalloc byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(length, bytes.Length);
-        hash.AppendData(length);
-        hash.AppendData(bytes);
+        int written = Encoding.UTF8.GetBytes(field, buffer[(offset + 8)..]);
+        BinaryPrimitives.WriteInt64BigEndian(buffer[offset..], written);
+        return offset + 8 + written;
     }
 
     /// <summary>Checks every link in order; the first break, or null when the chain is whole.</summary>
