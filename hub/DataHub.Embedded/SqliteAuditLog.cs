@@ -15,7 +15,9 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
 {
     private readonly string _connectionString;
     private readonly Channel<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)> _pending =
-        Channel.CreateBounded<(AuditDraft, TaskCompletionSource<AuditEntry>)>(new BoundedChannelOptions(65536) { SingleReader = true });
+        // Unbounded is bounded in practice: every caller waits for its own entry, so the queue never
+        // holds more than the calls in flight — and the single-reader queue takes writes without a lock.
+        Channel.CreateUnbounded<(AuditDraft, TaskCompletionSource<AuditEntry>)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
 
     public SqliteAuditLog(string path)
@@ -40,10 +42,13 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
                     hash TEXT NOT NULL);
                 """);
         }
-        _writer = Task.Run(WriteLoopAsync);
+        // A thread of its own: the loop does blocking SQLite work and must not tie up a thread-pool worker.
+        _writer = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public string Path { get; }
+
+    private const int MaxGroup = 4096;
 
     public async Task<AuditEntry> AppendAsync(AuditDraft draft, CancellationToken cancellationToken = default)
     {
@@ -82,7 +87,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         return c;
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         using var c = Open();
         var (seq, previous) = Last(c);
@@ -93,10 +98,10 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         if (rc != raw.SQLITE_OK) throw new IOException($"The audit log {Path} cannot prepare its insert: {raw.sqlite3_errmsg(c.Handle).utf8_to_string()}");
         using var _ = insert;
         var group = new List<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)>();
-        while (await _pending.Reader.WaitToReadAsync())
+        while (_pending.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             group.Clear();
-            while (group.Count < 4096 && _pending.Reader.TryRead(out var item)) group.Add(item);
+            while (group.Count < MaxGroup && _pending.Reader.TryRead(out var item)) group.Add(item);
             var entries = new List<AuditEntry>(group.Count);
             try
             {

@@ -147,11 +147,12 @@ public sealed class GrpcCall
         }
         else
         {
-            var span = writer.GetSpan(5 + size);
-            span[0] = 0;
-            BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
-            message.WriteTo(span.Slice(5, size));
-            writer.Advance(5 + size);
+            var prefix = writer.GetSpan(5);
+            prefix[0] = 0;
+            BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)size);
+            writer.Advance(5);
+            // Straight into the response pipe's pooled segments: a large message needs no contiguous buffer of its own.
+            message.WriteTo(writer);
         }
         try
         {

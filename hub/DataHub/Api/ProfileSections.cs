@@ -68,5 +68,13 @@ internal static class ProfileSections
         return p;
     }
 
-    public static string Describe(IEnumerable<ProfileSection> sections) => string.Join(",", sections.Order().Select(s => s.ToString().ToLowerInvariant()));
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> Descriptions = new();
+
+    /// <summary>"basic,licences" for the audit detail; computed once per combination (it is on every read's path).</summary>
+    public static string Describe(IReadOnlySet<ProfileSection> sections)
+    {
+        int mask = 0;
+        foreach (var section in sections) mask |= 1 << (int)section;
+        return Descriptions.GetOrAdd(mask, _ => string.Join(",", sections.Order().Select(s => s.ToString().ToLowerInvariant())));
+    }
 }
