@@ -34,6 +34,17 @@ public sealed class GrpcCall
 
     internal bool HeadersSent => _headersSent;
 
+    /// <summary>Cancels the call's token; set by the server, which owns it.</summary>
+    internal Action CancelCall { get; set; } = () => { };
+
+    private OperationCanceledException Cancelled(Exception cause)
+    {
+        CancelCall();
+        return cause is OperationCanceledException oce && oce.CancellationToken == Context.CancellationToken
+            ? oce
+            : new OperationCanceledException("The call was cancelled: " + cause.Message, cause, Context.CancellationToken);
+    }
+
     internal async ValueTask<T> ReadSingleMessageAsync<T>(MessageParser<T> parser) where T : IMessage<T>
     {
         var message = await ReadMessageAsync(parser)
@@ -52,10 +63,11 @@ public sealed class GrpcCall
             {
                 result = await _reader.ReadAsync(Context.CancellationToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException && Context.CancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is IOException or OperationCanceledException)
             {
-                // A reset stream surfaces as an I/O error; handlers see one kind of cancellation.
-                throw new OperationCanceledException("The caller cancelled the call.", e, Context.CancellationToken);
+                // A reset stream surfaces as an I/O error or an aborted connection, possibly before
+                // RequestAborted fires: the call is cancelled now, and handlers see one kind of cancellation.
+                throw Cancelled(e);
             }
             var buffer = result.Buffer;
             if (buffer.Length >= 5)
@@ -158,9 +170,9 @@ public sealed class GrpcCall
         {
             await writer.FlushAsync(Context.CancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException && Context.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or OperationCanceledException)
         {
-            throw new OperationCanceledException("The caller cancelled the call.", e, Context.CancellationToken);
+            throw Cancelled(e);
         }
     }
 

@@ -12,6 +12,9 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
 {
     public GrpcServiceRegistry Registry { get; } = registry;
 
+    /// <summary>Calls by method and status, with latencies.</summary>
+    public GrpcServerMetrics Metrics { get; } = new();
+
     public async Task HandleAsync(HttpContext http)
     {
         var request = http.Request;
@@ -36,9 +39,11 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
         var responseGzip = (requestGzip || options.ResponseCompression == GrpcWire.Gzip) && GrpcWire.Accepts(acceptEncoding, GrpcWire.Gzip);
         var call = new GrpcCall(http, options, requestGzip, responseGzip);
         var path = request.Path.Value ?? "";
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         using var deadline = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, deadline.Token);
+        call.CancelCall = () => { try { linked.Cancel(); } catch (ObjectDisposedException) { } };
         call.Context = new ServerCallContext(http, path, new Metadata(), null, linked.Token, call.SendHeadersNowAsync);
 
         StatusCode status;
@@ -86,10 +91,11 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
         {
             (status, message) = (StatusCode.DeadlineExceeded, "Deadline exceeded: the call ran past its grpc-timeout.");
         }
-        catch (Exception) when (http.RequestAborted.IsCancellationRequested)
+        catch (Exception) when (http.RequestAborted.IsCancellationRequested || linked.IsCancellationRequested)
         {
             // The caller cancelled (RST_STREAM) or went away: nothing more can reach it.
             LogCancelled(logger, path);
+            Metrics.Record(MetricName(path), StatusCode.Cancelled, System.Diagnostics.Stopwatch.GetElapsedTime(started));
             return;
         }
         catch (Exception e)
@@ -98,7 +104,9 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
             LogHandlerFailed(logger, e, path, reference);
             (status, message) = (StatusCode.Internal, $"Internal error while handling {path}; reference {reference} in the server log.");
         }
-        if (http.RequestAborted.IsCancellationRequested) return;
+        var aborted = http.RequestAborted.IsCancellationRequested || (linked.IsCancellationRequested && !deadline.IsCancellationRequested);
+        Metrics.Record(MetricName(path), aborted ? StatusCode.Cancelled : status, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        if (aborted) return;
         try
         {
             await call.FinishAsync(status, message, trailers);
@@ -118,6 +126,9 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
         }
         await options.Interceptors[interceptor].InterceptAsync(call.Context, binding.Info, () => RunAsync(call, binding, interceptor + 1));
     }
+
+    /// <summary>Served methods by path; anything else under one label, so unknown paths cannot grow the metrics.</summary>
+    private string MetricName(string path) => Registry.TryGet(path, out _) ? path : "unknown";
 
     private string DescribeUnknown(string path)
     {

@@ -93,10 +93,10 @@ internal sealed partial class HubServer : IAsyncDisposable
         AgencyInterceptor.EnsureEveryMethodHasRoles(registry);
 
         var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = options.MaxReceiveMessageSize };
-        grpcOptions.Interceptors.Add(new AgencyInterceptor(hub.Options.Agencies, trail));
         builder.Services.AddSingleton(registry).AddSingleton(grpcOptions).AddSingleton<GrpcServer>();
 
         var app = builder.Build();
+        grpcOptions.Interceptors.Add(new AgencyInterceptor(hub.Options.Agencies, trail, app.Services.GetRequiredService<ILogger<AgencyInterceptor>>()));
         var grpc = app.Services.GetRequiredService<GrpcServer>();
         var log = app.Services.GetRequiredService<ILogger<HubServer>>();
         app.Use(async (context, next) =>
@@ -105,6 +105,15 @@ internal sealed partial class HubServer : IAsyncDisposable
             else await next(context);
         });
         app.MapGet("/healthz", () => Results.Json(new { status = "alive" }));
+        app.MapGet("/metrics", () =>
+        {
+            var text = new System.Text.StringBuilder();
+            grpc.Metrics.WritePrometheus(text);
+            var serving = health.GetStatus("") == ServingStatus.Serving ? 1 : 0;
+            text.Append("# HELP datahub_serving 1 while the store and search index answer the health probe.\n# TYPE datahub_serving gauge\n");
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"datahub_serving {serving}\n");
+            return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
+        });
         app.MapGet("/readyz", () =>
         {
             try

@@ -308,6 +308,21 @@ public sealed class GrpcProtocolTests(GrpcTestServer server) : IClassFixture<Grp
     }
 
     [Fact]
+    public async Task Calls_are_counted_by_method_and_status_for_metrics()
+    {
+        long Count(StatusCode status) => server.Server.Metrics.Count("/datahub.test.Echo/Unary", status);
+        var (ok, denied) = (Count(StatusCode.OK), Count(StatusCode.PermissionDenied));
+        await server.CallAsync("/datahub.test.Echo/Unary", [Request("m")]);
+        await server.CallAsync("/datahub.test.Echo/Unary", [Request("no", failWith: StatusCode.PermissionDenied)]);
+        Assert.True(Count(StatusCode.OK) > ok);
+        Assert.True(Count(StatusCode.PermissionDenied) > denied);
+        var text = new System.Text.StringBuilder();
+        server.Server.Metrics.WritePrometheus(text);
+        Assert.Contains("grpc_server_handled_total{grpc_method=\"/datahub.test.Echo/Unary\",grpc_code=\"PermissionDenied\"}", text.ToString());
+        Assert.Contains("grpc_server_handling_seconds_bucket{grpc_method=\"/datahub.test.Echo/Unary\",le=\"+Inf\"}", text.ToString());
+    }
+
+    [Fact]
     public void A_declared_method_without_a_handler_stops_the_server_from_starting()
     {
         var registry = new GrpcServiceRegistry();

@@ -22,6 +22,7 @@ public sealed class GrpcTestServer : IAsyncLifetime
     public HealthService Health { get; } = new();
     public GrpcServiceRegistry Registry { get; } = new();
     public Uri BaseAddress { get; private set; } = null!;
+    public GrpcServer Server { get; private set; } = null!;
     public HttpClient Http { get; } = new(new SocketsHttpHandler { EnableMultipleHttp2Connections = true })
     {
         DefaultRequestVersion = HttpVersion.Version20,
@@ -41,8 +42,8 @@ public sealed class GrpcTestServer : IAsyncLifetime
         var options = new GrpcServerOptions { MaxReceiveMessageSize = MaxReceive };
         builder.Services.AddSingleton(Registry).AddSingleton(options).AddSingleton<GrpcServer>();
         _app = builder.Build();
-        var server = _app.Services.GetRequiredService<GrpcServer>();
-        _app.Run(server.HandleAsync);
+        Server = _app.Services.GetRequiredService<GrpcServer>();
+        _app.Run(Server.HandleAsync);
         await _app.StartAsync();
         var addresses = _app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
             .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses;

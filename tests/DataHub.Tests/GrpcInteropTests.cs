@@ -84,6 +84,10 @@ public sealed class GrpcInteropTests : IDisposable
             using var http = new HttpClient();
             Assert.Contains("ready", await http.GetStringAsync($"http://127.0.0.1:{server.HttpPort}/readyz"));
             Assert.Contains("alive", await http.GetStringAsync($"http://127.0.0.1:{server.HttpPort}/healthz"));
+            var metrics = await http.GetStringAsync($"http://127.0.0.1:{server.HttpPort}/metrics");
+            Assert.Contains("grpc_server_handled_total{grpc_method=\"/datahub.v1.ProfileService/GetProfile\",grpc_code=\"OK\"}", metrics);
+            Assert.Contains("grpc_code=\"Unauthenticated\"", metrics);
+            Assert.Contains("datahub_serving 1", metrics);
 
             // The store goes away: readiness fails at once, gRPC health turns NOT_SERVING at its next probe.
             var log = Path.Combine(Data, "hub.db");

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Threading.RateLimiting;
 using DataHub.Core.Audit;
 using DataHub.Grpc;
+using Microsoft.Extensions.Logging;
 
 namespace DataHub.Security;
 
@@ -11,7 +12,7 @@ namespace DataHub.Security;
 /// "authorization: Bearer &lt;key&gt;"; the method's roles come from <see cref="MethodRoles"/>, which
 /// must cover every datahub.v1 method or the host does not start.
 /// </summary>
-internal sealed class AgencyInterceptor(AgencyDirectory agencies, AuditTrail audit) : IServerInterceptor
+internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditTrail audit, ILogger<AgencyInterceptor> logger) : IServerInterceptor
 {
     public const string GovernedPackage = "datahub.v1.";
     private static readonly string[] ProfileReaders = [Roles.Reader, Roles.Approval, Roles.Regulator, Roles.Coordination, Roles.SuperAdmin];
@@ -66,6 +67,8 @@ internal sealed class AgencyInterceptor(AgencyDirectory agencies, AuditTrail aud
         }
         catch (RpcException e)
         {
+            if (e.Status is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+                LogRefused(logger, method.Path, call.Agency?.Id ?? AuditTrail.Unauthenticated, StatusName(e.Status), context.Peer);
             if (!call.Recorded) await audit.RecordAsync(call, StatusName(e.Status), e.Message);
             throw;
         }
@@ -91,6 +94,9 @@ internal sealed class AgencyInterceptor(AgencyDirectory agencies, AuditTrail aud
         return agencies.FindByKey(header[7..].Trim())
             ?? throw new RpcException(StatusCode.Unauthenticated, "The API key is not known to this hub (revoked, mistyped, or for another deployment).");
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} for {Agency} from {Peer}: {Status}")]
+    private static partial void LogRefused(ILogger logger, string method, string agency, string status, string peer);
 
     /// <summary>UNAUTHENTICATED, PERMISSION_DENIED …: the names gRPC documents.</summary>
     public static string StatusName(StatusCode status) => status switch
