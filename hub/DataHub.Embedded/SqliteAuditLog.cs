@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Threading.Channels;
 using DataHub.Core.Audit;
 using Microsoft.Data.Sqlite;
@@ -19,6 +20,10 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         // holds more than the calls in flight — and the single-reader queue takes writes without a lock.
         Channel.CreateUnbounded<(AuditDraft, TaskCompletionSource<AuditEntry>)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
+    private readonly SqliteConnection _connection;
+    private readonly sqlite3_stmt _insert;
+    // Set when the log can no longer be written: every call then fails instead of going unaudited.
+    private volatile Exception? _failure;
 
     public SqliteAuditLog(string path)
     {
@@ -42,6 +47,14 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
                     hash TEXT NOT NULL);
                 """);
         }
+        // The writer's connection and statement are made here, so a store that cannot be written stops
+        // the host at start instead of leaving callers waiting.
+        _connection = Open();
+        // The raw SQLite statement: this insert runs for every audited call, and the provider's
+        // parameter objects cost more than SQLite's own work here.
+        var rc = raw.sqlite3_prepare_v2(_connection.Handle, "INSERT INTO audit(seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash) " +
+                                                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out _insert);
+        if (rc != raw.SQLITE_OK) throw new IOException($"The audit log {Path} cannot prepare its insert: {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}");
         // A thread of its own: the loop does blocking SQLite work and must not tie up a thread-pool worker.
         _writer = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -52,11 +65,72 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
 
     public async Task<AuditEntry> AppendAsync(AuditDraft draft, CancellationToken cancellationToken = default)
     {
+        if (_failure is { } failure) throw new IOException($"The audit log {Path} cannot be written; audited calls are refused: {failure.Message}", failure);
         var done = new TaskCompletionSource<AuditEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
         await _pending.Writer.WriteAsync((draft, done), cancellationToken);
         // Not cancellable once queued: the entry will be written, and the caller must not go on before.
         return await done.Task;
     }
+
+    private void WriteLoop()
+    {
+        var c = _connection;
+        var (seq, previous) = Last(c);
+        var group = new List<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)>();
+        while (_pending.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && _pending.Reader.TryRead(out var item)) group.Add(item);
+            if (_failure is { } failure)
+            {
+                foreach (var (_, done) in group) done.TrySetException(new IOException($"The audit log {Path} cannot be written: {failure.Message}", failure));
+                continue;
+            }
+            var entries = new List<AuditEntry>(group.Count);
+            try
+            {
+                using var tx = c.BeginTransaction();
+                var (s, h) = (seq, previous);
+                foreach (var (draft, _) in group)
+                {
+                    var entry = AuditChain.Link(++s, draft, h);
+                    h = entry.Hash;
+                    raw.sqlite3_bind_int64(_insert, 1, entry.Seq);
+                    BindText(2, draft.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+                    BindText(3, draft.Agency);
+                    BindText(4, draft.Method);
+                    BindText(5, draft.Uscc);
+                    BindText(6, draft.Purpose);
+                    BindText(7, draft.Result);
+                    BindText(8, draft.Detail);
+                    BindText(9, entry.PreviousHash);
+                    BindText(10, entry.Hash);
+                    var rc = raw.sqlite3_step(_insert);
+                    raw.sqlite3_reset(_insert);
+                    if (rc != raw.SQLITE_DONE) throw new IOException($"insert failed ({rc}): {raw.sqlite3_errmsg(c.Handle).utf8_to_string()}");
+                    entries.Add(entry);
+                }
+                tx.Commit();
+                (seq, previous) = (s, h);
+                for (int i = 0; i < group.Count; i++) group[i].Done.TrySetResult(entries[i]);
+            }
+            catch (Exception e)
+            {
+                foreach (var (_, done) in group) done.TrySetException(new IOException($"The audit log {Path} could not be written: {e.Message}", e));
+                try
+                {
+                    (seq, previous) = Last(c);
+                }
+                catch (Exception fatal)
+                {
+                    _failure = fatal;
+                }
+            }
+        }
+    }
+
+    /// <summary>Binds UTF-8 with its length: text holding U+0000 is stored whole, exactly as it was hashed.</summary>
+    private void BindText(int index, string value) => raw.sqlite3_bind_text(_insert, index, (ReadOnlySpan<byte>)Encoding.UTF8.GetBytes(value));
 
     public IEnumerable<AuditEntry> ReadAll()
     {
@@ -87,57 +161,6 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         return c;
     }
 
-    private void WriteLoop()
-    {
-        using var c = Open();
-        var (seq, previous) = Last(c);
-        // The raw SQLite statement: this insert runs for every audited call, and the provider's
-        // parameter objects cost more than SQLite's own work here.
-        var rc = raw.sqlite3_prepare_v2(c.Handle, "INSERT INTO audit(seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash) " +
-                                                 "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out sqlite3_stmt insert);
-        if (rc != raw.SQLITE_OK) throw new IOException($"The audit log {Path} cannot prepare its insert: {raw.sqlite3_errmsg(c.Handle).utf8_to_string()}");
-        using var _ = insert;
-        var group = new List<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)>();
-        while (_pending.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
-        {
-            group.Clear();
-            while (group.Count < MaxGroup && _pending.Reader.TryRead(out var item)) group.Add(item);
-            var entries = new List<AuditEntry>(group.Count);
-            try
-            {
-                using var tx = c.BeginTransaction();
-                var (s, h) = (seq, previous);
-                foreach (var (draft, _) in group)
-                {
-                    var entry = AuditChain.Link(++s, draft, h);
-                    h = entry.Hash;
-                    raw.sqlite3_bind_int64(insert, 1, entry.Seq);
-                    raw.sqlite3_bind_text(insert, 2, draft.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
-                    raw.sqlite3_bind_text(insert, 3, draft.Agency);
-                    raw.sqlite3_bind_text(insert, 4, draft.Method);
-                    raw.sqlite3_bind_text(insert, 5, draft.Uscc);
-                    raw.sqlite3_bind_text(insert, 6, draft.Purpose);
-                    raw.sqlite3_bind_text(insert, 7, draft.Result);
-                    raw.sqlite3_bind_text(insert, 8, draft.Detail);
-                    raw.sqlite3_bind_text(insert, 9, entry.PreviousHash);
-                    raw.sqlite3_bind_text(insert, 10, entry.Hash);
-                    rc = raw.sqlite3_step(insert);
-                    raw.sqlite3_reset(insert);
-                    if (rc != raw.SQLITE_DONE) throw new IOException($"insert failed ({rc}): {raw.sqlite3_errmsg(c.Handle).utf8_to_string()}");
-                    entries.Add(entry);
-                }
-                tx.Commit();
-                (seq, previous) = (s, h);
-                for (int i = 0; i < group.Count; i++) group[i].Done.TrySetResult(entries[i]);
-            }
-            catch (Exception e)
-            {
-                foreach (var (_, done) in group) done.TrySetException(new IOException($"The audit log {Path} could not be written: {e.Message}", e));
-                (seq, previous) = Last(c);
-            }
-        }
-    }
-
     private static (long Seq, string Hash) Last(SqliteConnection c)
     {
         using var cmd = SqliteHubStore.Command(c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
@@ -149,5 +172,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     {
         _pending.Writer.TryComplete();
         await _writer;
+        _insert.Dispose();
+        _connection.Dispose();
     }
 }

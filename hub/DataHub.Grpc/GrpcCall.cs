@@ -63,6 +63,11 @@ public sealed class GrpcCall
             {
                 result = await _reader.ReadAsync(Context.CancellationToken);
             }
+            catch (BadHttpRequestException e)
+            {
+                // Kestrel refused the body (a limit): the caller's error, not a cancellation.
+                throw new RpcException(StatusCode.ResourceExhausted, $"The request body was refused: {e.Message}");
+            }
             catch (Exception e) when (e is IOException or OperationCanceledException)
             {
                 // A reset stream surfaces as an I/O error or an aborted connection, possibly before
@@ -176,14 +181,15 @@ public sealed class GrpcCall
         }
     }
 
-    internal async Task WriteHeadersAsync()
+    internal async Task WriteHeadersAsync(bool finishing = false)
     {
         if (_headersSent) return;
         _headersSent = true;
         var response = _http.Response;
         SetResponseHeaders(response);
         foreach (var entry in Context.ResponseHeaders) AppendHeader(response.Headers, entry);
-        await response.StartAsync(Context.CancellationToken);
+        // While finishing, a deadline passing must not stop the status from going out.
+        await response.StartAsync(finishing ? CancellationToken.None : Context.CancellationToken);
     }
 
     /// <summary>Puts the response headers on the wire now (Kestrel's StartAsync alone only queues them).</summary>
@@ -200,23 +206,26 @@ public sealed class GrpcCall
         if (!_headersSent && status == StatusCode.OK)
         {
             // A successful call that sent no message still gets headers, then its status in trailers.
-            await WriteHeadersAsync();
+            await WriteHeadersAsync(finishing: true);
         }
         if (!_headersSent)
         {
             _headersSent = true;
             SetResponseHeaders(response);
             response.Headers["grpc-status"] = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            if (!string.IsNullOrEmpty(message)) response.Headers["grpc-message"] = GrpcWire.EncodeMessage(message);
+            if (!string.IsNullOrEmpty(message)) response.Headers["grpc-message"] = GrpcWire.EncodeMessage(Shorten(message));
             foreach (var entry in Context?.ResponseHeaders ?? []) AppendHeader(response.Headers, entry);
             foreach (var entry in trailers) AppendHeader(response.Headers, entry);
             return;
         }
         response.AppendTrailer("grpc-status", ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (!string.IsNullOrEmpty(message)) response.AppendTrailer("grpc-message", GrpcWire.EncodeMessage(message));
+        if (!string.IsNullOrEmpty(message)) response.AppendTrailer("grpc-message", GrpcWire.EncodeMessage(Shorten(message)));
         foreach (var entry in trailers)
             response.AppendTrailer(entry.Key, entry.IsBinary ? Metadata.EncodeBinary(entry.Bytes!) : entry.Value!);
     }
+
+    /// <summary>Clients limit metadata to 8–16 KiB; a status message is cut well below that.</summary>
+    private static string Shorten(string message) => message.Length > 1000 ? message[..1000] + "…" : message;
 
     private void SetResponseHeaders(HttpResponse response)
     {

@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace DataHub.Grpc;
@@ -8,7 +11,7 @@ namespace DataHub.Grpc;
 /// call definition (method, content type, encoding, timeout, metadata), runs the interceptors and the
 /// handler under the call's deadline and cancellation, and maps the outcome to a gRPC status.
 /// </summary>
-public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerOptions options, ILogger<GrpcServer> logger)
+public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerOptions options, ILogger<GrpcServer> logger, IHostApplicationLifetime lifetime)
 {
     public GrpcServiceRegistry Registry { get; } = registry;
 
@@ -42,7 +45,8 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
 
         using var deadline = new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, deadline.Token);
+        // Shutdown ends long-lived streams too, with UNAVAILABLE, instead of holding the host until it kills them.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, deadline.Token, lifetime.ApplicationStopping);
         call.CancelCall = () => { try { linked.Cancel(); } catch (ObjectDisposedException) { } };
         call.Context = new ServerCallContext(http, path, new Metadata(), null, linked.Token, call.SendHeadersNowAsync);
 
@@ -71,6 +75,7 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
                 }
             }
             call.Context = new ServerCallContext(http, path, ReadMetadata(request.Headers), due, linked.Token, call.SendHeadersNowAsync);
+            LiftBodyLimits(http, binding.Info.Kind);
             trailers = call.Context.ResponseTrailers;
 
             await RunAsync(call, binding, 0);
@@ -91,6 +96,10 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
         {
             (status, message) = (StatusCode.DeadlineExceeded, "Deadline exceeded: the call ran past its grpc-timeout.");
         }
+        catch (Exception) when (lifetime.ApplicationStopping.IsCancellationRequested && !http.RequestAborted.IsCancellationRequested)
+        {
+            (status, message) = (StatusCode.Unavailable, "The server is shutting down; call again (another instance, or after the restart).");
+        }
         catch (Exception) when (http.RequestAborted.IsCancellationRequested || linked.IsCancellationRequested)
         {
             // The caller cancelled (RST_STREAM) or went away: nothing more can reach it.
@@ -104,7 +113,8 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
             LogHandlerFailed(logger, e, path, reference);
             (status, message) = (StatusCode.Internal, $"Internal error while handling {path}; reference {reference} in the server log.");
         }
-        var aborted = http.RequestAborted.IsCancellationRequested || (linked.IsCancellationRequested && !deadline.IsCancellationRequested);
+        var aborted = http.RequestAborted.IsCancellationRequested ||
+                      (linked.IsCancellationRequested && !deadline.IsCancellationRequested && !lifetime.ApplicationStopping.IsCancellationRequested);
         Metrics.Record(MetricName(path), aborted ? StatusCode.Cancelled : status, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         if (aborted) return;
         try
@@ -127,6 +137,18 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
         await options.Interceptors[interceptor].InterceptAsync(call.Context, binding.Info, () => RunAsync(call, binding, interceptor + 1));
     }
 
+    /// <summary>
+    /// Kestrel's request-body limits are for HTTP uploads: a gRPC body is bounded message by message
+    /// (MaxReceiveMessageSize, checked from each prefix before the message is buffered), and a
+    /// streaming call may carry any number of messages and sit idle between them.
+    /// </summary>
+    private static void LiftBodyLimits(HttpContext http, MethodKind kind)
+    {
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = null;
+        if (kind is MethodKind.ClientStreaming or MethodKind.DuplexStreaming && http.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+            rate.MinDataRate = null;
+    }
+
     /// <summary>Served methods by path; anything else under one label, so unknown paths cannot grow the metrics.</summary>
     private string MetricName(string path) => Registry.TryGet(path, out _) ? path : "unknown";
 
@@ -139,8 +161,14 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
             : $"Service '{parts[0]}' is not served here; server reflection lists the services.";
     }
 
-    private static bool IsGrpcContentType(string? contentType) =>
-        contentType is not null && contentType.StartsWith(GrpcWire.ContentType, StringComparison.OrdinalIgnoreCase);
+    /// <summary>application/grpc, application/grpc+codec, with parameters; not grpc-web or look-alikes.</summary>
+    private static bool IsGrpcContentType(string? contentType)
+    {
+        if (contentType is null) return false;
+        var mediaType = contentType.Split(';')[0].Trim();
+        return mediaType.Equals(GrpcWire.ContentType, StringComparison.OrdinalIgnoreCase) ||
+               mediaType.StartsWith(GrpcWire.ContentType + "+", StringComparison.OrdinalIgnoreCase);
+    }
 
     /// <summary>application/grpc and application/grpc+proto carry protobuf; +json and others are codecs this server lacks.</summary>
     private static bool IsProtoCodec(string contentType)
@@ -161,6 +189,8 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
             foreach (var value in values)
             {
                 if (value is null) continue;
+                // Headers that are not valid metadata (odd names or characters added on the way, say) are
+                // left out rather than failing the call; a -bin value that is not base64 is the caller's error.
                 if (Metadata.IsBinaryKey(key))
                 {
                     try
@@ -171,11 +201,14 @@ public sealed partial class GrpcServer(GrpcServiceRegistry registry, GrpcServerO
                     {
                         throw new RpcException(StatusCode.InvalidArgument, $"Metadata '{key}' is not valid base64.");
                     }
+                    catch (ArgumentException)
+                    {
+                    }
                 }
                 else
                 {
                     try { metadata.Add(key, value); }
-                    catch (ArgumentException e) { throw new RpcException(StatusCode.InvalidArgument, e.Message); }
+                    catch (ArgumentException) { }
                 }
             }
         }

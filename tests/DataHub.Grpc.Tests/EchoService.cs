@@ -8,7 +8,7 @@ internal sealed class EchoService
 {
     public TaskCompletionSource<string> Cancelled { get; private set; } = NewSignal();
 
-    /// <summary>Set when a client-streaming call has read its first message.</summary>
+    /// <summary>Set when a client-streaming call has read its first message, or a delayed unary call has begun its wait.</summary>
     public TaskCompletionSource<string> Started { get; private set; } = NewSignal();
 
     public void ResetSignals()
@@ -31,6 +31,7 @@ internal sealed class EchoService
     private async Task<EchoReply> UnaryAsync(EchoRequest request, ServerCallContext context)
     {
         CopyEchoMetadata(context);
+        if (request.DelayMs > 0) Started.TrySetResult(context.Method);
         await Watch(context, () => Delay(request, context));
         Fail(request);
         return new EchoReply { Text = request.Text, Blob = request.Blob };

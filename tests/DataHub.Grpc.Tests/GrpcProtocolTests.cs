@@ -167,13 +167,12 @@ public sealed class GrpcProtocolTests(GrpcTestServer server) : IClassFixture<Grp
     {
         server.Echo.ResetSignals();
         using var cts = new CancellationTokenSource();
-        var content = new PushContent();
-        var call = server.SendAsync("/datahub.test.Echo/ClientStream", content, cancellationToken: cts.Token);
-        content.Push(GrpcTestServer.Frame(Request("a").ToByteArray()));
+        // The request is complete (END_STREAM) and the handler is waiting: only RST_STREAM can end it early.
+        var call = server.CallAsync("/datahub.test.Echo/Unary", [Request("wait", delayMs: 30_000)], cancellationToken: cts.Token);
         await server.Echo.Started.Task.WaitAsync(TimeSpan.FromSeconds(10));
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
-        Assert.Equal("/datahub.test.Echo/ClientStream", await server.Echo.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("/datahub.test.Echo/Unary", await server.Echo.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
@@ -245,6 +244,15 @@ public sealed class GrpcProtocolTests(GrpcTestServer server) : IClassFixture<Grp
         var r = await server.CallAsync("/datahub.test.Echo/Unary", [Request("x")], contentType: "application/json");
         Assert.Equal(415, r.HttpStatus);
         Assert.Contains("application/grpc", r.Body);
+    }
+
+    [Theory]
+    [InlineData("application/grpc-web")]
+    [InlineData("application/grpcfoo")]
+    public async Task Look_alike_content_types_get_http_415(string contentType)
+    {
+        var r = await server.CallAsync("/datahub.test.Echo/Unary", [Request("x")], contentType: contentType);
+        Assert.Equal(415, r.HttpStatus);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class GrpcInteropTests : IDisposable
     /// <summary>Agencies as a deployment configures them (DataHub:Agencies), with fresh keys.</summary>
     internal static (AgencyDirectory Agencies, Dictionary<string, string> Keys) TestAgencies()
     {
-        var keys = new[] { "reader", "regulator", "source", "admin", "limited" }.ToDictionary(n => n, _ => Convert.ToHexString(Guid.NewGuid().ToByteArray()));
+        var keys = new[] { "reader", "regulator", "source", "admin", "limited", "licensing" }.ToDictionary(n => n, _ => Convert.ToHexString(Guid.NewGuid().ToByteArray()));
         var settings = new Dictionary<string, string?>();
         void Agency(int i, string id, string[] roles, string[] scopes, int requestsPerSecond = 10_000)
         {
@@ -45,6 +45,7 @@ public sealed class GrpcInteropTests : IDisposable
         Agency(2, "source", [Roles.Source], ["ingest:e-licence", "ingest:hotline-12345"]);
         Agency(3, "admin", [Roles.Admin], []);
         Agency(4, "limited", [Roles.Reader], [Scopes.ProfileBasic], requestsPerSecond: 2);
+        Agency(5, "licensing", [Roles.Reader], [Scopes.ProfileLicences]);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         return (AgencyDirectory.Load(configuration.GetSection("DataHub:Agencies")), keys);
     }

@@ -70,6 +70,17 @@ public sealed class SecurityTests
         Assert.Single(profile.Complaints.Entries);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(200)]
+    public void The_rate_limit_allows_one_second_of_calls_at_once_and_then_refuses(int rate)
+    {
+        using var limiter = AgencyDirectory.PerSecond(rate);
+        for (int i = 0; i < rate; i++) Assert.True(limiter.AttemptAcquire().IsAcquired, $"call {i + 1} of {rate}");
+        Assert.False(limiter.AttemptAcquire().IsAcquired);
+    }
+
     [Fact]
     public void Every_served_datahub_method_has_a_role_rule()
     {

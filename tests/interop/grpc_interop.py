@@ -44,7 +44,7 @@ health = load("health_pb2", "grpc/health/v1/health_pb2.py")
 reflection_v1 = load("reflection_v1_pb2", "grpc/reflection/v1/reflection_pb2.py")
 reflection_v1alpha = load("reflection_v1alpha_pb2", "grpc/reflection/v1alpha/reflection_pb2.py")
 
-KEYS = {name: os.environ["DATAHUB_KEY_" + name.upper()] for name in ("reader", "regulator", "source", "admin", "limited")}
+KEYS = {name: os.environ["DATAHUB_KEY_" + name.upper()] for name in ("reader", "regulator", "source", "admin", "limited", "licensing")}
 channel = grpc.insecure_channel(args.target)
 failures = []
 
@@ -211,6 +211,23 @@ def _():
     bad = args.uscc[:17] + ("0" if args.uscc[17] != "0" else "1")
     e = expect_error(grpc.StatusCode.INVALID_ARGUMENT, lambda: get_profile(profiles.GetProfileRequest(uscc=bad), metadata=meta("reader"), timeout=10))
     assert "Position 18" in e.details() and "第18位校验码" in e.details(), e.details()
+
+
+@check("errors: hostile input is refused plainly: a NUL in the USCC, a page_size that would overflow")
+def _():
+    e = expect_error(grpc.StatusCode.INVALID_ARGUMENT, lambda: get_profile(profiles.GetProfileRequest(uscc="91\x00" + "9" * 2000), metadata=meta("reader"), timeout=10))
+    assert "\\u0000" in e.details() and len(e.details()) < 1200, e.details()[:200]
+    search = unary("/datahub.v1.ProfileService/SearchProfiles", profiles.SearchProfilesRequest, profiles.SearchProfilesResponse)
+    expect_error(grpc.StatusCode.INVALID_ARGUMENT, lambda: search(profiles.SearchProfilesRequest(query="有限", page_size=4294967295), metadata=meta("reader"), timeout=10))
+
+
+@check("scopes: search and credit check need profile:basic")
+def _():
+    search = unary("/datahub.v1.ProfileService/SearchProfiles", profiles.SearchProfilesRequest, profiles.SearchProfilesResponse)
+    credit = unary("/datahub.v1.ProfileService/CheckCredit", profiles.CheckCreditRequest, profiles.CheckCreditResponse)
+    expect_error(grpc.StatusCode.PERMISSION_DENIED, lambda: search(profiles.SearchProfilesRequest(query="有限"), metadata=meta("licensing"), timeout=10), contains="profile:basic")
+    expect_error(grpc.StatusCode.PERMISSION_DENIED, lambda: credit(profiles.CheckCreditRequest(uscc=args.uscc), metadata=meta("licensing"), timeout=10), contains="profile:basic")
+    assert get_profile(profiles.GetProfileRequest(uscc=args.uscc), metadata=meta("licensing"), timeout=10).identity.name == ""
 
 
 @check("errors: a well-formed unknown USCC is NOT_FOUND")

@@ -38,7 +38,9 @@ public sealed class HealthService
 
     private async Task WatchAsync(HealthCheckRequest request, GrpcResponseStream<HealthCheckResponse> responses, ServerCallContext context)
     {
-        var changes = System.Threading.Channels.Channel.CreateUnbounded<ServingStatus>();
+        // Only the latest status matters to a watcher that reads slowly.
+        var changes = System.Threading.Channels.Channel.CreateBounded<ServingStatus>(
+            new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest });
         void OnChanged(string service, ServingStatus status) { if (service == request.Service) changes.Writer.TryWrite(status); }
         Changed += OnChanged;
         try

@@ -12,6 +12,9 @@ internal sealed class IngestApi(Hub hub, AuditTrail audit, TimeProvider time)
     /// <summary>Records of a stream committed together.</summary>
     private const int StreamBatch = 1000;
 
+    /// <summary>Results a stream's summary lists at most; the counts cover everything.</summary>
+    private const int MaxStreamResults = 1000;
+
     public void Bind(GrpcServiceRegistry registry)
     {
         var file = IngestServiceReflection.Descriptor;
@@ -37,15 +40,25 @@ internal sealed class IngestApi(Hub hub, AuditTrail audit, TimeProvider time)
         var response = new SubmitResponse();
         var batch = new List<RawRecord>(StreamBatch);
         uint index = 0;
-        await foreach (var record in records)
+        try
         {
-            batch.Add(record);
-            if (batch.Count < StreamBatch) continue;
-            await SubmitBatchAsync(call.Caller, batch, index, response, keepAccepted: false, context.CancellationToken);
-            index += (uint)batch.Count;
-            batch.Clear();
+            await foreach (var record in records)
+            {
+                batch.Add(record);
+                if (batch.Count < StreamBatch) continue;
+                await SubmitBatchAsync(call.Caller, batch, index, response, keepAccepted: false, context.CancellationToken);
+                index += (uint)batch.Count;
+                batch.Clear();
+            }
+            if (batch.Count > 0) await SubmitBatchAsync(call.Caller, batch, index, response, keepAccepted: false, context.CancellationToken);
         }
-        if (batch.Count > 0) await SubmitBatchAsync(call.Caller, batch, index, response, keepAccepted: false, context.CancellationToken);
+        catch (Exception e)
+        {
+            // Batches committed before the stream broke stay stored: the audit says how many.
+            await audit.RecordAsync(call, e is RpcException r ? AgencyInterceptor.StatusName(r.Status) : "ABORTED",
+                Describe(response) + " (the stream ended early; the records counted were stored)");
+            throw;
+        }
         await audit.RecordAsync(call, "OK", Describe(response));
         return response;
     }
@@ -70,7 +83,8 @@ internal sealed class IngestApi(Hub hub, AuditTrail audit, TimeProvider time)
                 continue;
             }
             record.FetchedAt ??= now;
-            if (record.Origin.Length == 0) record.Origin = $"grpc:{caller.Id}";
+            // The submitting agency is part of the origin whatever the caller wrote there.
+            record.Origin = record.Origin.Length == 0 ? $"grpc:{caller.Id}" : $"grpc:{caller.Id}:{record.Origin}";
             admitted.Add(record);
             admittedAt.Add(i);
         }
@@ -107,7 +121,8 @@ internal sealed class IngestApi(Hub hub, AuditTrail audit, TimeProvider time)
                 case SubmitOutcome.Rejected: response.Rejected++; break;
                 default: response.Accepted++; break;
             }
-            if (keepAccepted || result.Outcome is SubmitOutcome.Quarantined or SubmitOutcome.Rejected) response.Results.Add(result);
+            if (!keepAccepted && response.Results.Count >= MaxStreamResults) response.ResultsTruncated = true;
+            else if (keepAccepted || result.Outcome is SubmitOutcome.Quarantined or SubmitOutcome.Rejected) response.Results.Add(result);
         }
     }
 

@@ -14,6 +14,11 @@ namespace DataHub.Api;
 internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTrail audit)
 {
     private const int DefaultPageSize = 20;
+
+    /// <summary>Open WatchProfiles streams one agency may hold; each costs a buffer and fan-out work on every change.</summary>
+    internal const int MaxWatchesPerAgency = 16;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _watches = new(StringComparer.Ordinal);
     private const int MaxPageSize = 100;
 
     public void Bind(GrpcServiceRegistry registry)
@@ -53,9 +58,10 @@ internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTra
 
     private async Task<SearchProfilesResponse> SearchAsync(SearchProfilesRequest request, ServerCallContext context)
     {
-        _ = AuditedCall.Of(context).Caller;
+        // Results show status, risk tier and grade, and a query can match legal representatives: basic data.
+        ProfileSections.Require(AuditedCall.Of(context).Caller, ProfileSection.Basic);
+        if (request.PageSize > MaxPageSize) throw new RpcException(StatusCode.InvalidArgument, $"page_size is {request.PageSize}; use 1 to {MaxPageSize} (0 means {DefaultPageSize}).");
         var pageSize = request.PageSize == 0 ? DefaultPageSize : (int)request.PageSize;
-        if (pageSize > MaxPageSize) throw new RpcException(StatusCode.InvalidArgument, $"page_size is {request.PageSize}; use 1 to {MaxPageSize} (0 means {DefaultPageSize}).");
         if (request.DistrictCode.Length > 0 && (request.DistrictCode.Length != 6 || !request.DistrictCode.All(char.IsAsciiDigit)))
             throw new RpcException(StatusCode.InvalidArgument, $"district_code '{request.DistrictCode}' is not a 6-digit division code (GB/T 2260), e.g. 440305.");
         var query = new ProfileQuery
@@ -82,7 +88,8 @@ internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTra
         }
         var next = query.Offset + page.Hits.Count;
         if (page.Hits.Count == pageSize && next < page.Total) response.NextPageToken = PageToken(next, fingerprint);
-        await audit.DiscloseAsync(context, "", $"query='{request.Query}' district={request.DistrictCode} status={request.Status} risk={request.RiskTier} grade={request.CreditGrade} offset={query.Offset} total={page.Total}");
+        await audit.DiscloseAsync(context, "", $"query={ApiErrors.Quote(request.Query)} district={ApiErrors.Quote(request.DistrictCode)} status={request.Status} " +
+                                               $"risk={request.RiskTier} grade={ApiErrors.Quote(request.CreditGrade)} offset={query.Offset} total={page.Total}");
         return response;
     }
 
@@ -91,6 +98,23 @@ internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTra
         var caller = AuditedCall.Of(context).Caller;
         var sections = ProfileSections.Resolve(caller, request.Sections);
         var watched = request.Usccs.Select((u, i) => ApiErrors.RequireUscc(u, hub.Options.UsccAllowList, $"usccs[{i}]")).ToHashSet(StringComparer.Ordinal);
+        if (_watches.AddOrUpdate(caller.Id, 1, (_, n) => n + 1) > MaxWatchesPerAgency)
+        {
+            _watches.AddOrUpdate(caller.Id, 0, (_, n) => n - 1);
+            throw new RpcException(StatusCode.ResourceExhausted, $"Agency '{caller.Id}' already holds {MaxWatchesPerAgency} WatchProfiles streams; close one first.");
+        }
+        try
+        {
+            await WatchChangesAsync(watched, sections, responses, context);
+        }
+        finally
+        {
+            _watches.AddOrUpdate(caller.Id, 0, (_, n) => n - 1);
+        }
+    }
+
+    private async Task WatchChangesAsync(HashSet<string> watched, HashSet<ProfileSection> sections, GrpcResponseStream<ProfileChange> responses, ServerCallContext context)
+    {
         using var subscription = hub.Bus.Subscribe(Topics.Profiles, cutOffWhenFull: true);
         // One entry for the subscription: every change it delivers falls under it.
         await audit.DiscloseAsync(context, watched.Count == 1 ? watched.First() : "",
@@ -116,7 +140,9 @@ internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTra
 
     private async Task<CheckCreditResponse> CheckCreditAsync(CheckCreditRequest request, ServerCallContext context)
     {
-        _ = AuditedCall.Of(context).Caller;
+        // Grade, lists and status are basic data; the commitment findings are counts, part of the credit
+        // picture an approval needs, not the approval records themselves.
+        ProfileSections.Require(AuditedCall.Of(context).Caller, ProfileSection.Basic);
         var uscc = ApiErrors.RequireUscc(request.Uscc, hub.Options.UsccAllowList);
         var profile = await profiles.GetAsync(uscc, context.CancellationToken) ?? throw ApiErrors.NotFound(uscc);
         var answer = CreditCheck.Evaluate(profile);

@@ -39,6 +39,13 @@ internal static class ProfileSections
         return asked;
     }
 
+    /// <summary>PERMISSION_DENIED unless the caller holds the scope of the section.</summary>
+    public static void Require(Agency caller, ProfileSection section)
+    {
+        if (!caller.HasScope(ScopeOf[section]))
+            throw new RpcException(StatusCode.PermissionDenied, $"Agency '{caller.Id}' lacks scope {ScopeOf[section]}, which this method's answer needs.");
+    }
+
     /// <summary>A copy with only the given sections; the key facts (USCC, name, as_of, counts, flags) always stay.</summary>
     public static EnterpriseProfile Filter(EnterpriseProfile profile, IReadOnlySet<ProfileSection> sections)
     {

@@ -76,16 +76,8 @@ internal sealed class AgencyDirectory
 
     public IReadOnlyList<Agency> Agencies { get; }
 
-    // Keys that matched, so a busy caller is not hashed on every call; unknown keys are never kept.
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Agency> _known = new(StringComparer.Ordinal);
-
-    public Agency? FindByKey(string key)
-    {
-        if (_known.TryGetValue(key, out var agency)) return agency;
-        agency = _byKeyHash.GetValueOrDefault(HashKey(key));
-        if (agency is not null && _known.Count < 10_000) _known[key] = agency;
-        return agency;
-    }
+    /// <summary>The agency whose key hashes to the configured value; keys themselves are never kept.</summary>
+    public Agency? FindByKey(string key) => _byKeyHash.GetValueOrDefault(HashKey(key));
 
     public static string HashKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
@@ -115,15 +107,7 @@ internal sealed class AgencyDirectory
                 Name = child["Name"] ?? id,
                 Roles = roles.ToFrozenSet(StringComparer.Ordinal),
                 Scopes = scopes.ToFrozenSet(StringComparer.Ordinal),
-                // A bucket of one second's worth, refilled continuously: bursts up to the rate, sustained at the rate.
-                RateLimiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = rate,
-                    TokensPerPeriod = Math.Max(1, rate / 10),
-                    ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                }),
+                RateLimiter = PerSecond(rate),
             };
             var hashes = Values(child.GetSection("ApiKeySha256"));
             if (hashes.Count == 0) throw new HubConfigurationException($"{key}:ApiKeySha256 is empty; give the SHA-256 (hex) of each API key of '{id}'.");
@@ -136,6 +120,23 @@ internal sealed class AgencyDirectory
             agencies.Add(agency);
         }
         return new AgencyDirectory(agencies, byHash.ToFrozenDictionary(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// A bucket of one second's worth (bursts up to the rate), refilled with k tokens every k/rate
+    /// seconds — exactly the rate sustained, with refills no more often than every 50 ms.
+    /// </summary>
+    internal static TokenBucketRateLimiter PerSecond(int rate)
+    {
+        int tokens = Math.Max(1, (int)Math.Ceiling(rate * 0.05));
+        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = rate,
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = TimeSpan.FromSeconds((double)tokens / rate),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
     }
 
     private static List<string> Values(IConfigurationSection section) =>

@@ -14,7 +14,20 @@ namespace DataHub.Security;
 /// </summary>
 internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditTrail audit, ILogger<AgencyInterceptor> logger) : IServerInterceptor
 {
-    public const string GovernedPackage = "datahub.v1.";
+    /// <summary>Services open to anyone, as load balancers and tools expect; every other method needs a role rule.</summary>
+    public static readonly FrozenSet<string> OpenServices = new[]
+    {
+        "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
+    private const int MaxPurposeLength = 200;
+
+    // Callers without a valid key, per address: their refusals are audited, but not at flood rate.
+    private readonly PartitionedRateLimiter<string> _refusals = PartitionedRateLimiter.Create<string, string>(peer =>
+        RateLimitPartition.GetTokenBucketLimiter(peer, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = 20, TokensPerPeriod = 2, ReplenishmentPeriod = TimeSpan.FromMilliseconds(100), QueueLimit = 0, AutoReplenishment = true,
+        }));
     private static readonly string[] ProfileReaders = [Roles.Reader, Roles.Approval, Roles.Regulator, Roles.Coordination, Roles.SuperAdmin];
 
     /// <summary>The roles that may call each method.</summary>
@@ -33,29 +46,46 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
         ["/datahub.v1.AdminService/Rebuild"] = [Roles.Admin],
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
-    /// <summary>Refuses to start when a served datahub.v1 method has no role rule.</summary>
+    /// <summary>Refuses to start when a served method outside the open services has no role rule.</summary>
     public static void EnsureEveryMethodHasRoles(GrpcServiceRegistry registry)
     {
-        var missing = registry.Methods.Select(m => m.Path).Where(p => p.StartsWith("/" + GovernedPackage, StringComparison.Ordinal) && !MethodRoles.ContainsKey(p)).ToList();
+        var missing = registry.Methods.Where(m => !OpenServices.Contains(m.ServiceName) && !MethodRoles.ContainsKey(m.Path)).Select(m => m.Path).ToList();
         if (missing.Count > 0) throw new InvalidOperationException($"No role rule for {string.Join(", ", missing)}; add them to AgencyInterceptor.MethodRoles.");
     }
 
     public async Task InterceptAsync(ServerCallContext context, GrpcMethodInfo method, Func<Task> next)
     {
-        if (!method.ServiceName.StartsWith(GovernedPackage, StringComparison.Ordinal))
+        if (OpenServices.Contains(method.ServiceName))
         {
             await next();
             return;
         }
-        var call = new AuditedCall(method.Path, context.RequestHeaders.GetValue("x-purpose") ?? "");
+        if (!MethodRoles.TryGetValue(method.Path, out var roles))
+            throw new RpcException(StatusCode.PermissionDenied, $"{method.Path} has no role rule; nobody may call it.");
+        var call = new AuditedCall(method.Path, Purpose(context.RequestHeaders));
         context.Items[typeof(AuditedCall)] = call;
         try
         {
-            var agency = Authenticate(context);
+            Agency agency;
+            try
+            {
+                agency = Authenticate(context);
+            }
+            catch (RpcException)
+            {
+                using var allowance = _refusals.AttemptAcquire(context.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+                if (!allowance.IsAcquired)
+                {
+                    // A flood of bad credentials from one address: refused without an audit entry each.
+                    call.Recorded = true;
+                    throw new RpcException(StatusCode.ResourceExhausted, "Too many calls without a valid credential from this address; slow down.");
+                }
+                throw;
+            }
             call.Agency = agency;
-            if (!agency.HasAnyRole(MethodRoles[method.Path]))
+            if (!agency.HasAnyRole(roles))
                 throw new RpcException(StatusCode.PermissionDenied,
-                    $"Agency '{agency.Id}' has roles [{string.Join(", ", agency.Roles.Order())}]; {method.Path} needs one of [{string.Join(", ", MethodRoles[method.Path])}].");
+                    $"Agency '{agency.Id}' has roles [{string.Join(", ", agency.Roles.Order())}]; {method.Path} needs one of [{string.Join(", ", roles)}].");
             using var lease = agency.RateLimiter.AttemptAcquire();
             if (!lease.IsAcquired)
             {
@@ -69,7 +99,7 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
         {
             if (e.Status is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
                 LogRefused(logger, method.Path, call.Agency?.Id ?? AuditTrail.Unauthenticated, StatusName(e.Status), context.Peer);
-            if (!call.Recorded) await audit.RecordAsync(call, StatusName(e.Status), e.Message);
+            if (!call.Recorded) await audit.RecordAsync(call, StatusName(e.Status), e.Message.Length > 300 ? e.Message[..300] + "…" : e.Message);
             throw;
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
@@ -82,6 +112,14 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
             if (!call.Recorded) await audit.RecordAsync(call, "INTERNAL", e.GetType().Name);
             throw;
         }
+    }
+
+    /// <summary>Why the caller reads: x-purpose-bin (UTF-8, for Chinese text) or x-purpose, cut to 200 characters.</summary>
+    private static string Purpose(Metadata headers)
+    {
+        var purpose = headers.GetBytes("x-purpose-bin") is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : headers.GetValue("x-purpose") ?? "";
+        purpose = new string(purpose.Where(ch => !char.IsControl(ch)).ToArray());
+        return purpose.Length > MaxPurposeLength ? purpose[..MaxPurposeLength] : purpose;
     }
 
     private Agency Authenticate(ServerCallContext context)
