@@ -120,6 +120,8 @@ public sealed class GrpcInteropTests : IDisposable
             // Read the denied calls, then quietly turn one into a success.
             cmd.CommandText = "SELECT count(*) FROM audit WHERE result='PERMISSION_DENIED' AND agency='reader'";
             Assert.True((long)(await cmd.ExecuteScalarAsync())! >= 2, "denied calls are audited");
+            cmd.CommandText = "SELECT count(*) FROM audit WHERE agency='regulator' AND purpose='interop test / 互操作测试' AND method='/datahub.v1.ProfileService/GetProfile'";
+            Assert.True((long)(await cmd.ExecuteScalarAsync())! >= 1, "the purpose sent as x-purpose-bin (UTF-8) is what the audit keeps");
             cmd.CommandText = "SELECT count(*) FROM audit WHERE agency='(unauthenticated)' AND result='UNAUTHENTICATED'";
             Assert.True((long)(await cmd.ExecuteScalarAsync())! >= 2, "unauthenticated attempts are audited");
             cmd.CommandText = "UPDATE audit SET result='OK' WHERE seq = (SELECT min(seq) FROM audit WHERE result='PERMISSION_DENIED')";
