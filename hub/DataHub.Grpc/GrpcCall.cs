@@ -20,6 +20,7 @@ public sealed class GrpcCall
     private readonly bool _requestGzip;
     private readonly bool _responseGzip;
     private bool _headersSent;
+    private int _writing;
 
     internal GrpcCall(HttpContext http, GrpcServerOptions options, bool requestGzip, bool responseGzip)
     {
@@ -145,6 +146,21 @@ public sealed class GrpcCall
     }
 
     internal async Task WriteMessageAsync(IMessage message)
+    {
+        // Messages of one call go out one at a time: overlapping writes would interleave frames.
+        if (Interlocked.Exchange(ref _writing, 1) == 1)
+            throw new InvalidOperationException("A message of this call is still being written; await each WriteAsync before the next.");
+        try
+        {
+            await WriteMessageCoreAsync(message);
+        }
+        finally
+        {
+            Volatile.Write(ref _writing, 0);
+        }
+    }
+
+    private async Task WriteMessageCoreAsync(IMessage message)
     {
         Context.CancellationToken.ThrowIfCancellationRequested();
         var size = message.CalculateSize();

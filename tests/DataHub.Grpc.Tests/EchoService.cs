@@ -40,6 +40,15 @@ internal sealed class EchoService
     private async Task ServerStreamAsync(EchoRequest request, GrpcResponseStream<EchoReply> responses, ServerCallContext context)
     {
         CopyEchoMetadata(context);
+        if (request.Text == "overlap")
+        {
+            // A handler bug: two writes at once. The second must be refused, not interleaved.
+            var blob = Google.Protobuf.ByteString.CopyFrom(new byte[1 << 20]);
+            var first = responses.WriteAsync(new EchoReply { Text = "first", Blob = blob });
+            var second = responses.WriteAsync(new EchoReply { Text = "second" });
+            await first;
+            await second;
+        }
         if (request.Text == "headers-first") await context.WriteResponseHeadersAsync();
         await Watch(context, async () =>
         {

@@ -300,6 +300,16 @@ public sealed class GrpcProtocolTests(GrpcTestServer server) : IClassFixture<Grp
     }
 
     [Fact]
+    public async Task Overlapping_writes_by_a_handler_are_refused_and_the_first_message_stays_whole()
+    {
+        var r = await server.CallAsync("/datahub.test.Echo/ServerStream", [Request("overlap")]);
+        Assert.Equal(StatusCode.Internal, r.Status);
+        var reply = r.Single(Reply);
+        Assert.Equal("first", reply.Text);
+        Assert.Equal(1 << 20, reply.Blob.Length);
+    }
+
+    [Fact]
     public async Task A_unary_call_without_a_message_is_an_error()
     {
         var r = await server.CallAsync("/datahub.test.Echo/Unary", []);
