@@ -49,8 +49,12 @@ internal sealed partial class HubServer : IAsyncDisposable
     public int GrpcPort { get; }
     public int HttpPort { get; }
 
-    /// <summary>Cancelled when the host begins to stop (SIGTERM, Ctrl+C).</summary>
-    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+    /// <summary>Returns when the command is cancelled or the host begins to stop (it handles SIGTERM itself).</summary>
+    public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _app.Lifetime.ApplicationStopping);
+        try { await Task.Delay(Timeout.Infinite, stop.Token); } catch (OperationCanceledException) { }
+    }
 
     /// <summary>Every protoc-generated file of the product's schema (protos/datahub/v1).</summary>
     public static IReadOnlyList<FileDescriptor> SchemaFiles() =>

@@ -257,9 +257,7 @@ internal static class DataHubCli
             var hub = OpenHub(p, p.GetValue(grpcPort), p.GetValue(httpPort));
             await using var server = await HubServer.StartAsync(hub, ct);
             Console.Error.WriteLine($"DataHub serving: gRPC 127.0.0.1:{server.GrpcPort}, HTTP http://{hub.Options.Server.HttpAddress}:{server.HttpPort}/readyz — Ctrl+C stops.");
-            // The host handles SIGTERM itself; either signal ends the wait.
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
-            try { await Task.Delay(Timeout.Infinite, stop.Token); } catch (OperationCanceledException) { }
+            await server.WaitForShutdownAsync(ct);
             return 0;
         });
         return command;
@@ -322,8 +320,7 @@ internal static class DataHubCli
             var (demoHub, keys) = DemoAgencies.Apply(hub);
             await using var server = await HubServer.StartAsync(demoHub, ct);
             DemoAgencies.PrintExamples(keys, server, riskiest?.Uscc ?? "9144030071526726XG");
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
-            try { await Task.Delay(Timeout.Infinite, stop.Token); } catch (OperationCanceledException) { }
+            await server.WaitForShutdownAsync(ct);
             return 0;
         });
         return command;
