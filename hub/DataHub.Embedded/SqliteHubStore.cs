@@ -22,7 +22,9 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         Path = System.IO.Path.GetFullPath(path);
         ProfilesPath = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Path)!, "profiles.db");
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        foreach (var (file, schema, marker) in new[] { (Path, LogSchema, "log_state"), (ProfilesPath, ProfileSchema, "projection_state") })
+        // The marker is the table added last, so a store made by an earlier version gets the new tables
+        // (every statement of the schema is IF NOT EXISTS).
+        foreach (var (file, schema, marker) in new[] { (Path, LogSchema, "outbox"), (ProfilesPath, ProfileSchema, "projection_state") })
         {
             using var connection = new SqliteConnection(ConnectionString(file));
             connection.Open();
@@ -202,6 +204,69 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         return list;
     }
 
+    public IReadOnlyList<StoredAdapterState> AdapterStates()
+    {
+        using var c = OpenLog();
+        using var cmd = Command(c, "SELECT adapter_id, checkpoint, fetched, paused, updated_at FROM adapter_state ORDER BY adapter_id");
+        using var r = cmd.ExecuteReader();
+        var list = new List<StoredAdapterState>();
+        while (r.Read()) list.Add(new StoredAdapterState(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3) != 0, ParseTime(r.GetString(4))));
+        return list;
+    }
+
+    public void SetAdapterPaused(string adapterId, bool paused, DateTimeOffset at)
+    {
+        using var c = OpenLog();
+        using var cmd = Command(c, "INSERT INTO adapter_state(adapter_id, paused, updated_at) VALUES($a, $p, $t) " +
+                                   "ON CONFLICT(adapter_id) DO UPDATE SET paused=excluded.paused, updated_at=excluded.updated_at",
+            ("$a", adapterId), ("$p", paused ? 1 : 0), ("$t", FormatTime(at)));
+        cmd.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<OutboxMessage> DueOutbox(DateTimeOffset now, int limit)
+    {
+        using var c = OpenLog();
+        using var cmd = Command(c, "SELECT id, destination, idempotency_key, kind, payload, created_at, attempts, last_error FROM outbox " +
+                                   "WHERE delivered_at IS NULL AND next_attempt_at <= $n ORDER BY id LIMIT $l", ("$n", FormatTime(now)), ("$l", limit));
+        using var r = cmd.ExecuteReader();
+        var list = new List<OutboxMessage>();
+        while (r.Read())
+            list.Add(new OutboxMessage(r.GetInt64(0), new OutboxIntent(r.GetString(1), r.GetString(2), r.GetString(3), (byte[])r.GetValue(4)),
+                ParseTime(r.GetString(5)), r.GetInt32(6), r.IsDBNull(7) ? null : r.GetString(7), null));
+        return list;
+    }
+
+    public void MarkOutboxDelivered(long id, DateTimeOffset at)
+    {
+        using var c = OpenLog();
+        using var cmd = Command(c, "UPDATE outbox SET delivered_at=$t, attempts=attempts+1, last_error=NULL WHERE id=$i", ("$t", FormatTime(at)), ("$i", id));
+        cmd.ExecuteNonQuery();
+    }
+
+    public void MarkOutboxFailed(long id, string error, DateTimeOffset nextAttemptAt)
+    {
+        using var c = OpenLog();
+        using var cmd = Command(c, "UPDATE outbox SET attempts=attempts+1, last_error=$e, next_attempt_at=$t WHERE id=$i",
+            ("$e", error), ("$t", FormatTime(nextAttemptAt)), ("$i", id));
+        cmd.ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<OutboxCount> OutboxCounts()
+    {
+        using var c = OpenLog();
+        using var cmd = Command(c, "SELECT destination, sum(delivered_at IS NULL), sum(delivered_at IS NOT NULL), sum(delivered_at IS NULL AND last_error IS NOT NULL) " +
+                                   "FROM outbox GROUP BY destination ORDER BY destination");
+        using var r = cmd.ExecuteReader();
+        var list = new List<OutboxCount>();
+        while (r.Read()) list.Add(new OutboxCount(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)));
+        return list;
+    }
+
+    /// <summary>Times are stored as fixed-width UTC text, so they order as text.</summary>
+    internal static string FormatTime(DateTimeOffset at) => at.ToUniversalTime().ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>
     /// A text that is a USCC or its prefix (any case, full-width) matches by code; any other text is a
     /// substring search over the indexed text: FTS5 trigram for three characters or more, a scan for
@@ -356,6 +421,24 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             id INTEGER PRIMARY KEY CHECK (id = 1),
             last_ticket INTEGER NOT NULL);
         INSERT OR IGNORE INTO log_state(id, last_ticket) VALUES(1, 0);
+        CREATE TABLE IF NOT EXISTS adapter_state(
+            adapter_id TEXT PRIMARY KEY,
+            checkpoint TEXT NOT NULL DEFAULT '',
+            fetched INTEGER NOT NULL DEFAULT 0,
+            paused INTEGER NOT NULL DEFAULT 0,
+            updated_at TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS outbox(
+            id INTEGER PRIMARY KEY,
+            destination TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT,
+            delivered_at TEXT);
+        CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_at) WHERE delivered_at IS NULL;
         """;
 
     private const string ProfileSchema = """

@@ -86,21 +86,21 @@ internal sealed class SqliteIngestBatch(SqliteConnection connection) : SqliteBat
         var cmd = Statement("INSERT OR IGNORE INTO quarantine(source, format, origin, payload, payload_sha256, stage, reason_code, reason, quarantined_at) " +
                             "VALUES($s, $f, $o, $p, $h, $st, $rc, $r, $at)", "$s", "$f", "$o", "$p", "$h", "$st", "$rc", "$r", "$at");
         Bind(cmd, entry.Source, entry.Format, entry.Origin, entry.Payload, Convert.ToHexStringLower(SHA256.HashData(entry.Payload)),
-            entry.Stage, entry.ReasonCode, entry.Reason, Text(entry.QuarantinedAt));
+            entry.Stage, entry.ReasonCode, entry.Reason, FormatTime(entry.QuarantinedAt));
         return cmd.ExecuteNonQuery() == 1;
     }
 
     public void MarkReplayed(long quarantineId, DateTimeOffset at)
     {
         var cmd = Statement("UPDATE quarantine SET replayed_at=$at, last_replay_at=$at, replay_attempts=replay_attempts+1 WHERE id=$id", "$at", "$id");
-        Bind(cmd, Text(at), quarantineId);
+        Bind(cmd, FormatTime(at), quarantineId);
         cmd.ExecuteNonQuery();
     }
 
     public void RecordFailedReplay(long quarantineId, string stage, string reasonCode, string reason, DateTimeOffset at)
     {
         var cmd = Statement("UPDATE quarantine SET stage=$st, reason_code=$rc, reason=$r, last_replay_at=$at, replay_attempts=replay_attempts+1 WHERE id=$id", "$st", "$rc", "$r", "$at", "$id");
-        Bind(cmd, stage, reasonCode, reason, Text(at), quarantineId);
+        Bind(cmd, stage, reasonCode, reason, FormatTime(at), quarantineId);
         cmd.ExecuteNonQuery();
     }
 
@@ -118,7 +118,7 @@ internal sealed class SqliteIngestBatch(SqliteConnection connection) : SqliteBat
     {
         var cmd = Statement("INSERT OR IGNORE INTO unresolved(source, source_id, content_hash, enterprise_name, normalized_name, body, enqueued_at) " +
                             "VALUES($s, $i, $h, $e, $n, $b, $at)", "$s", "$i", "$h", "$e", "$n", "$b", "$at");
-        Bind(cmd, record.Source, record.SourceId, record.ContentHash, record.EnterpriseName, normalizedName, record.ToByteArray(), Text(at));
+        Bind(cmd, record.Source, record.SourceId, record.ContentHash, record.EnterpriseName, normalizedName, record.ToByteArray(), FormatTime(at));
         return cmd.ExecuteNonQuery() == 1;
     }
 
@@ -181,5 +181,21 @@ internal sealed class SqliteIngestBatch(SqliteConnection connection) : SqliteBat
     /// <summary>Nanoseconds since the Unix epoch: orders versions exactly as Timestamp comparison does.</summary>
     private static long Nanos(Timestamp t) => t.Seconds * 1_000_000_000L + t.Nanos;
 
-    private static string Text(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    public void SaveAdapterPosition(AdapterPosition position, DateTimeOffset at)
+    {
+        var cmd = Statement("INSERT INTO adapter_state(adapter_id, checkpoint, fetched, updated_at) VALUES($a, $c, $f, $t) " +
+                            "ON CONFLICT(adapter_id) DO UPDATE SET checkpoint=excluded.checkpoint, fetched=fetched+excluded.fetched, updated_at=excluded.updated_at",
+            "$a", "$c", "$f", "$t");
+        Bind(cmd, position.AdapterId, position.Checkpoint, position.RowsFetched, FormatTime(at));
+        cmd.ExecuteNonQuery();
+    }
+
+    public bool EnqueueOutbox(OutboxIntent intent, DateTimeOffset at)
+    {
+        var cmd = Statement("INSERT OR IGNORE INTO outbox(destination, idempotency_key, kind, payload, created_at, next_attempt_at) VALUES($d, $k, $n, $p, $t, $t)",
+            "$d", "$k", "$n", "$p", "$t");
+        Bind(cmd, intent.Destination, intent.IdempotencyKey, intent.Kind, intent.Payload, FormatTime(at));
+        return cmd.ExecuteNonQuery() > 0;
+    }
 }

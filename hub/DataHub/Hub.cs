@@ -1,5 +1,6 @@
 using DataHub.Adapters.Import;
 using DataHub.Core.Ingest;
+using DataHub.Core.Outbound;
 using DataHub.Core.Records;
 using DataHub.Embedded;
 
@@ -13,8 +14,9 @@ internal sealed class Hub
         Options = options;
         Store = new SqliteHubStore(options.DatabasePath);
         Bus = new InProcessEventBus();
-        Pipeline = new IngestPipeline(Store, Bus, new RecordNormalizer(options.UsccAllowList), [new CanonicalJsonLinesMapper()], TimeProvider.System,
-            new IngestOptions { BatchSize = options.BatchSize });
+        Pipeline = new IngestPipeline(Store, Bus, new RecordNormalizer(options.UsccAllowList),
+            [new CanonicalJsonLinesMapper(), .. SourceSystems.All.SelectMany(s => s.Feeds).Select(f => f.Mapper)], TimeProvider.System,
+            new IngestOptions { BatchSize = options.BatchSize, OutboxPolicies = [new CreditPublicityPolicy()] });
     }
 
     public HubOptions Options { get; }

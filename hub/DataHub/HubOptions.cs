@@ -27,6 +27,12 @@ internal sealed record HubOptions
     /// <summary>The calling agencies (DataHub:Agencies).</summary>
     public Security.AgencyDirectory Agencies { get; init; } = Security.AgencyDirectory.Empty;
 
+    /// <summary>How to reach each source system (DataHub:Adapters:&lt;source&gt;), by source name.</summary>
+    public IReadOnlyDictionary<string, Adapters.AdapterOptions> Adapters { get; init; } = new Dictionary<string, Adapters.AdapterOptions>();
+
+    /// <summary>Receivers of the outbound adapters (DataHub:Outbound:&lt;destination&gt;), by destination.</summary>
+    public IReadOnlyDictionary<string, Adapters.OutboundOptions> Outbound { get; init; } = new Dictionary<string, Adapters.OutboundOptions>();
+
     public static HubOptions Load(string dataDirectory)
     {
         var configuration = new ConfigurationBuilder()
@@ -50,7 +56,36 @@ internal sealed record HubOptions
             UsccAllowList = allow.ToHashSet(StringComparer.Ordinal),
             Server = ServerOptions.Load(section),
             Agencies = Security.AgencyDirectory.Load(section.GetSection("Agencies")),
+            Adapters = LoadAdapters(section.GetSection("Adapters")),
+            Outbound = LoadOutbound(section.GetSection("Outbound")),
         };
+    }
+
+    private static Dictionary<string, Adapters.AdapterOptions> LoadAdapters(IConfigurationSection section)
+    {
+        var known = SourceSystems.All.Select(s => s.Source).ToHashSet(StringComparer.Ordinal);
+        var result = new Dictionary<string, Adapters.AdapterOptions>(StringComparer.Ordinal);
+        foreach (var child in section.GetChildren())
+        {
+            if (!known.Contains(child.Key))
+                throw new HubConfigurationException($"DataHub:Adapters:{child.Key} names no source system; known: {string.Join(", ", known.Order())}.");
+            var options = child.Get<Adapters.AdapterOptions>() ?? new();
+            try { options.Validate(child.Key); } catch (InvalidOperationException e) { throw new HubConfigurationException(e.Message); }
+            result[child.Key] = options;
+        }
+        return result;
+    }
+
+    private static Dictionary<string, Adapters.OutboundOptions> LoadOutbound(IConfigurationSection section)
+    {
+        var result = new Dictionary<string, Adapters.OutboundOptions>(StringComparer.Ordinal);
+        foreach (var child in section.GetChildren())
+        {
+            var options = child.Get<Adapters.OutboundOptions>() ?? new();
+            try { options.Validate(child.Key); } catch (InvalidOperationException e) { throw new HubConfigurationException(e.Message); }
+            result[child.Key] = options;
+        }
+        return result;
     }
 }
 

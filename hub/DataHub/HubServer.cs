@@ -1,6 +1,7 @@
 using System.Net;
 using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
+using DataHub.Adapters;
 using DataHub.Api;
 using DataHub.Embedded;
 using DataHub.Grpc;
@@ -45,6 +46,12 @@ internal sealed partial class HubServer : IAsyncDisposable
         GrpcPort = grpcPort;
         HttpPort = httpPort;
     }
+
+    /// <summary>The adapter runner, when any source is configured to be pulled.</summary>
+    public AdapterRunner? Adapters { get; private init; }
+
+    /// <summary>The outbox dispatcher, when any outbound receiver is configured.</summary>
+    public OutboxDispatcher? Outbox { get; private init; }
 
     public int GrpcPort { get; }
     public int HttpPort { get; }
@@ -91,17 +98,20 @@ internal sealed partial class HubServer : IAsyncDisposable
         new ReflectionService(registry).Bind();
         new IngestApi(hub, trail, TimeProvider.System).Bind(registry);
         new ProfileApi(hub, profiles, trail).Bind(registry);
-        new AdminApi(hub, trail).Bind(registry);
+        AdapterRunner? runner = null;
+        new AdminApi(hub, trail, () => runner).Bind(registry);
         registry.EnsureAllBound([.. SchemaFiles(), global::Grpc.Health.V1.HealthReflection.Descriptor,
             global::Grpc.Reflection.V1.ReflectionReflection.Descriptor, global::Grpc.Reflection.V1alpha.ReflectionReflection.Descriptor]);
         AgencyInterceptor.EnsureEveryMethodHasRoles(registry);
 
         var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = options.MaxReceiveMessageSize };
         builder.Services.AddSingleton(registry).AddSingleton(grpcOptions).AddSingleton<GrpcServer>();
+        builder.Services.AddDataHubAdapters(hub);
 
         var app = builder.Build();
         grpcOptions.Interceptors.Add(new AgencyInterceptor(hub.Options.Agencies, trail, app.Services.GetRequiredService<ILogger<AgencyInterceptor>>()));
         var grpc = app.Services.GetRequiredService<GrpcServer>();
+        runner = app.Services.GetService<AdapterRunner>();
         var log = app.Services.GetRequiredService<ILogger<HubServer>>();
         app.Use(async (context, next) =>
         {
@@ -116,6 +126,7 @@ internal sealed partial class HubServer : IAsyncDisposable
             var serving = health.GetStatus("") == ServingStatus.Serving ? 1 : 0;
             text.Append("# HELP datahub_serving 1 while the store and search index answer the health probe.\n# TYPE datahub_serving gauge\n");
             text.Append(System.Globalization.CultureInfo.InvariantCulture, $"datahub_serving {serving}\n");
+            AdapterHosting.WritePrometheus(text, runner, hub.Store);
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         });
         app.MapGet("/readyz", () =>
@@ -131,6 +142,8 @@ internal sealed partial class HubServer : IAsyncDisposable
             }
         });
 
+        new HttpApi(hub, runner, new WebhookIngest(hub.Pipeline, TimeProvider.System), trail, TimeProvider.System).Map(app);
+
         await app.StartAsync(cancellationToken);
         // Kestrel reports the bound addresses in the order the endpoints were configured: gRPC, then HTTP.
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToList();
@@ -141,7 +154,11 @@ internal sealed partial class HubServer : IAsyncDisposable
 
         var services = registry.Services.Select(s => s.FullName).Where(n => n.StartsWith("datahub.", StringComparison.Ordinal)).Prepend("").ToList();
         var stopping = new CancellationTokenSource();
-        return new HubServer(app, audit, profiles, stopping, WatchHealthAsync(hub, health, services, log, stopping.Token), grpcPort, httpPort);
+        return new HubServer(app, audit, profiles, stopping, WatchHealthAsync(hub, health, services, log, stopping.Token), grpcPort, httpPort)
+        {
+            Adapters = runner,
+            Outbox = app.Services.GetService<OutboxDispatcher>(),
+        };
     }
 
     /// <summary>Probes the store every few seconds; the health service says NOT_SERVING while it fails.</summary>

@@ -342,5 +342,17 @@ public class IngestPipelineTests
         public IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit) => inner.ListQuarantine(includeReplayed, limit);
 
         public IReadOnlyList<UnresolvedRecord> ListUnresolved(int limit) => inner.ListUnresolved(limit);
+
+        public IReadOnlyList<StoredAdapterState> AdapterStates() => inner.AdapterStates();
+
+        public void SetAdapterPaused(string adapterId, bool paused, DateTimeOffset at) => inner.SetAdapterPaused(adapterId, paused, at);
+
+        public IReadOnlyList<OutboxMessage> DueOutbox(DateTimeOffset now, int limit) => inner.DueOutbox(now, limit);
+
+        public void MarkOutboxDelivered(long id, DateTimeOffset at) => inner.MarkOutboxDelivered(id, at);
+
+        public void MarkOutboxFailed(long id, string error, DateTimeOffset nextAttemptAt) => inner.MarkOutboxFailed(id, error, nextAttemptAt);
+
+        public IReadOnlyList<OutboxCount> OutboxCounts() => inner.OutboxCounts();
     }
 }

@@ -11,6 +11,9 @@ public sealed record IngestOptions
 {
     /// <summary>Raw records per store transaction. Larger batches amortize commits and fold each enterprise fewer times.</summary>
     public int BatchSize { get; init; } = 16384;
+
+    /// <summary>Rules that turn stored records into outbound messages, written in the same transaction.</summary>
+    public IReadOnlyList<IOutboxPolicy> OutboxPolicies { get; init; } = [];
 }
 
 /// <summary>Counts of one ingest run.</summary>
@@ -107,7 +110,14 @@ public sealed class IngestPipeline
     /// Ingests one batch and says what became of each record, in order: stored, duplicate, awaiting
     /// its name, or quarantined with the reason. Records are stored and projected before it returns.
     /// </summary>
-    public async Task<(IReadOnlyList<RecordOutcome> Outcomes, IngestSummary Summary)> SubmitAsync(IReadOnlyList<RawRecord> input, CancellationToken cancellationToken = default)
+    public Task<(IReadOnlyList<RecordOutcome> Outcomes, IngestSummary Summary)> SubmitAsync(IReadOnlyList<RawRecord> input, CancellationToken cancellationToken = default) =>
+        SubmitAsync(input, null, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="SubmitAsync(IReadOnlyList{RawRecord}, CancellationToken)"/>, and moves an adapter to
+    /// <paramref name="position"/> in the same transaction as the batch's records (none may be empty).
+    /// </summary>
+    public async Task<(IReadOnlyList<RecordOutcome> Outcomes, IngestSummary Summary)> SubmitAsync(IReadOnlyList<RawRecord> input, AdapterPosition? position, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -116,7 +126,7 @@ public sealed class IngestPipeline
             var prepared = new Prepared[input.Count];
             Parallel.For(0, input.Count, i => prepared[i] = Prepare(input[i], null));
             var outcomes = new RecordOutcome[input.Count];
-            var (appended, next) = await AppendAsync(prepared, cancellationToken, outcomes);
+            var (appended, next) = await AppendAsync(prepared, cancellationToken, outcomes, position);
             total += appended;
             if (next is not null) total += await ProjectAsync(next, cancellationToken);
             total += await ResolvePendingAsync(cancellationToken);
@@ -300,7 +310,7 @@ public sealed class IngestPipeline
     }
 
     /// <summary>The log stage: one transaction appends a batch, quarantines its rejects and marks the touched enterprises.</summary>
-    private async Task<(IngestSummary, ProjectionWork?)> AppendAsync(Prepared[] items, CancellationToken cancellationToken, RecordOutcome[]? outcomes = null)
+    private async Task<(IngestSummary, ProjectionWork?)> AppendAsync(Prepared[] items, CancellationToken cancellationToken, RecordOutcome[]? outcomes = null, AdapterPosition? position = null)
     {
         long stored = 0, duplicates = 0, quarantined = 0, alreadyQuarantined = 0, unresolved = 0, replayed = 0;
         var now = _time.GetUtcNow();
@@ -330,7 +340,7 @@ public sealed class IngestPipeline
                         anyParked = true;
                         continue;
                     }
-                    if (Append(batch, record, dirty)) { stored++; appended.Add(record); anyStored = true; }
+                    if (Append(batch, record, dirty, now)) { stored++; appended.Add(record); anyStored = true; }
                     else duplicates++;
                 }
                 if (outcomes is not null)
@@ -345,6 +355,7 @@ public sealed class IngestPipeline
                 }
             }
             if (dirty.Count > 0) ticket = batch.MarkForProjection(dirty);
+            if (position is not null) batch.SaveAdapterPosition(position, now);
             batch.Commit();
         }
         foreach (var r in appended) await _bus.PublishAsync(Topics.Records, r.Uscc, r, cancellationToken);
@@ -361,10 +372,13 @@ public sealed class IngestPipeline
         return (summary, dirty.Count > 0 ? new ProjectionWork(ticket, dirty) : null);
     }
 
-    private static bool Append(IIngestBatch batch, CanonicalRecord record, HashSet<string> dirty)
+    private bool Append(IIngestBatch batch, CanonicalRecord record, HashSet<string> dirty, DateTimeOffset now)
     {
         var outcome = batch.Append(record);
         if (!outcome.Appended) return false;
+        foreach (var policy in _options.OutboxPolicies)
+            foreach (var intent in policy.IntentsFor(record))
+                batch.EnqueueOutbox(intent, now);
         if (outcome.BecameCurrent) dirty.Add(record.Uscc);
         if (outcome.SupersededUscc is { } previous) dirty.Add(previous);
         return true;
@@ -430,6 +444,7 @@ public sealed class IngestPipeline
             var dirty = new HashSet<string>(StringComparer.Ordinal);
             var appended = new List<CanonicalRecord>();
             long ticket;
+            var now = _time.GetUtcNow();
             using (var batch = _store.BeginBatch())
             {
                 foreach (var name in batch.UnresolvedNames())
@@ -440,7 +455,7 @@ public sealed class IngestPipeline
                     {
                         Attach(record, name, matches[0]);
                         resolved++;
-                        if (Append(batch, record, dirty)) { stored++; appended.Add(record); }
+                        if (Append(batch, record, dirty, now)) { stored++; appended.Add(record); }
                         else duplicates++;
                     }
                 }

@@ -45,6 +45,24 @@ public interface IHubStore
     IReadOnlyList<QuarantineEntry> ListQuarantine(bool includeReplayed, int limit);
 
     IReadOnlyList<UnresolvedRecord> ListUnresolved(int limit);
+
+    /// <summary>Every adapter's stored position and switches, by adapter id.</summary>
+    IReadOnlyList<StoredAdapterState> AdapterStates();
+
+    /// <summary>Pauses or resumes an adapter; the switch is stored, so a paused adapter stays paused across restarts.</summary>
+    void SetAdapterPaused(string adapterId, bool paused, DateTimeOffset at);
+
+    /// <summary>Outbox messages due for delivery (not delivered, next attempt at or before <paramref name="now"/>), oldest first.</summary>
+    IReadOnlyList<OutboxMessage> DueOutbox(DateTimeOffset now, int limit);
+
+    /// <summary>Records a delivery the receiver acknowledged.</summary>
+    void MarkOutboxDelivered(long id, DateTimeOffset at);
+
+    /// <summary>Records a failed delivery attempt and when to try again.</summary>
+    void MarkOutboxFailed(long id, string error, DateTimeOffset nextAttemptAt);
+
+    /// <summary>Outbox messages per destination: waiting and delivered.</summary>
+    IReadOnlyList<OutboxCount> OutboxCounts();
 }
 
 /// <summary>
@@ -115,6 +133,15 @@ public interface IIngestBatch : IDisposable
     /// </summary>
     long MarkForProjection(IReadOnlyCollection<string> usccs);
 
+    /// <summary>
+    /// Moves an adapter to the position after the rows of this batch and counts them as fetched, in the
+    /// same transaction as the records they became, so a restart resumes with no gap and no duplicate.
+    /// </summary>
+    void SaveAdapterPosition(AdapterPosition position, DateTimeOffset at);
+
+    /// <summary>Writes a message to deliver after the commit (outbox). False when its idempotency key is already there.</summary>
+    bool EnqueueOutbox(OutboxIntent intent, DateTimeOffset at);
+
     void Commit();
 }
 
@@ -150,6 +177,37 @@ public sealed record HubStats(long Records, long CurrentRecords, long Profiles, 
 
 /// <summary>Counts of one source system.</summary>
 public sealed record SourceCount(string Source, long Records, long Quarantined);
+
+/// <summary>Where an adapter is after a batch of rows: its checkpoint in the source and how many rows the batch held.</summary>
+public sealed record AdapterPosition(string AdapterId, string Checkpoint, long RowsFetched);
+
+/// <summary>An adapter's stored state: checkpoint, rows fetched so far, and whether an operator paused it.</summary>
+public sealed record StoredAdapterState(string AdapterId, string Checkpoint, long Fetched, bool Paused, DateTimeOffset UpdatedAt)
+{
+    /// <summary>The source system: the part of the adapter id before the slash ("market-supervision/penalties").</summary>
+    public string Source => AdapterId.Split('/')[0];
+}
+
+/// <summary>
+/// A message to another system, caused by a change the hub stores: the destination (an outbound
+/// adapter), a key that makes delivery idempotent (the receiver sees it once), a kind, and the body.
+/// </summary>
+public sealed record OutboxIntent(string Destination, string IdempotencyKey, string Kind, byte[] Payload);
+
+/// <summary>An outbox message with its delivery state.</summary>
+public sealed record OutboxMessage(long Id, OutboxIntent Intent, DateTimeOffset CreatedAt, int Attempts, string? LastError, DateTimeOffset? DeliveredAt);
+
+/// <summary>Outbox messages of one destination.</summary>
+public sealed record OutboxCount(string Destination, long Waiting, long Delivered, long Failing);
+
+/// <summary>
+/// Decides which outbound messages a stored record causes (e.g. a penalty is published to the credit
+/// platform, 双公示). Pure: the pipeline writes the intents in the record's own transaction.
+/// </summary>
+public interface IOutboxPolicy
+{
+    IEnumerable<OutboxIntent> IntentsFor(CanonicalRecord stored);
+}
 
 /// <summary>A payload that could not be stored, with why; replayable.</summary>
 public sealed record QuarantineEntry

@@ -26,6 +26,37 @@ public static class ChinaDates
         return false;
     }
 
+    private static readonly string[] InstantFormats = ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy/MM/dd HH:mm:ss", "yyyyMMddHHmmss", "yyyy-MM-dd'T'HH:mm:ss", "yyyy年M月d日 HH:mm:ss"];
+
+    /// <summary>
+    /// Parses a point in time as sources write it: "yyyy-MM-dd HH:mm:ss" and its variants in China time,
+    /// RFC 3339 with an offset, epoch milliseconds, or a bare date (midnight China time).
+    /// </summary>
+    public static bool TryParseInstant(string text, out DateTimeOffset instant)
+    {
+        text = text.Trim();
+        if (DateTime.TryParseExact(text, InstantFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+        {
+            instant = new DateTimeOffset(local, Offset);
+            return true;
+        }
+        if (text.Length > 19 && (text.EndsWith('Z') || text[^6] is '+' or '-')
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant))
+            return true;
+        if (TryParse(text, out var date))
+        {
+            instant = text.Length is 12 or 13 && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+                ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+                : new DateTimeOffset(date.ToDateTime(TimeOnly.MinValue), Offset);
+            return true;
+        }
+        instant = default;
+        return false;
+    }
+
+    /// <summary>An instant as "yyyy-MM-dd HH:mm:ss" in China time, the form most source systems use.</summary>
+    public static string FormatInstant(DateTimeOffset instant) => instant.ToOffset(Offset).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
     public static string Format(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     /// <summary>The date of an instant in China Standard Time.</summary>

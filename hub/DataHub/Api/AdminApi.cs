@@ -1,3 +1,4 @@
+using DataHub.Adapters;
 using DataHub.Grpc;
 using DataHub.Schema.V1;
 using DataHub.Security;
@@ -7,7 +8,7 @@ using Google.Protobuf.WellKnownTypes;
 namespace DataHub.Api;
 
 /// <summary>datahub.v1.AdminService: the operators' counts and actions, each audited.</summary>
-internal sealed class AdminApi(Hub hub, AuditTrail audit)
+internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> adapters)
 {
     public void Bind(GrpcServiceRegistry registry)
     {
@@ -16,6 +17,10 @@ internal sealed class AdminApi(Hub hub, AuditTrail audit)
         registry.AddUnary<ListQuarantineRequest, ListQuarantineResponse>(GrpcServiceRegistry.FindMethod(file, "AdminService", "ListQuarantine"), ListQuarantineAsync);
         registry.AddUnary<ReplayQuarantineRequest, ReplayQuarantineResponse>(GrpcServiceRegistry.FindMethod(file, "AdminService", "ReplayQuarantine"), ReplayAsync);
         registry.AddUnary<RebuildRequest, RebuildResponse>(GrpcServiceRegistry.FindMethod(file, "AdminService", "Rebuild"), RebuildAsync);
+        registry.AddUnary<ListAdaptersRequest, ListAdaptersResponse>(GrpcServiceRegistry.FindMethod(file, "AdminService", "ListAdapters"), ListAdaptersAsync);
+        registry.AddUnary<AdapterRequest, Schema.V1.AdapterStatus>(GrpcServiceRegistry.FindMethod(file, "AdminService", "PauseAdapter"), (r, c) => ControlAsync(r, c, "paused", x => x.PauseAsync));
+        registry.AddUnary<AdapterRequest, Schema.V1.AdapterStatus>(GrpcServiceRegistry.FindMethod(file, "AdminService", "ResumeAdapter"), (r, c) => ControlAsync(r, c, "resumed", x => x.ResumeAsync));
+        registry.AddUnary<AdapterRequest, Schema.V1.AdapterStatus>(GrpcServiceRegistry.FindMethod(file, "AdminService", "RestartAdapter"), (r, c) => ControlAsync(r, c, "restarted", x => x.RestartAsync));
     }
 
     private async Task<GetStatsResponse> GetStatsAsync(GetStatsRequest request, ServerCallContext context)
@@ -29,7 +34,11 @@ internal sealed class AdminApi(Hub hub, AuditTrail audit)
             Quarantined = (ulong)stats.Quarantined,
             Unresolved = (ulong)stats.Unresolved,
         };
-        response.Sources.AddRange(sources.Select(s => new SourceStats { Source = s.Source, Records = (ulong)s.Records, Quarantined = (ulong)s.Quarantined }));
+        var fetched = hub.Store.AdapterStates().GroupBy(a => a.Source).ToDictionary(g => g.Key, g => g.Sum(a => a.Fetched), StringComparer.Ordinal);
+        response.Sources.AddRange(sources.Select(s => new SourceStats
+        {
+            Source = s.Source, Records = (ulong)s.Records, Quarantined = (ulong)s.Quarantined, Fetched = (ulong)fetched.GetValueOrDefault(s.Source),
+        }));
         return response;
     }
 
@@ -76,4 +85,53 @@ internal sealed class AdminApi(Hub hub, AuditTrail audit)
         await audit.RecordAsync(AuditedCall.Of(context), "OK", $"profiles={profiles}");
         return new RebuildResponse { Profiles = (uint)profiles };
     }
+
+    private async Task<ListAdaptersResponse> ListAdaptersAsync(ListAdaptersRequest request, ServerCallContext context)
+    {
+        var statuses = await Task.Run(() => adapters()?.Statuses() ?? [], context.CancellationToken);
+        var response = new ListAdaptersResponse();
+        response.Adapters.AddRange(statuses.Select(ToMessage));
+        await audit.RecordAsync(AuditedCall.Of(context), "OK", $"adapters={statuses.Count}");
+        return response;
+    }
+
+    private async Task<Schema.V1.AdapterStatus> ControlAsync(AdapterRequest request, ServerCallContext context, string done, Func<AdapterRunner, Func<string, Task<bool>>> action)
+    {
+        var runner = adapters();
+        if (runner is null || !await action(runner)(request.Id))
+            throw new RpcException(StatusCode.NotFound, $"No adapter '{request.Id}' runs here; ListAdapters names them (an adapter runs when DataHub:Adapters:<source>:BaseAddress is set).");
+        await audit.RecordAsync(AuditedCall.Of(context), "OK", $"{request.Id} {done}");
+        return ToMessage(runner.Status(request.Id)!);
+    }
+
+    private static Schema.V1.AdapterStatus ToMessage(Adapters.AdapterStatus s) => new()
+    {
+        Id = s.Id,
+        Source = s.Source,
+        Feed = s.Feed,
+        State = s.State switch
+        {
+            AdapterRunState.Running => AdapterState.Running,
+            AdapterRunState.Paused => AdapterState.Paused,
+            AdapterRunState.BackingOff => AdapterState.BackingOff,
+            _ => AdapterState.Stopped,
+        },
+        Checkpoint = s.Checkpoint,
+        Fetched = (ulong)s.Fetched,
+        LastRunAt = s.LastRunAt is { } run ? Timestamp.FromDateTimeOffset(run) : null,
+        LastSuccessAt = s.LastSuccessAt is { } ok ? Timestamp.FromDateTimeOffset(ok) : null,
+        CaughtUp = s.CaughtUp,
+        LagSeconds = s.LagSeconds,
+        Errors = (ulong)s.Errors,
+        Retries = (ulong)s.Retries,
+        LastError = s.LastError ?? "",
+        Circuit = s.Circuit switch
+        {
+            "Closed" => CircuitState.Closed,
+            "Open" => CircuitState.Open,
+            "HalfOpen" => CircuitState.HalfOpen,
+            "Isolated" => CircuitState.Isolated,
+            _ => CircuitState.Unspecified,
+        },
+    };
 }

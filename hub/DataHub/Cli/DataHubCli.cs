@@ -8,6 +8,7 @@ using DataHub.Core.Profiles;
 using DataHub.Core.Records;
 using DataHub.Embedded;
 using DataHub.Schema.V1;
+using DataHub.Simulators;
 using DataHub.Synthetic;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
@@ -292,36 +293,23 @@ internal static class DataHubCli
 
     private static Command DemoCommand()
     {
-        var enterprises = new Option<int>("--enterprises") { Description = "Synthetic enterprises to generate.", DefaultValueFactory = _ => 2000 };
+        var enterprises = new Option<int>("--enterprises") { Description = "Synthetic enterprises the simulated sources hold (a fifth of them arrive while the demo runs).", DefaultValueFactory = _ => 2000 };
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data.", DefaultValueFactory = _ => 20261123 };
-        var noServe = new Option<bool>("--no-serve") { Description = "Stop after the import instead of serving the hub." };
-        var command = new Command("demo", "The main job on the embedded backends: generate synthetic data, import it, print a profile and the stats, then serve gRPC and HTTP until Ctrl+C.")
-            { enterprises, seed, noServe };
+        var faults = new Option<string>("--faults") { Description = "Faults the simulated sources inject, e.g. errors=0.1,slow=0.02,resets=0.05,repeats=0.05,malformed=0.01.", DefaultValueFactory = _ => "" };
+        var tick = new Option<double>("--tick-seconds") { Description = "Seconds between two rounds of new data from the sources.", DefaultValueFactory = _ => 5 };
+        var duration = new Option<double>("--duration") { Description = "Stop after this many seconds and print the stats (0: run until Ctrl+C).", DefaultValueFactory = _ => 0 };
+        var command = new Command("demo", "The main job: simulated source systems with synthetic data, the hub pulling from them through its adapters, gRPC and HTTP served, data trickling in, until Ctrl+C.")
+            { enterprises, seed, faults, tick, duration };
         command.SetAction(async (p, ct) =>
         {
-            var hub = OpenHub(p);
-            var input = Path.Combine(hub.Options.DataDirectory, "demo-input");
-            Console.Error.WriteLine($"DataHub demo — synthetic data (合成数据, not real enterprises) in {input}, store {hub.Options.DatabasePath}");
-            var options = new GeneratorOptions { Enterprises = p.GetValue(enterprises), Seed = p.GetValue(seed) };
-            var manifest = await CliOutput.WithProgressAsync("生成合成数据", options.Enterprises, report =>
-                Task.Run(() => SyntheticDataSet.Write(options, input, (n, lines) => report(n, $"{lines:N0} 行")), ct));
-            var summary = await ImportAsync(hub, manifest.Files.Select(f => Path.Combine(input, f)).ToList(), ct);
-            Console.Error.WriteLine($"import: {summary.Received:N0} lines, {summary.Stored:N0} stored, {summary.Duplicates:N0} duplicates, {summary.Quarantined:N0} quarantined, {summary.Unresolved:N0} unresolved");
-            var riskiest = hub.Store.Search("有限", 200).OrderByDescending(h => h.RiskTier == RiskTier.High).ThenBy(h => h.Uscc, StringComparer.Ordinal).FirstOrDefault();
-            if (riskiest is not null)
-            {
-                Console.Error.WriteLine($"profile of {riskiest.Name} ({riskiest.Uscc}):");
-                CliOutput.WriteMessage(hub.Store.GetProfile(riskiest.Uscc)!);
-            }
-            var s = hub.Store.Stats();
-            CliOutput.WriteJson(new { s.Records, s.CurrentRecords, s.Profiles, s.Quarantined, s.Unresolved });
-            if (p.GetValue(noServe)) return 0;
-
-            var (demoHub, keys) = DemoAgencies.Apply(hub);
-            await using var server = await HubServer.StartAsync(demoHub, ct);
-            DemoAgencies.PrintExamples(keys, server, riskiest?.Uscc ?? "9144030071526726XG");
-            await server.WaitForShutdownAsync(ct);
-            return 0;
+            SimulatorFaults chosen;
+            try { chosen = SimulatorFaults.Parse(p.GetValue(faults) ?? ""); }
+            catch (FormatException e) { CliOutput.Error(e.Message); return 2; }
+            if (p.GetValue(enterprises) < 1) { CliOutput.Error("--enterprises must be at least 1."); return 2; }
+            if (p.GetValue(tick) is < 0.1 or > 3600) { CliOutput.Error("--tick-seconds must be between 0.1 and 3600."); return 2; }
+            var seconds = p.GetValue(duration);
+            return await LiveDemo.RunAsync(OpenHub(p).Options, new GeneratorOptions { Enterprises = p.GetValue(enterprises), Seed = p.GetValue(seed) }, chosen,
+                TimeSpan.FromSeconds(p.GetValue(tick)), seconds > 0 ? TimeSpan.FromSeconds(seconds) : null, ct);
         });
         return command;
     }

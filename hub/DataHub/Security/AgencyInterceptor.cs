@@ -44,6 +44,10 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
         ["/datahub.v1.AdminService/ListQuarantine"] = [Roles.Admin],
         ["/datahub.v1.AdminService/ReplayQuarantine"] = [Roles.Admin],
         ["/datahub.v1.AdminService/Rebuild"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/ListAdapters"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/PauseAdapter"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/ResumeAdapter"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/RestartAdapter"] = [Roles.Admin],
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Refuses to start when a served method outside the open services has no role rule.</summary>

@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using DataHub.Adapters;
+using DataHub.Synthetic;
+
+namespace DataHub.Simulators;
+
+/// <summary>One served row: its text exactly as sent, its key and update time, and what the hub should make of it.</summary>
+internal sealed record FeedRow(long Seq, string Id, string Updated, string Json, ExpectedFate Fate);
+
+/// <summary>
+/// The rows of one simulated feed. A token feed serves its change log: every version in the order it
+/// was published, the token being the last sequence number served. An updated-since feed serves the
+/// latest version of each row ordered by (update time, id); a version older than the one held is
+/// ignored, as a source table would keep only the newer one.
+/// </summary>
+internal sealed class FeedTable(SourceFeed feed)
+{
+    private readonly List<FeedRow> _rows = [];
+    private readonly Dictionary<string, int> _current = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _dead = [];
+    private long _seq;
+
+    public SourceFeed Feed { get; } = feed;
+
+    public int Count => _rows.Count;
+
+    /// <summary>Adds a row; for updated-since feeds the row must carry its update time and id fields.</summary>
+    public void Add(JsonObject row, string id, ExpectedFate fate)
+    {
+        var json = row.ToJsonString();
+        if (Feed.Paging is UpdatedSincePaging since)
+        {
+            var updated = row[since.UpdatedField]?.ToString() ?? "";
+            id = row[since.IdField]?.ToString() ?? id;
+            var entry = new FeedRow(++_seq, id, updated, json, fate);
+            if (_current.TryGetValue(id, out var index))
+            {
+                var held = _rows[index];
+                if (Compare(entry, held) <= 0 || held.Json == json) return;
+                _dead.Add(index);
+            }
+            // Changes published later carry later times, so appending keeps the order; the initial load is sorted once.
+            _rows.Add(entry);
+            _current[id] = _rows.Count - 1;
+        }
+        else
+        {
+            _rows.Add(new FeedRow(++_seq, id, "", json, fate));
+        }
+    }
+
+    /// <summary>Orders an updated-since feed after its initial load.</summary>
+    public void SortByUpdate()
+    {
+        if (Feed.Paging is not UpdatedSincePaging) return;
+        var live = _rows.Where((_, i) => !_dead.Contains(i)).OrderBy(r => r, Comparer<FeedRow>.Create(Compare)).ToList();
+        _rows.Clear();
+        _dead.Clear();
+        _current.Clear();
+        foreach (var row in live)
+        {
+            _rows.Add(row);
+            _current[row.Id] = _rows.Count - 1;
+        }
+    }
+
+    /// <summary>The rows after a token ("" = from the start) and the next token.</summary>
+    public (IReadOnlyList<FeedRow> Rows, string Next) PageAfterToken(string token, int limit)
+    {
+        long after = long.TryParse(token, out var t) ? t : 0;
+        // Sequence numbers equal positions + 1 in a token feed.
+        var rows = _rows.Skip((int)Math.Min(after, _rows.Count)).Take(limit).ToList();
+        return (rows, rows.Count > 0 ? rows[^1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : token);
+    }
+
+    /// <summary>The live rows after (since, afterId).</summary>
+    public IReadOnlyList<FeedRow> PageAfterUpdate(string since, string afterId, int limit)
+    {
+        var probe = new FeedRow(0, afterId, since, "", ExpectedFate.Stored);
+        int lo = 0, hi = _rows.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) / 2;
+            if (Compare(_rows[mid], probe) <= 0) lo = mid + 1; else hi = mid;
+        }
+        var page = new List<FeedRow>(limit);
+        for (int i = lo; i < _rows.Count && page.Count < limit; i++)
+            if (!_dead.Contains(i)) page.Add(_rows[i]);
+        return page;
+    }
+
+    private static int Compare(FeedRow a, FeedRow b)
+    {
+        int c = string.CompareOrdinal(a.Updated, b.Updated);
+        return c != 0 ? c : string.CompareOrdinal(a.Id, b.Id);
+    }
+}
