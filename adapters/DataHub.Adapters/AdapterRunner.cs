@@ -59,6 +59,9 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
     private readonly ILogger _log;
     private readonly Dictionary<string, AdapterLoop> _loops = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    // Start, stop, pause, resume and restart one at a time, so a loop is never started twice.
+    private readonly SemaphoreSlim _control = new(1, 1);
+    private bool _started;
 
     public AdapterRunner(IEnumerable<ISourceSystem> sources, IReadOnlyDictionary<string, AdapterOptions> options, Func<string, HttpClient> httpClientFor,
         IngestPipeline pipeline, IHubStore store, TimeProvider time, ILogger<AdapterRunner> log)
@@ -87,17 +90,34 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
     /// <summary>The ids of the adapters this hub runs ("source/feed").</summary>
     public IReadOnlyCollection<string> AdapterIds => _loops.Keys;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var loop in _loops.Values) loop.Start();
+        await _control.WaitAsync(cancellationToken);
+        try
+        {
+            _started = true;
+            foreach (var loop in _loops.Values) loop.Start();
+        }
+        finally
+        {
+            _control.Release();
+        }
         _log.LogInformation("Adapters started: {Adapters}", string.Join(", ", _loops.Keys));
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
-        await Task.WhenAll(_loops.Values.Select(l => l.StopAsync()));
+        await _control.WaitAsync(CancellationToken.None);
+        try
+        {
+            _started = false;
+            await _stopping.CancelAsync();
+            await Task.WhenAll(_loops.Values.Select(l => l.StopAsync()));
+        }
+        finally
+        {
+            _control.Release();
+        }
     }
 
     private int _disposed;
@@ -109,6 +129,7 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
         await StopAsync(CancellationToken.None);
         foreach (var resilience in _loops.Values.Select(l => l.Resilience).Distinct()) await resilience.DisposeAsync();
         _stopping.Dispose();
+        _control.Dispose();
     }
 
     /// <summary>Every adapter's status, by id.</summary>
@@ -127,23 +148,35 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
     public Task<bool> ResumeAsync(string id) => SwitchAsync(id, paused: false);
 
     /// <summary>Stops the adapter's loop and starts it again from its stored checkpoint; resets its circuit.</summary>
-    public async Task<bool> RestartAsync(string id)
+    public Task<bool> RestartAsync(string id) => ControlAsync(id, async loop =>
     {
-        if (!_loops.TryGetValue(id, out var loop)) return false;
-        await loop.StopAsync();
         await loop.Resilience.CircuitControl.CloseAsync();
-        loop.Start();
-        return true;
-    }
+        _log.LogInformation("Adapter {Adapter} restarted", id);
+    });
 
-    private async Task<bool> SwitchAsync(string id, bool paused)
+    private Task<bool> SwitchAsync(string id, bool paused) => ControlAsync(id, _ =>
+    {
+        _store.SetAdapterPaused(id, paused, _time.GetUtcNow());
+        _log.LogInformation("Adapter {Adapter} {Action}", id, paused ? "paused" : "resumed");
+        return Task.CompletedTask;
+    });
+
+    /// <summary>Stops the adapter's loop, applies the change, and starts the loop again if the runner runs.</summary>
+    private async Task<bool> ControlAsync(string id, Func<AdapterLoop, Task> change)
     {
         if (!_loops.TryGetValue(id, out var loop)) return false;
-        _store.SetAdapterPaused(id, paused, _time.GetUtcNow());
-        await loop.StopAsync();
-        loop.Start();
-        _log.LogInformation("Adapter {Adapter} {Action}", id, paused ? "paused" : "resumed");
-        return true;
+        await _control.WaitAsync();
+        try
+        {
+            await loop.StopAsync();
+            await change(loop);
+            if (_started) loop.Start();
+            return true;
+        }
+        finally
+        {
+            _control.Release();
+        }
     }
 
     /// <summary>The loop of one feed.</summary>
@@ -163,6 +196,7 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
 
         public void Start()
         {
+            if (_cts is not null) return;
             _cts = CancellationTokenSource.CreateLinkedTokenSource(runner._stopping.Token);
             var token = _cts.Token;
             _task = Task.Run(() => RunAsync(token), CancellationToken.None);
@@ -186,7 +220,8 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
                 Id = Id,
                 Source = source,
                 Feed = feed.Name,
-                State = _state,
+                // The stored switch is the truth; the loop notices it when it (re)starts.
+                State = stored?.Paused == true ? AdapterRunState.Paused : _state,
                 Checkpoint = stored?.Checkpoint ?? "",
                 Fetched = stored?.Fetched ?? 0,
                 LastRunAt = _lastRunAt,

@@ -26,13 +26,13 @@ public sealed class SourceSimulator : IAsyncDisposable
 {
     private readonly object _lock = new();
     private readonly Dictionary<string, FeedTable> _tables;
-    private readonly Dictionary<string, byte[]> _lastAnswer = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (byte[] Body, IReadOnlyList<FeedRow> Rows)> _lastAnswer = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ExpectedFate> _served = new(StringComparer.Ordinal);
     private readonly List<CanonicalRecord> _published = [];
     private readonly Random _random;
     private readonly Action<IEndpointRouteBuilder, SourceSimulator>? _extraEndpoints;
     private WebApplication? _app;
-    private long _requests, _faultsInjected;
+    private long _requests, _faultsInjected, _rowsServed;
 
     public SourceSimulator(ISourceSystem system, int seed, Action<IEndpointRouteBuilder, SourceSimulator>? extraEndpoints = null)
     {
@@ -52,6 +52,9 @@ public sealed class SourceSimulator : IAsyncDisposable
 
     public long FaultsInjected => Interlocked.Read(ref _faultsInjected);
 
+    /// <summary>Rows sent in complete answers, repeats included.</summary>
+    public long RowsServed => Interlocked.Read(ref _rowsServed);
+
     /// <summary>Every canonical record published so far (for endpoints that answer questions about them, such as licence verification).</summary>
     public IReadOnlyList<CanonicalRecord> Published
     {
@@ -70,6 +73,12 @@ public sealed class SourceSimulator : IAsyncDisposable
         lock (_lock) return _served.Values.GroupBy(f => f).ToDictionary(g => g.Key, g => g.Count());
     }
 
+    /// <summary>Every distinct row served in a complete answer, with its expected fate.</summary>
+    public IReadOnlyList<(string Json, ExpectedFate Fate)> ServedRows()
+    {
+        lock (_lock) return _served.Select(kv => (kv.Key, kv.Value)).ToList();
+    }
+
     /// <summary>
     /// Publishes records: each goes to the feed whose writer carries it, as a new row or a new version.
     /// A share of rows (<see cref="SimulatorFaults.MalformedRows"/>) is published malformed instead.
@@ -85,7 +94,8 @@ public sealed class SourceSimulator : IAsyncDisposable
                 var table = _tables.Values.FirstOrDefault(t => t.Feed.Writer.Carries(record));
                 if (table is null) continue;
                 var row = table.Feed.Writer.Write(record);
-                var rowFate = fate;
+                // The ledger counts distinct rows, so a repeated row is simply the same row again: expected stored.
+                var rowFate = fate == ExpectedFate.Duplicate ? ExpectedFate.Stored : fate;
                 if (Faults.MalformedRows > 0 && _random.NextDouble() < Faults.MalformedRows)
                 {
                     row = table.Feed.Writer.Corrupt(row, _random);
@@ -156,18 +166,18 @@ public sealed class SourceSimulator : IAsyncDisposable
             if ((roll -= faults.RepeatedPages) < 0 && _lastAnswer.TryGetValue(table.Feed.Name, out var last))
             {
                 Interlocked.Increment(ref _faultsInjected);
-                body = last;
-                rows = [];
+                (body, rows) = last;
             }
             else
             {
                 (body, rows) = Answer(context.Request.Query, table);
-                _lastAnswer[table.Feed.Name] = body;
+                _lastAnswer[table.Feed.Name] = (body, rows);
             }
         }
         context.Response.ContentType = "application/json; charset=utf-8";
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
         await context.Response.CompleteAsync();
+        Interlocked.Add(ref _rowsServed, rows.Count);
         lock (_lock)
             foreach (var row in rows) _served.TryAdd(row.Json, row.Fate);
     }
