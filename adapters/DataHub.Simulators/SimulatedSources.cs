@@ -89,7 +89,8 @@ public sealed class SimulatedSources : IAsyncDisposable
             {
                 CanonicalRecord record;
                 // The generator's malformed lines are broken canonical JSON; the simulators make their own malformed rows.
-                try { record = Parser.Parse<CanonicalRecord>(line.Json); } catch (InvalidProtocolBufferException) { continue; } catch (FormatException) { continue; }
+                try { record = Parser.Parse<CanonicalRecord>(line.Json); }
+                catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException) { continue; }
                 if (restamp) record.UpdatedAt = Timestamp.FromDateTimeOffset(at);
                 records.Add((record, line.Fate));
                 if (line.Fate == ExpectedFate.Stored && record.Uscc.Length > 0 && Changeable(record)) _updatable.Add(record);

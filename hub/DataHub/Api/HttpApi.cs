@@ -15,12 +15,18 @@ namespace DataHub.Api;
 /// </summary>
 internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webhooks, AuditTrail audit, TimeProvider time)
 {
+    /// <summary>camelCase names and enums by name, for people and scripts reading the JSON.</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
     public void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/api/adapters/{source}/webhook", ReceivePushAsync);
         // Cast: a lambda taking only the HttpContext would bind as a RequestDelegate and drop the result.
         app.MapGet("/api/admin/stats", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "stats", () => Task.FromResult(Results.Json(Stats())))));
-        app.MapGet("/api/admin/adapters", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "adapters", () => Task.FromResult(Results.Json(runner?.Statuses() ?? [])))));
+        app.MapGet("/api/admin/adapters", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "adapters", () => Task.FromResult(Results.Json(runner?.Statuses() ?? [], Json)))));
         app.MapGet("/api/admin/adapters/{source}/{feed}", (HttpContext c, string source, string feed) =>
             AsAdminAsync(c, $"status {source}/{feed}", () => Task.FromResult(StatusOf($"{source}/{feed}"))));
         app.MapPut("/api/admin/adapters/{source}/{feed}/pause", (HttpContext c, string source, string feed) =>
@@ -58,12 +64,12 @@ internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webh
     }
 
     private IResult StatusOf(string id) =>
-        runner?.Status(id) is { } status ? Results.Json(status) : UnknownAdapter(id);
+        runner?.Status(id) is { } status ? Results.Json(status, Json) : UnknownAdapter(id);
 
     private async Task<IResult> ControlAsync(string id, Func<AdapterRunner, Func<string, Task<bool>>> action)
     {
         if (runner is null || !await action(runner)(id)) return UnknownAdapter(id);
-        return Results.Json(runner.Status(id));
+        return Results.Json(runner.Status(id), Json);
     }
 
     private IResult UnknownAdapter(string id) => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such adapter",
