@@ -125,4 +125,10 @@ public class RecordNormalizerTests
     [InlineData("不知道", RegistrationStatus.Unspecified)]
     public void Status_display_strings_map_to_the_enum(string text, RegistrationStatus expected) =>
         Assert.Equal(expected, RegistrationStatuses.Parse(text));
+
+    [Fact]
+    public void Redacting_an_email_address_keeps_the_chinese_text_written_right_before_it()
+    {
+        Assert.Equal("请回复邮箱[邮箱已删除]，谢谢", PersonalData.RedactContacts("请回复邮箱zhang.san@example.com，谢谢"));
+    }
 }

@@ -250,6 +250,16 @@ def _():
     assert stats(admin.GetStatsRequest(), metadata=meta("admin"), timeout=30).profiles > 0
 
 
+@check("admin: ListAdapters answers (none run here) and pausing an unknown adapter is NOT_FOUND with its name")
+def _():
+    list_adapters = unary("/datahub.v1.AdminService/ListAdapters", admin.ListAdaptersRequest, admin.ListAdaptersResponse)
+    assert len(list_adapters(admin.ListAdaptersRequest(), metadata=meta("admin"), timeout=10).adapters) == 0
+    pause = unary("/datahub.v1.AdminService/PauseAdapter", admin.AdapterRequest, admin.AdapterStatus)
+    expect_error(grpc.StatusCode.NOT_FOUND, lambda: pause(admin.AdapterRequest(id="e-licence/licences"), metadata=meta("admin"), timeout=10),
+                 contains="e-licence/licences")
+    expect_error(grpc.StatusCode.PERMISSION_DENIED, lambda: pause(admin.AdapterRequest(id="e-licence/licences"), metadata=meta("reader"), timeout=10))
+
+
 @check("server streaming: WatchProfiles delivers the change a Submit makes; cancel ends the stream")
 def _():
     watch = channel.unary_stream("/datahub.v1.ProfileService/WatchProfiles", request_serializer=profiles.WatchProfilesRequest.SerializeToString,

@@ -31,6 +31,7 @@ public static partial class PersonalData
     [GeneratedRegex(@"(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")]
     private static partial Regex LandlineNumber();
 
-    [GeneratedRegex(@"[\w.+-]+@[\w-]+(\.[\w-]+)+")]
+    // ASCII only: \w would also take the Chinese text written right before an address ("邮箱zhang@x.com").
+    [GeneratedRegex(@"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")]
     private static partial Regex Email();
 }
