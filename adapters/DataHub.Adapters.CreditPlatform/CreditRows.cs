@@ -18,23 +18,12 @@ internal static class CreditRows
         Source = CreditPlatformSource.Name,
         SourceId = sourceId,
         // Raw, untrimmed: cleaning and validating USCCs and names is the normalizer's job.
-        Uscc = Raw(row, usccFields),
-        EnterpriseName = Raw(row, nameFields),
+        Uscc = row.RawText(usccFields),
+        EnterpriseName = row.RawText(nameFields),
         OccurredAt = occurredAt,
         UpdatedAt = row.Instant(updatedField) is { } updated ? Timestamp.FromDateTimeOffset(updated) : null,
         Synthetic = row.Flag(Synthetic) ?? false,
     };
-
-    /// <summary>The first non-blank value exactly as the row has it (not trimmed), or "".</summary>
-    public static string Raw(SourceRow row, params string[] names)
-    {
-        foreach (var name in names)
-        {
-            if (row.Text(name) is not { } text) continue;
-            return row.Fields[name] is JsonValue value && value.TryGetValue<string>(out var raw) ? raw : text;
-        }
-        return "";
-    }
 
     /// <summary>
     /// A required date field that may also carry the time of day (列入/评价/决定时间): the date, and the

@@ -54,8 +54,8 @@ internal sealed class LicenceMapper : JsonRowMapper
             Source = ELicenceSource.Name,
             SourceId = "LIC-" + licenceNo,
             // USCC and name pass through as served: the normalizer cleans them and resolves a bare name.
-            Uscc = RawText(row, F.HolderCode),
-            EnterpriseName = RawText(row, F.Holder),
+            Uscc = row.RawText(F.HolderCode),
+            EnterpriseName = row.RawText(F.Holder),
             OccurredAt = Timestamp.FromDateTimeOffset(issued),
             Synthetic = row.Flag(F.Synthetic) ?? false,
             Licence = licence,
@@ -113,23 +113,5 @@ internal sealed class LicenceMapper : JsonRowMapper
         foreach (var name in names)
             if (row.Text(name) is { } value) return (name, value);
         return null;
-    }
-
-    /// <summary>A text field exactly as served (untrimmed), or "" when absent or blank.</summary>
-    private static string RawText(SourceRow row, string[] names)
-    {
-        foreach (var name in names)
-        {
-            if (row.Fields[name] is JsonValue node && node.GetValueKind() == JsonValueKind.String)
-            {
-                var text = node.GetValue<string>();
-                if (!string.IsNullOrWhiteSpace(text)) return text;
-            }
-            else if (row.Text(name) is { } other)
-            {
-                return other;
-            }
-        }
-        return "";
     }
 }

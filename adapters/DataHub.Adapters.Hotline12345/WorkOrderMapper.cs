@@ -42,8 +42,8 @@ internal sealed class WorkOrderMapper : JsonRowMapper
             Source = Hotline12345Source.Name,
             SourceId = orderNo,
             // USCC and name pass through as served: the normalizer cleans them and resolves a bare name.
-            Uscc = RawText(row, F.EnterpriseUscc),
-            EnterpriseName = RawText(row, F.EnterpriseName),
+            Uscc = row.RawText(F.EnterpriseUscc),
+            EnterpriseName = row.RawText(F.EnterpriseName),
             OccurredAt = received,
             Synthetic = row.Flag(F.Synthetic) ?? false,
             Complaint = complaint,
@@ -58,23 +58,5 @@ internal sealed class WorkOrderMapper : JsonRowMapper
         foreach (var name in names)
             if (row.Text(name) is { } value) return (name, value);
         return null;
-    }
-
-    /// <summary>A text field exactly as served (untrimmed), or "" when absent or blank.</summary>
-    private static string RawText(SourceRow row, string[] names)
-    {
-        foreach (var name in names)
-        {
-            if (row.Fields[name] is { } node && node.GetValueKind() == JsonValueKind.String)
-            {
-                var text = node.GetValue<string>();
-                if (!string.IsNullOrWhiteSpace(text)) return text;
-            }
-            else if (row.Text(name) is { } other)
-            {
-                return other;
-            }
-        }
-        return "";
     }
 }

@@ -58,8 +58,8 @@ internal static class Rows
         {
             Source = MarketSupervisionSource.Name,
             SourceId = sourceId,
-            Uscc = Raw(row, uscc),
-            EnterpriseName = Raw(row, name),
+            Uscc = row.RawText(uscc.Names),
+            EnterpriseName = row.RawText(name.Names),
             OccurredAt = Timestamp.FromDateTimeOffset(occurred),
             UpdatedAt = row.Instant(UpdateTime.Names) is { } updated ? Timestamp.FromDateTimeOffset(updated) : null,
             Synthetic = row.Flag(SyntheticField) ?? false,
@@ -72,20 +72,6 @@ internal static class Rows
     /// <summary>The key as the source writes it: the source id without its kind prefix.</summary>
     public static string Unprefixed(string sourceId, string prefix) =>
         sourceId.StartsWith(prefix, StringComparison.Ordinal) ? sourceId[prefix.Length..] : sourceId;
-
-    /// <summary>
-    /// A text field exactly as the row has it, untrimmed: USCCs and names go to the hub dirty, so
-    /// that its normalizer, not each adapter, decides what is clean. "" when absent.
-    /// </summary>
-    public static string Raw(SourceRow row, Field field)
-    {
-        foreach (var name in field.Names)
-        {
-            if (row.Text(name) is not { } text) continue;
-            return row.Fields[name] is JsonValue value && value.TryGetValue<string>(out var raw) ? raw : text;
-        }
-        return "";
-    }
 
     public static string Text(SourceRow row, Field field) => row.Text(field.Names) ?? "";
 

@@ -49,8 +49,8 @@ internal sealed class CaseMapper : JsonRowMapper
         if (Applicants.IsNaturalPerson(row.Text("applyerType", CaseFields.ApplyerType), row.Text("applyerPageType", CaseFields.ApplyerPageType)))
             return [];
 
-        var uscc = PlatformRows.Raw(row, "applyerPageCode", CaseFields.ApplyerPageCode);
-        var name = PlatformRows.Raw(row, "applyerName", CaseFields.ApplyerName);
+        var uscc = row.RawText("applyerPageCode", CaseFields.ApplyerPageCode);
+        var name = row.RawText("applyerName", CaseFields.ApplyerName);
         if (uscc.Length == 0 && name.Length == 0)
             throw new RowFormatException("MISSING_FIELD", $"case {caseNo} names no applicant: applyer_page_code and applyer_name are both missing or empty.");
         var accepted = row.RequiredTimestamp("acceptDate", CaseFields.AcceptDate);

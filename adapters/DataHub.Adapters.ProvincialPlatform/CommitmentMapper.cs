@@ -42,8 +42,8 @@ internal sealed class CommitmentMapper : JsonRowMapper
         if (row.Text("subjectCategory", CommitmentFields.SubjectCategory) is "自然人")
             return [];
 
-        var uscc = PlatformRows.Raw(row, "identify", CommitmentFields.SubjectCode);
-        var name = PlatformRows.Raw(row, "subjectName", CommitmentFields.SubjectName);
+        var uscc = row.RawText("identify", CommitmentFields.SubjectCode);
+        var name = row.RawText("subjectName", CommitmentFields.SubjectName);
         if (uscc.Length == 0 && name.Length == 0)
             throw new RowFormatException("MISSING_FIELD", $"commitment {code} names no one: subject_code and subject_name are both missing or empty.");
 

@@ -12,21 +12,6 @@ namespace DataHub.Adapters.ProvincialPlatform;
 internal static class PlatformRows
 {
     /// <summary>
-    /// The first present, non-blank value exactly as the row has it. USCCs and names go to the hub
-    /// untrimmed: the normalizer cleans them, and a dirty USCC must reach it as the source sent it.
-    /// </summary>
-    public static string Raw(SourceRow row, params string[] names)
-    {
-        foreach (var name in names)
-        {
-            if (row.Text(name) is null) continue;
-            var node = row.Fields[name]!;
-            return node.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : node.ToJsonString();
-        }
-        return "";
-    }
-
-    /// <summary>
     /// A GB/T 2260 division code: 6 digits, or the 12-digit statistical form (区划代码 + 乡镇 + 村) whose
     /// first 6 digits are the county. Anything else is a wrong value, not a code to keep.
     /// </summary>

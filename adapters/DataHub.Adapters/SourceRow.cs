@@ -79,6 +79,20 @@ public sealed class SourceRow(JsonObject fields, string origin)
         return null;
     }
 
+    /// <summary>
+    /// The first present, non-blank value exactly as the row has it, untrimmed ("" when none). USCCs and
+    /// names go to the hub as the source sent them: the normalizer, not each adapter, decides what is clean.
+    /// </summary>
+    public string RawText(params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (Text(name) is not { } text) continue;
+            return Fields[name] is JsonValue value && value.TryGetValue<string>(out var raw) ? raw : text;
+        }
+        return "";
+    }
+
     /// <summary>Like <see cref="Text"/>, but a missing value is an error.</summary>
     public string RequiredText(params string[] names) =>
         Text(names) ?? throw new RowFormatException("MISSING_FIELD", $"required field {string.Join(" / ", names)} is missing or empty.");

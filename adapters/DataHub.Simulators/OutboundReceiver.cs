@@ -41,14 +41,7 @@ public sealed class OutboundReceiver : IAsyncDisposable
 
     public async Task StartAsync(int port = 0)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        builder.Services.AddRoutingCore();
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.UseRouting();
-        app.MapPost("/{destination}/messages", async (HttpContext context, string destination) =>
+        (_app, BaseAddress) = await LoopbackHost.StartAsync(port, app => app.MapPost("/{destination}/messages", async (HttpContext context, string destination) =>
         {
             if (Down)
             {
@@ -62,11 +55,7 @@ public sealed class OutboundReceiver : IAsyncDisposable
             var message = new ReceivedMessage(destination, key, context.Request.Headers[HttpOutboundAdapter.KindHeader].ToString(), body.ToArray());
             if (!_received.TryAdd(key, message)) Interlocked.Increment(ref _repeats);
             return Results.Ok();
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
-        _app = app;
+        }));
     }
 
     public async ValueTask DisposeAsync()

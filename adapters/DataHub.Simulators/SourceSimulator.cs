@@ -117,20 +117,12 @@ public sealed class SourceSimulator : IAsyncDisposable
 
     public async Task StartAsync(int port = 0)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
-        builder.Services.AddRoutingCore();
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.UseRouting();
-        foreach (var table in _tables.Values)
-            app.MapGet(table.Feed.Path.Split('?')[0], (HttpContext context) => ServeAsync(context, table));
-        _extraEndpoints?.Invoke(app, this);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
-        _app = app;
+        (_app, BaseAddress) = await LoopbackHost.StartAsync(port, app =>
+        {
+            foreach (var table in _tables.Values)
+                app.MapGet(table.Feed.Path.Split('?')[0], (HttpContext context) => ServeAsync(context, table));
+            _extraEndpoints?.Invoke(app, this);
+        });
     }
 
     private async Task ServeAsync(HttpContext context, FeedTable table)
