@@ -1,4 +1,5 @@
 using DataHub.Adapters;
+using DataHub.Core.Ingest;
 using DataHub.Core.Records;
 using DataHub.Schema.V1;
 using DataHub.Synthetic;
@@ -134,6 +135,34 @@ public sealed class SimulatedSources : IAsyncDisposable
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// What the hub's store holds against what the simulators served: each distinct row served must be
+    /// stored, quarantined, or waiting for its enterprise's name — once. (A name-only row expected to
+    /// resolve may still wait when its enterprise's registration was served malformed.) Empty when exact.
+    /// </summary>
+    public IReadOnlyList<string> Discrepancies(IHubStore store)
+    {
+        var counts = store.SourceCounts().ToDictionary(c => c.Source);
+        var unresolved = store.ListUnresolved(int.MaxValue).GroupBy(u => u.Source).ToDictionary(g => g.Key, g => (long)g.Count());
+        var problems = new List<string>();
+        foreach (var simulator in _simulators.Values)
+        {
+            var served = simulator.ServedByFate();
+            var source = simulator.System.Source;
+            long expectedKept = served.GetValueOrDefault(ExpectedFate.Stored) + served.GetValueOrDefault(ExpectedFate.Unresolved);
+            long expectedQuarantined = served.GetValueOrDefault(ExpectedFate.Quarantined);
+            long stored = counts.GetValueOrDefault(source)?.Records ?? 0, waiting = unresolved.GetValueOrDefault(source);
+            long quarantined = counts.GetValueOrDefault(source)?.Quarantined ?? 0;
+            if (stored + waiting != expectedKept)
+                problems.Add($"{source}: {expectedKept} distinct rows served should be stored or waiting for a name; found {stored} stored + {waiting} waiting");
+            if (quarantined != expectedQuarantined)
+                problems.Add($"{source}: {expectedQuarantined} rows should be quarantined; found {quarantined}");
+            if (waiting < served.GetValueOrDefault(ExpectedFate.Unresolved))
+                problems.Add($"{source}: {served.GetValueOrDefault(ExpectedFate.Unresolved)} rows name unknown enterprises and should wait; found {waiting} waiting");
+        }
+        return problems;
     }
 
     public async ValueTask DisposeAsync()

@@ -77,31 +77,10 @@ public sealed class AdapterFixture : IAsyncDisposable
         Assert.Fail("Adapters did not catch up: " + string.Join("; ", runner.Statuses().Select(s => $"{s.Id} {s.State} caughtUp={s.CaughtUp} fetched={s.Fetched} error={s.LastError}")));
     }
 
-    /// <summary>
-    /// Asserts that the store holds exactly what the simulators served: each distinct row stored,
-    /// quarantined, or waiting for its enterprise's name, once. A name-only row expected to resolve may
-    /// still wait when its enterprise's registration was served malformed (and so quarantined).
-    /// </summary>
+    /// <summary>Asserts that the store holds exactly what the simulators served (<see cref="SimulatedSources.Discrepancies"/>).</summary>
     public void AssertCountExact()
     {
-        var counts = Store.SourceCounts().ToDictionary(c => c.Source);
-        var unresolved = Store.ListUnresolved(100_000).GroupBy(u => u.Source).ToDictionary(g => g.Key, g => (long)g.Count());
-        var problems = new List<string>();
-        foreach (var simulator in Sources.Simulators)
-        {
-            var served = simulator.ServedByFate();
-            var source = simulator.System.Source;
-            long expectedKept = served.GetValueOrDefault(ExpectedFate.Stored) + served.GetValueOrDefault(ExpectedFate.Unresolved);
-            long expectedQuarantined = served.GetValueOrDefault(ExpectedFate.Quarantined);
-            long stored = counts.GetValueOrDefault(source)?.Records ?? 0, waiting = unresolved.GetValueOrDefault(source);
-            long quarantined = counts.GetValueOrDefault(source)?.Quarantined ?? 0;
-            if (stored + waiting != expectedKept)
-                problems.Add($"{source}: {expectedKept} distinct rows served should be stored or waiting for a name; found {stored} stored + {waiting} waiting");
-            if (quarantined != expectedQuarantined)
-                problems.Add($"{source}: {expectedQuarantined} rows should be quarantined; found {quarantined}");
-            if (waiting < served.GetValueOrDefault(ExpectedFate.Unresolved))
-                problems.Add($"{source}: {served.GetValueOrDefault(ExpectedFate.Unresolved)} rows name unknown enterprises and should wait; found {waiting} waiting");
-        }
+        var problems = Sources.Discrepancies(Store);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
