@@ -24,7 +24,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         // The marker is the table added last, so a store made by an earlier version gets the new tables
         // (every statement of the schema is IF NOT EXISTS).
-        foreach (var (file, schema, marker) in new[] { (Path, LogSchema, "outbox"), (ProfilesPath, ProfileSchema, "projection_state") })
+        foreach (var (file, schema, marker) in new[] { (Path, LogSchema, "outbox"), (ProfilesPath, ProfileSchema, "profile_dates") })
         {
             using var connection = new SqliteConnection(ConnectionString(file));
             connection.Open();
@@ -33,6 +33,10 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             if ((long)exists.ExecuteScalar()! > 0) continue;
             Execute(connection, "PRAGMA journal_mode=WAL;");
             Execute(connection, schema);
+            // Profile stores made before the industry filter: add its column (profiles get it at the next rebuild).
+            using var columns = Command(connection, "SELECT count(*) FROM pragma_table_info('profiles') WHERE name='industry'");
+            if (file == ProfilesPath && (long)columns.ExecuteScalar()! == 0)
+                Execute(connection, "ALTER TABLE profiles ADD COLUMN industry TEXT NOT NULL DEFAULT ''");
         }
     }
 
@@ -308,6 +312,24 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         if (query.Status is { } status) { where.Add("p.status = $s"); parameters.Add(("$s", status.ToString())); }
         if (query.RiskTier is { } tier) { where.Add("p.risk_tier = $r"); parameters.Add(("$r", tier.ToString())); }
         if (query.CreditGrade is { } grade) { where.Add("p.credit_grade = $g"); parameters.Add(("$g", grade)); }
+        if (query.IndustrySection is { } industry) { where.Add("p.industry = $i"); parameters.Add(("$i", industry)); }
+        if (query.LicenceExpiring is { } window)
+        {
+            where.Add($"EXISTS (SELECT 1 FROM profile_dates e WHERE e.kind = {ProfileDates.LicenceValidUntil} AND e.on_date BETWEEN $lf AND $lt AND e.uscc = p.uscc)");
+            parameters.AddRange([("$lf", Core.Records.ChinaDates.Format(window.From)), ("$lt", Core.Records.ChinaDates.Format(window.To))]);
+        }
+        if (query.CommitmentOverdueOn is { } today)
+        {
+            where.Add($"EXISTS (SELECT 1 FROM profile_dates e WHERE e.kind = {ProfileDates.CommitmentDeadline} AND e.on_date < $co AND e.uscc = p.uscc)");
+            parameters.Add(("$co", Core.Records.ChinaDates.Format(today)));
+        }
+        order = query.Sort switch
+        {
+            ProfileSort.Name => "p.name, p.uscc",
+            ProfileSort.Uscc => "p.uscc",
+            ProfileSort.RiskFirst => "CASE p.risk_tier WHEN 'High' THEN 0 WHEN 'Medium' THEN 1 WHEN 'Low' THEN 2 ELSE 3 END, p.uscc",
+            _ => order,
+        };
         var filter = where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
 
         using var count = Command(c, $"SELECT count(*) FROM {from}{filter}", [.. parameters]);
@@ -450,7 +472,8 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             risk_tier TEXT NOT NULL,
             credit_grade TEXT NOT NULL,
             search_text TEXT NOT NULL,
-            body BLOB NOT NULL);
+            body BLOB NOT NULL,
+            industry TEXT NOT NULL DEFAULT '');
         CREATE VIRTUAL TABLE IF NOT EXISTS profile_search USING fts5(
             uscc, name, former_names, legal_representative, address, tokenize='trigram');
         CREATE TABLE IF NOT EXISTS enterprise_names(
@@ -459,6 +482,12 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             former INTEGER NOT NULL,
             PRIMARY KEY(normalized_name, uscc)) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS enterprise_names_uscc ON enterprise_names(uscc);
+        CREATE TABLE IF NOT EXISTS profile_dates(
+            uscc TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            on_date TEXT NOT NULL,
+            PRIMARY KEY(kind, on_date, uscc)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS profile_dates_uscc ON profile_dates(uscc);
         CREATE TABLE IF NOT EXISTS projection_state(
             id INTEGER PRIMARY KEY CHECK (id = 1),
             projected_through INTEGER NOT NULL);

@@ -138,6 +138,17 @@ internal sealed class SqliteIngestBatch(SqliteConnection connection) : SqliteBat
         return records;
     }
 
+    public IReadOnlyList<CanonicalRecord> TakeUnresolved(string source, string sourceId)
+    {
+        var select = Statement("SELECT body FROM unresolved WHERE source=$s AND source_id=$i ORDER BY content_hash", "$s", "$i");
+        Bind(select, source, sourceId);
+        var records = ReadRecords(select);
+        var delete = Statement("DELETE FROM unresolved WHERE source=$s AND source_id=$i", "$s", "$i");
+        Bind(delete, source, sourceId);
+        delete.ExecuteNonQuery();
+        return records;
+    }
+
     public long MarkForProjection(IReadOnlyCollection<string> usccs)
     {
         var next = Statement("UPDATE log_state SET last_ticket = last_ticket + 1 WHERE id = 1 RETURNING last_ticket");

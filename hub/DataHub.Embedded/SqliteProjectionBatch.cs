@@ -32,13 +32,14 @@ internal sealed class SqliteProjectionBatch(SqliteConnection connection)
         var existing = Statement("SELECT search_text FROM profiles WHERE uscc=$u", "$u");
         Bind(existing, profile.Uscc);
         var previousText = existing.ExecuteScalar() as string;
-        var upsert = Statement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, search_text, body) VALUES($u, $n, $d, $s, $r, $c, $x, $b) " +
+        var upsert = Statement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, search_text, body, industry) VALUES($u, $n, $d, $s, $r, $c, $x, $b, $i) " +
                                "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, district_code=excluded.district_code, status=excluded.status, " +
-                               "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, search_text=excluded.search_text, body=excluded.body RETURNING rowid",
-                               "$u", "$n", "$d", "$s", "$r", "$c", "$x", "$b");
+                               "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, search_text=excluded.search_text, body=excluded.body, industry=excluded.industry RETURNING rowid",
+                               "$u", "$n", "$d", "$s", "$r", "$c", "$x", "$b", "$i");
         Bind(upsert, profile.Uscc, profile.Name, identity.DistrictCode, identity.Status.ToString(), profile.Risk.Tier.ToString(),
-            profile.Credit.CurrentGrade, searchText, profile.ToByteArray());
+            profile.Credit.CurrentGrade, searchText, profile.ToByteArray(), Core.Identifiers.IndustrySections.SectionOf(identity.IndustryCode));
         long rowid = (long)upsert.ExecuteScalar()!;
+        SaveDates(profile);
         // Most updates add records without touching names or address: the index and directory stay as they are.
         if (previousText == searchText) return;
 
@@ -72,6 +73,27 @@ internal sealed class SqliteProjectionBatch(SqliteConnection connection)
         foreach (var former in identity.FormerNames) Remember(former, true);
     }
 
+    /// <summary>The dates the date filters look at: validity ends of live licences, deadlines of open commitments.</summary>
+    private void SaveDates(EnterpriseProfile profile)
+    {
+        var forget = Statement("DELETE FROM profile_dates WHERE uscc=$u", "$u");
+        Bind(forget, profile.Uscc);
+        forget.ExecuteNonQuery();
+        var insert = Statement("INSERT OR IGNORE INTO profile_dates(uscc, kind, on_date) VALUES($u, $k, $d)", "$u", "$k", "$d");
+        foreach (var l in profile.Licences)
+            if (l.State is LicenceState.Valid or LicenceState.Expiring && l.Licence.ValidUntil.Length > 0)
+            {
+                Bind(insert, profile.Uscc, (long)ProfileDates.LicenceValidUntil, l.Licence.ValidUntil);
+                insert.ExecuteNonQuery();
+            }
+        foreach (var c in profile.Commitments)
+            if (c.State is CommitmentState.Pending or CommitmentState.Overdue && c.Commitment.Deadline.Length > 0)
+            {
+                Bind(insert, profile.Uscc, (long)ProfileDates.CommitmentDeadline, c.Commitment.Deadline);
+                insert.ExecuteNonQuery();
+            }
+    }
+
     public void DeleteProfile(string uscc)
     {
         var select = Statement("SELECT rowid FROM profiles WHERE uscc=$u", "$u");
@@ -82,7 +104,7 @@ internal sealed class SqliteProjectionBatch(SqliteConnection connection)
             Bind(unindex, rowid);
             unindex.ExecuteNonQuery();
         }
-        foreach (var sql in new[] { "DELETE FROM profiles WHERE uscc=$u", "DELETE FROM enterprise_names WHERE uscc=$u" })
+        foreach (var sql in new[] { "DELETE FROM profiles WHERE uscc=$u", "DELETE FROM enterprise_names WHERE uscc=$u", "DELETE FROM profile_dates WHERE uscc=$u" })
         {
             var cmd = Statement(sql, "$u");
             Bind(cmd, uscc);
@@ -97,4 +119,11 @@ internal sealed class SqliteProjectionBatch(SqliteConnection connection)
         watermark.ExecuteNonQuery();
         CommitTransaction();
     }
+}
+
+/// <summary>Kinds of rows in profile_dates.</summary>
+internal static class ProfileDates
+{
+    public const int LicenceValidUntil = 1;
+    public const int CommitmentDeadline = 2;
 }

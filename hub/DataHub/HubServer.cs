@@ -3,6 +3,8 @@ using System.Reflection;
 using System.Security.Cryptography.X509Certificates;
 using DataHub.Adapters;
 using DataHub.Api;
+using DataHub.WebConsole;
+using Microsoft.Extensions.FileProviders;
 using DataHub.Embedded;
 using DataHub.Grpc;
 using DataHub.Grpc.Standard;
@@ -107,6 +109,7 @@ internal sealed partial class HubServer : IAsyncDisposable
         var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = options.MaxReceiveMessageSize };
         builder.Services.AddSingleton(registry).AddSingleton(grpcOptions).AddSingleton<GrpcServer>();
         builder.Services.AddDataHubAdapters(hub);
+        builder.Services.AddOpenApi(o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
 
         var app = builder.Build();
         grpcOptions.Interceptors.Add(new AgencyInterceptor(hub.Options.Agencies, trail, app.Services.GetRequiredService<ILogger<AgencyInterceptor>>()));
@@ -142,7 +145,16 @@ internal sealed partial class HubServer : IAsyncDisposable
             }
         });
 
-        new HttpApi(hub, runner, new WebhookIngest(hub.Pipeline, TimeProvider.System), trail, TimeProvider.System).Map(app);
+        var httpAuth = new HttpAuth(hub.Options.Agencies, new ConsoleSessions(TimeProvider.System), trail);
+        new HttpApi(hub, runner, new WebhookIngest(hub.Pipeline, TimeProvider.System), httpAuth, trail, TimeProvider.System).Map(app);
+        new ConsoleApi(hub, profiles, httpAuth, trail, TimeProvider.System).Map(app);
+        app.MapOpenApi("/openapi/{documentName}.json");
+        var console = Path.Combine(AppContext.BaseDirectory, "wwwroot", "console");
+        if (Directory.Exists(console))
+        {
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(console), RequestPath = "/console" });
+            app.MapGet("/", () => Results.Redirect("/console/index.html"));
+        }
 
         await app.StartAsync(cancellationToken);
         // Kestrel reports the bound addresses in the order the endpoints were configured: gRPC, then HTTP.

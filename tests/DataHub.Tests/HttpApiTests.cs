@@ -13,37 +13,18 @@ namespace DataHub.Tests;
 [Collection("console")]
 public sealed class HttpApiTests : IAsyncLifetime
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "datahub-http-" + Guid.NewGuid().ToString("N"));
-    private const string PushSecret = "test-push-secret";
+    private const string PushSecret = ServedHub.PushSecret;
+    private ServedHub _served = null!;
     private SimulatedSources _sources = null!;
-    private HubServer _server = null!;
     private Dictionary<string, string> _keys = null!;
     private Hub _hub = null!;
     private readonly HttpClient _http = new();
 
     public async Task InitializeAsync()
     {
-        var simulators = SourceSystems.All.Select((s, i) => new SourceSimulator(s, 30 + i)).ToList();
-        _sources = new SimulatedSources(simulators, new GeneratorOptions { Enterprises = 30, Seed = 30 }, 30);
-        await _sources.StartAsync();
-        var (agencies, keys) = GrpcInteropTests.TestAgencies();
-        _keys = keys;
-        var options = HubOptions.Load(Path.Combine(_root, "data"));
-        _hub = Hub.Open(options with
-        {
-            Agencies = agencies,
-            Server = options.Server with { GrpcPort = 0, HttpPort = 0 },
-            Adapters = SourceSystems.All.ToDictionary(s => s.Source, s => new AdapterOptions
-            {
-                BaseAddress = _sources[s.Source].BaseAddress.ToString(),
-                PollIntervalSeconds = 0.2,
-                WebhookSecret = s.Source == Hotline12345Source.Name ? PushSecret : "",
-            }),
-        });
-        _server = await HubServer.StartAsync(_hub, CancellationToken.None, Microsoft.Extensions.Logging.LogLevel.Warning);
-        _http.BaseAddress = new Uri($"http://127.0.0.1:{_server.HttpPort}/");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!_server.Adapters!.Statuses().All(s => s.CaughtUp) && DateTime.UtcNow < deadline) await Task.Delay(100);
+        _served = await ServedHub.StartAsync(enterprises: 30, seed: 30);
+        (_sources, _keys, _hub) = (_served.Sources, _served.Keys, _served.Hub);
+        _http.BaseAddress = _served.HttpAddress;
     }
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, string? key)
@@ -142,9 +123,7 @@ public sealed class HttpApiTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _server.DisposeAsync();
-        await _sources.DisposeAsync();
         _http.Dispose();
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+        await _served.DisposeAsync();
     }
 }

@@ -209,6 +209,42 @@ public sealed class IngestPipeline
         return total;
     }
 
+    /// <summary>
+    /// Attaches the parked versions of one source row to an enterprise an operator chose (a name no
+    /// rule could match), stores and projects them; returns how many were attached (0 when none wait).
+    /// </summary>
+    public async Task<int> LinkUnresolvedAsync(string source, string sourceId, string uscc, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var dirty = new HashSet<string>(StringComparer.Ordinal);
+            var appended = new List<CanonicalRecord>();
+            int linked;
+            long ticket = 0;
+            var now = _time.GetUtcNow();
+            using (var batch = _store.BeginBatch())
+            {
+                var records = batch.TakeUnresolved(source, sourceId);
+                foreach (var record in records)
+                {
+                    Attach(record, EnterpriseName.Normalize(record.EnterpriseName), new NameMatch(uscc, FormerName: false));
+                    if (Append(batch, record, dirty, now)) appended.Add(record);
+                }
+                linked = records.Count;
+                if (dirty.Count > 0) ticket = batch.MarkForProjection(dirty);
+                batch.Commit();
+            }
+            foreach (var r in appended) await _bus.PublishAsync(Topics.Records, r.Uscc, r, cancellationToken);
+            if (dirty.Count > 0) await ProjectAsync(new ProjectionWork(ticket, dirty), cancellationToken);
+            return linked;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     /// <summary>Puts quarantined payloads through the pipeline again; those that now pass leave quarantine.</summary>
     public async Task<IngestSummary> ReplayQuarantineAsync(IEnumerable<QuarantineEntry> entries, CancellationToken cancellationToken = default)
     {

@@ -83,11 +83,22 @@ public sealed record ProfileQuery
     public RegistrationStatus? Status { get; init; }
     public RiskTier? RiskTier { get; init; }
     public string? CreditGrade { get; init; }
+    /// <summary>Industry section letter (GB/T 4754 门类, e.g. "C").</summary>
+    public string? IndustrySection { get; init; }
+    /// <summary>Only enterprises with a valid licence whose validity ends within these dates (inclusive).</summary>
+    public (DateOnly From, DateOnly To)? LicenceExpiring { get; init; }
+    /// <summary>Only enterprises with an unresolved commitment whose deadline is before this date.</summary>
+    public DateOnly? CommitmentOverdueOn { get; init; }
+    public ProfileSort Sort { get; init; } = ProfileSort.Relevance;
     public int Offset { get; init; }
     public int Limit { get; init; } = 20;
 
-    public bool HasFilter => DistrictCode is not null || Status is not null || RiskTier is not null || CreditGrade is not null;
+    public bool HasFilter => DistrictCode is not null || Status is not null || RiskTier is not null || CreditGrade is not null ||
+                             IndustrySection is not null || LicenceExpiring is not null || CommitmentOverdueOn is not null;
 }
+
+/// <summary>Orders of search results; ties are broken by USCC.</summary>
+public enum ProfileSort { Relevance, Name, Uscc, RiskFirst }
 
 /// <summary>A page of hits and the total number of matches.</summary>
 public sealed record SearchPage(IReadOnlyList<SearchHit> Hits, long Total);
@@ -126,6 +137,9 @@ public interface IIngestBatch : IDisposable
 
     /// <summary>Removes and returns the parked records with this normalized name.</summary>
     IReadOnlyList<CanonicalRecord> TakeUnresolved(string normalizedName);
+
+    /// <summary>Removes and returns the parked versions of one source row (to attach them by hand).</summary>
+    IReadOnlyList<CanonicalRecord> TakeUnresolved(string source, string sourceId);
 
     /// <summary>
     /// Durably notes, in this transaction, that these enterprises need projecting; returns the ticket

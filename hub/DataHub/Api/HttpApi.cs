@@ -13,10 +13,12 @@ namespace DataHub.Api;
 /// an agency with the admin role; every admin call is appended to the audit chain. Errors are RFC 9457
 /// problem details with a message a person can act on.
 /// </summary>
-internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webhooks, AuditTrail audit, TimeProvider time)
+internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webhooks, HttpAuth auth, AuditTrail audit, TimeProvider time)
 {
+    private static readonly string[] Admins = [Roles.Admin];
+
     /// <summary>camelCase names and enums by name, for people and scripts reading the JSON.</summary>
-    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
+    internal static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
     {
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
@@ -35,6 +37,10 @@ internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webh
             AsAdminAsync(c, $"resume {source}/{feed}", () => ControlAsync($"{source}/{feed}", r => r.ResumeAsync)));
         app.MapPost("/api/admin/adapters/{source}/{feed}/restart", (HttpContext c, string source, string feed) =>
             AsAdminAsync(c, $"restart {source}/{feed}", () => ControlAsync($"{source}/{feed}", r => r.RestartAsync)));
+        app.MapGet("/api/admin/quarantine", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "quarantine list", () => ListQuarantineAsync(c))));
+        app.MapPost("/api/admin/quarantine/replay", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "quarantine replay", () => ReplayAsync(c))));
+        app.MapGet("/api/admin/unresolved", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "unresolved list", () => ListUnresolvedAsync(c))));
+        app.MapPost("/api/admin/unresolved/link", (Func<HttpContext, Task<IResult>>)(c => auth.RunAsync(c, Admins, "unresolved link", (_, call) => LinkAsync(c, call))));
     }
 
     /// <summary>The counts `GET /api/admin/stats` returns: totals, and per source fetched / stored / quarantined.</summary>
@@ -75,35 +81,71 @@ internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webh
     private IResult UnknownAdapter(string id) => Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such adapter",
         detail: $"No adapter '{id}' runs here; GET /api/admin/adapters lists them (an adapter runs when DataHub:Adapters:<source>:BaseAddress is set).");
 
-    /// <summary>Authenticates an admin, runs the action, and audits it with its result.</summary>
-    private async Task<IResult> AsAdminAsync(HttpContext context, string action, Func<Task<IResult>> run)
+    private Task<IResult> AsAdminAsync(HttpContext context, string action, Func<Task<IResult>> run) =>
+        auth.RunAsync(context, Admins, action, (_, _) => run());
+
+    private async Task<IResult> ListQuarantineAsync(HttpContext context)
     {
-        var call = new AuditedCall($"{context.Request.Method} {context.Request.Path}", context.Request.Headers["X-Purpose"].ToString());
-        var header = context.Request.Headers.Authorization.ToString();
-        var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : "";
-        if (key.Length == 0 || hub.Options.Agencies.FindByKey(key) is not { } agency)
+        bool all = context.Request.Query["all"] == "true";
+        int limit = int.TryParse(context.Request.Query["limit"], out var l) ? l : 100;
+        if (limit is < 1 or > 1000) return HttpAuth.Problem(400, "Bad limit", $"limit is {limit}; use 1 to 1000.");
+        var entries = await Task.Run(() => hub.Store.ListQuarantine(all, limit));
+        return Results.Json(new
         {
-            await audit.RecordAsync(call, "UNAUTHENTICATED", action);
-            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Not authenticated",
-                detail: key.Length == 0 ? "Send \"Authorization: Bearer <API key>\" of an agency with the admin role." : "The API key matches no configured agency.");
-        }
-        call.Agency = agency;
-        if (!agency.Roles.Contains(Roles.Admin))
-        {
-            await audit.RecordAsync(call, "PERMISSION_DENIED", action);
-            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed",
-                detail: $"Agency '{agency.Id}' lacks the admin role that {call.Method} needs.");
-        }
-        using var lease = agency.RateLimiter.AttemptAcquire();
-        if (!lease.IsAcquired)
-        {
-            await audit.RecordAsync(call, "RESOURCE_EXHAUSTED", action);
-            return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
-                detail: $"Agency '{agency.Id}' is over its request rate; slow down.");
-        }
-        var result = await run();
-        await audit.RecordAsync(call, result is IStatusCodeHttpResult { StatusCode: >= 400 } ? "NOT_FOUND" : "OK", action);
-        return result;
+            entries = entries.Select(e => new
+            {
+                e.Id, e.Source, e.Format, e.Origin, e.Stage, e.ReasonCode, e.Reason, e.QuarantinedAt, e.ReplayAttempts, e.ReplayedAt,
+                payloadText = System.Text.Unicode.Utf8.IsValid(e.Payload) ? System.Text.Encoding.UTF8.GetString(e.Payload) : "base64:" + Convert.ToBase64String(e.Payload),
+            }),
+        }, Json);
+    }
+
+    private sealed record ReplayBody(long[]? Ids);
+
+    private async Task<IResult> ReplayAsync(HttpContext context)
+    {
+        var body = await ReadBodyAsync<ReplayBody>(context) ?? new ReplayBody(null);
+        var waiting = await Task.Run(() => hub.Store.ListQuarantine(false, int.MaxValue));
+        var ids = body.Ids ?? [];
+        var unknown = ids.Except(waiting.Select(e => e.Id)).ToList();
+        if (unknown.Count > 0)
+            return HttpAuth.Problem(404, "No such quarantine entry", $"No waiting quarantine entry with id {string.Join(", ", unknown)} (replayed already, or never quarantined).");
+        var chosen = ids.Length == 0 ? waiting : waiting.Where(e => ids.Contains(e.Id)).ToList();
+        var summary = await hub.Pipeline.ReplayQuarantineAsync(chosen, context.RequestAborted);
+        return Results.Json(new { attempted = chosen.Count, replayed = summary.Replayed, stillQuarantined = chosen.Count - summary.Replayed }, Json);
+    }
+
+    private async Task<IResult> ListUnresolvedAsync(HttpContext context)
+    {
+        int limit = int.TryParse(context.Request.Query["limit"], out var l) ? l : 100;
+        if (limit is < 1 or > 1000) return HttpAuth.Problem(400, "Bad limit", $"limit is {limit}; use 1 to 1000.");
+        var entries = await Task.Run(() => hub.Store.ListUnresolved(limit));
+        return Results.Json(new { entries }, Json);
+    }
+
+    private sealed record LinkBody(string? Source, string? SourceId, string? Uscc);
+
+    private async Task<IResult> LinkAsync(HttpContext context, AuditedCall call)
+    {
+        var body = await ReadBodyAsync<LinkBody>(context);
+        if (body is not { Source.Length: > 0, SourceId.Length: > 0, Uscc.Length: > 0 })
+            return HttpAuth.Problem(400, "Incomplete request", "Send {\"source\", \"sourceId\", \"uscc\"}: the waiting record and the enterprise to attach it to.");
+        var uscc = ApiErrors.RequireUscc(body.Uscc, hub.Options.UsccAllowList);
+        if (hub.Store.GetProfile(uscc) is null)
+            return HttpAuth.Problem(404, "No such enterprise", $"No profile of {uscc}: a record can only be attached to an enterprise the hub knows.");
+        var linked = await hub.Pipeline.LinkUnresolvedAsync(body.Source, body.SourceId, uscc, context.RequestAborted);
+        if (linked == 0)
+            return HttpAuth.Problem(404, "Nothing waiting", $"No record {ApiErrors.Quote(body.SourceId)} of {ApiErrors.Quote(body.Source)} waits for its enterprise.");
+        await audit.RecordAsync(call, "OK", $"linked {body.Source}/{body.SourceId} by hand ({linked} version(s))", uscc);
+        return Results.Json(new { linked }, Json);
+    }
+
+    /// <summary>The JSON body, or null when it is missing or not that shape.</summary>
+    internal static async Task<T?> ReadBodyAsync<T>(HttpContext context) where T : class
+    {
+        try { return await context.Request.ReadFromJsonAsync<T>(Json, context.RequestAborted); }
+        catch (System.Text.Json.JsonException) { return null; }
+        catch (InvalidOperationException) { return null; }
     }
 
     /// <summary>

@@ -75,6 +75,16 @@ internal static class ProfileSections
         return p;
     }
 
+    /// <summary>The section a record's content belongs to, by the same rules as <see cref="Filter"/>.</summary>
+    public static ProfileSection OfRecord(CanonicalRecord record) => record.BodyCase switch
+    {
+        CanonicalRecord.BodyOneofCase.Licence => ProfileSection.Licences,
+        CanonicalRecord.BodyOneofCase.ApprovalCase or CanonicalRecord.BodyOneofCase.Commitment => ProfileSection.Approvals,
+        CanonicalRecord.BodyOneofCase.Penalty or CanonicalRecord.BodyOneofCase.Inspection => ProfileSection.Regulation,
+        CanonicalRecord.BodyOneofCase.Complaint => ProfileSection.Complaints,
+        _ => ProfileSection.Basic,
+    };
+
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> Descriptions = new();
 
     /// <summary>"basic,licences" for the audit detail; computed once per combination (it is on every read's path).</summary>

@@ -28,7 +28,8 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
         {
             TokenLimit = 20, TokensPerPeriod = 2, ReplenishmentPeriod = TimeSpan.FromMilliseconds(100), QueueLimit = 0, AutoReplenishment = true,
         }));
-    private static readonly string[] ProfileReaders = [Roles.Reader, Roles.Approval, Roles.Regulator, Roles.Coordination, Roles.SuperAdmin];
+    /// <summary>The roles that may read profiles.</summary>
+    internal static readonly string[] ProfileReaders = [Roles.Reader, Roles.Approval, Roles.Regulator, Roles.Coordination, Roles.SuperAdmin];
 
     /// <summary>The roles that may call each method.</summary>
     public static readonly FrozenDictionary<string, string[]> MethodRoles = new Dictionary<string, string[]>
