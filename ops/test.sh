@@ -7,8 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # python3-grpcio, python3-protobuf, protobuf-compiler, libprotobuf-dev: the gRPC interop suite (an independent client);
-# nghttp2-client: h2load for `datahub bench grpc`.
-DEBIAN_PACKAGES=(python3-grpcio python3-protobuf protobuf-compiler libprotobuf-dev nghttp2-client)
+# nghttp2-client: h2load for `datahub bench grpc`; chromium and fonts-wqy-zenhei: the console's browser tests
+# (a CJK font, or Chinese renders as empty boxes in the screenshots).
+DEBIAN_PACKAGES=(python3-grpcio python3-protobuf protobuf-compiler libprotobuf-dev nghttp2-client chromium fonts-wqy-zenhei)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -15,6 +15,8 @@ internal sealed record FeedRow(long Seq, string Id, string Updated, string Json,
 /// </summary>
 internal sealed class FeedTable(SourceFeed feed)
 {
+    private static readonly System.Text.Json.JsonSerializerOptions Utf8Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     private readonly List<FeedRow> _rows = [];
     private readonly Dictionary<string, int> _current = new(StringComparer.Ordinal);
     private readonly HashSet<int> _dead = [];
@@ -27,7 +29,8 @@ internal sealed class FeedTable(SourceFeed feed)
     /// <summary>Adds a row; for updated-since feeds the row must carry its update time and id fields.</summary>
     public void Add(JsonObject row, string id, ExpectedFate fate)
     {
-        var json = row.ToJsonString();
+        // Chinese text as UTF-8, as the real systems send it (not \uXXXX escapes).
+        var json = row.ToJsonString(Utf8Json);
         if (Feed.Paging is UpdatedSincePaging since)
         {
             var updated = row[since.UpdatedField]?.ToString() ?? "";
