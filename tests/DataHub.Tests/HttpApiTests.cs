@@ -45,7 +45,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(HttpMethod.Get, "api/admin/stats", "not-a-key")).Status);
         var (reader, denied) = await SendAsync(HttpMethod.Get, "api/admin/stats", _keys["reader"]);
         Assert.Equal(HttpStatusCode.Forbidden, reader);
-        Assert.Contains("admin role", denied.GetProperty("detail").GetString());
+        Assert.Contains("none of the roles admin", denied.GetProperty("detail").GetString());
 
         var (ok, stats) = await SendAsync(HttpMethod.Get, "api/admin/stats", _keys["admin"]);
         Assert.Equal(HttpStatusCode.OK, ok);
