@@ -38,16 +38,31 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             if (file == ProfilesPath && (long)columns.ExecuteScalar()! == 0)
                 Execute(connection, "ALTER TABLE profiles ADD COLUMN industry TEXT NOT NULL DEFAULT ''");
         }
+        _searchConnectionString = new SqliteConnectionStringBuilder { DataSource = ProfilesPath, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
     }
 
     /// <summary>The record-log database file.</summary>
     public string Path { get; }
+
 
     /// <summary>The profile-store database file.</summary>
     public string ProfilesPath { get; }
 
     // Pooling is off: a pooled connection would come back with the other file still attached.
     private static string ConnectionString(string file) => new SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ToString();
+
+    /// <summary>
+    /// A read-only connection to the profile store alone, from a pool: a search touches only profiles.db,
+    /// and a pooled connection keeps its page cache warm across searches (a fresh one starts cold).
+    /// </summary>
+    internal SqliteConnection OpenSearch()
+    {
+        var connection = new SqliteConnection(_searchConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private readonly string _searchConnectionString;
 
     /// <summary>A connection to the record log with the profile store attached as "profiles".</summary>
     internal SqliteConnection OpenLog() => Open(Path, ProfilesPath, "profiles");
@@ -278,7 +293,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
     /// </summary>
     public SearchPage Search(ProfileQuery query)
     {
-        using var c = OpenProfiles();
+        using var c = OpenSearch();
         var code = Uscc.Normalize(query.Text);
         var text = HalfWidth.Fold(query.Text).Trim();
         var where = new List<string>();
@@ -332,23 +347,31 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         };
         var filter = where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
 
-        using var count = Command(c, $"SELECT count(*) FROM {from}{filter}", [.. parameters]);
+        // Counting stops past the cap: a two-character or very common fragment must not make every search count a million rows.
+        using var count = Command(c, $"SELECT count(*) FROM (SELECT 1 FROM {from}{filter} LIMIT {SearchPage.CountCap + 1})", [.. parameters]);
         var total = (long)count.ExecuteScalar()!;
+        bool capped = total > SearchPage.CountCap;
+        // Ranking a huge match set is as slow as counting it, and says little: show it in index order instead.
+        if (capped && query.Sort == ProfileSort.Relevance && rank != "0") (rank, order) = ("0", "s.rowid");
         using var cmd = Command(c, $"SELECT {HitColumns}, {rank} AS rank FROM {from}{filter} ORDER BY {order} LIMIT $n OFFSET $o",
             [.. parameters, ("$n", query.Limit), ("$o", query.Offset)]);
         using var r = cmd.ExecuteReader();
         var hits = new List<SearchHit>();
         while (r.Read())
             hits.Add(new SearchHit(r.GetString(0), r.GetString(1), r.GetString(2), Enum.Parse<RegistrationStatus>(r.GetString(3)),
-                Enum.Parse<RiskTier>(r.GetString(4)), r.GetString(5), r.GetDouble(6)));
-        return new SearchPage(hits, total);
+                Enum.Parse<RiskTier>(r.GetString(4)), r.GetString(5), r.GetDouble(8))
+            {
+                IndexedTexts = r.GetString(6).Split('\u001f'),
+                Industry = r.GetString(7),
+            });
+        return new SearchPage(hits, capped ? SearchPage.CountCap : total) { TotalIsLowerBound = capped };
     }
 
     /// <summary>Six to eighteen USCC characters starting with authority, category and division digits: a code, not a name.</summary>
-    internal static bool LooksLikeUsccPrefix(string code) =>
+    public static bool LooksLikeUsccPrefix(string code) =>
         code.Length is >= 6 and <= Uscc.Length && code.All(ch => Uscc.ValueOf(ch) >= 0) && code.AsSpan(2, Math.Min(6, code.Length - 2)).ContainsAnyExcept("0123456789") == false;
 
-    private const string HitColumns = "p.uscc, p.name, p.district_code, p.status, p.risk_tier, p.credit_grade";
+    private const string HitColumns = "p.uscc, p.name, p.district_code, p.status, p.risk_tier, p.credit_grade, p.search_text, p.industry";
 
     /// <summary>The first column of every row, as text.</summary>
     internal static List<string> ReadStrings(SqliteCommand cmd)

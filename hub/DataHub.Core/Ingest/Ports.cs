@@ -101,7 +101,14 @@ public sealed record ProfileQuery
 public enum ProfileSort { Relevance, Name, Uscc, RiskFirst }
 
 /// <summary>A page of hits and the total number of matches.</summary>
-public sealed record SearchPage(IReadOnlyList<SearchHit> Hits, long Total);
+public sealed record SearchPage(IReadOnlyList<SearchHit> Hits, long Total)
+{
+    /// <summary>Matches are counted up to this many; a broader query says "more than" instead of counting them all.</summary>
+    public const int CountCap = 10_000;
+
+    /// <summary>True when more than <see cref="CountCap"/> match (<see cref="Total"/> is then the cap).</summary>
+    public bool TotalIsLowerBound { get; init; }
+}
 
 public static class ProfileSearchExtensions
 {
@@ -243,7 +250,14 @@ public sealed record QuarantineEntry
 public sealed record UnresolvedRecord(string Source, string SourceId, string EnterpriseName, string NormalizedName, DateTimeOffset EnqueuedAt);
 
 /// <summary>One search result.</summary>
-public sealed record SearchHit(string Uscc, string Name, string DistrictCode, RegistrationStatus Status, RiskTier RiskTier, string CreditGrade, double Rank);
+public sealed record SearchHit(string Uscc, string Name, string DistrictCode, RegistrationStatus Status, RiskTier RiskTier, string CreditGrade, double Rank)
+{
+    /// <summary>The indexed texts, half-width folded: name, former names, legal representative, address (for highlighting).</summary>
+    public IReadOnlyList<string> IndexedTexts { get; init; } = [];
+
+    /// <summary>Industry section letter (GB/T 4754 门类), "" when unknown.</summary>
+    public string Industry { get; init; } = "";
+}
 
 /// <summary>The bus between stages and to subscribers. Embedded: in-process channels; scale-out: Kafka.</summary>
 public interface IEventBus

@@ -147,17 +147,16 @@ internal sealed class ConsoleApi(Hub hub, CachedProfileReader profiles, HttpAuth
         var hits = new List<object>(result.Hits.Count);
         foreach (var hit in result.Hits)
         {
-            var profile = await profiles.GetAsync(hit.Uscc, context.RequestAborted);
-            var (field, segments) = Highlight(query!.Text, hit, profile?.Identity);
+            var (field, segments) = Highlight(query!.Text, hit);
             hits.Add(new
             {
                 hit.Uscc, hit.Name, hit.DistrictCode, districtName = AdministrativeDivisions.FullName(hit.DistrictCode) ?? "",
                 status = hit.Status.ToString(), statusText = StatusText(hit.Status), riskTier = hit.RiskTier.ToString(), hit.CreditGrade,
-                industry = IndustrySections.SectionOf(profile?.Identity?.IndustryCode ?? ""),
+                industry = hit.Industry,
                 matchedField = field, matched = segments,
             });
         }
-        return Results.Json(new { total = result.Total, page = query!.Offset / query.Limit + 1, pageSize = query.Limit, hits }, HttpApi.Json);
+        return Results.Json(new { total = result.Total, totalCapped = result.TotalIsLowerBound, page = query!.Offset / query.Limit + 1, pageSize = query.Limit, hits }, HttpApi.Json);
     }
 
     private async Task<IResult> ExportAsync(HttpContext context)
@@ -180,19 +179,21 @@ internal sealed class ConsoleApi(Hub hub, CachedProfileReader profiles, HttpAuth
     }
 
     /// <summary>Which field the text matched and that field cut into marked and unmarked pieces.</summary>
-    internal static (string Field, IReadOnlyList<object> Segments) Highlight(string text, SearchHit hit, Identity? identity)
+    internal static (string Field, IReadOnlyList<object> Segments) Highlight(string text, SearchHit hit)
     {
         var folded = HalfWidth.Fold(text).Trim();
         if (folded.Length == 0) return ("", [new { text = hit.Name, mark = false }]);
         var code = Uscc.Normalize(text);
         if (code.Length >= 6 && hit.Uscc.StartsWith(code, StringComparison.Ordinal))
             return ("uscc", [new { text = hit.Uscc[..code.Length], mark = true }, new { text = hit.Uscc[code.Length..], mark = false }]);
+        // The index holds name, former names (space-separated), legal representative and address, folded to half-width.
+        var indexed = hit.IndexedTexts;
         var fields = new List<(string, string)> { ("name", hit.Name) };
-        if (identity is not null)
+        if (indexed.Count == 4)
         {
-            fields.AddRange(identity.FormerNames.Select(n => ("formerName", n)));
-            fields.Add(("legalRepresentative", identity.LegalRepresentative));
-            fields.Add(("address", identity.Address));
+            fields.AddRange(indexed[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(n => ("formerName", n)));
+            fields.Add(("legalRepresentative", indexed[2]));
+            fields.Add(("address", indexed[3]));
         }
         foreach (var (field, value) in fields)
         {

@@ -338,7 +338,15 @@ internal static class DataHubCli
             return await GrpcBenchmark.RunAsync(HubOptions.Load(p.GetValue(DataOption)!), Math.Max(50, p.GetValue(enterprises)), p.GetValue(requests),
                 Math.Max(1, p.GetValue(clients)), Math.Max(1, p.GetValue(streams)), Math.Max(1, p.GetValue(grpcRuns)), ct);
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc };
+        var profiles = new Option<int>("--enterprises") { Description = "Synthetic enterprises (profiles) in the store; built once per --data folder.", DefaultValueFactory = _ => 1_000_000 };
+        var queries = new Option<int>("--queries") { Description = "Queries per kind (name fragment, USCC prefix, filtered).", DefaultValueFactory = _ => 300 };
+        var search = new Command("search", "Console search latency: the search API against the raw SQLite/FTS5 statements for the same queries, in one run.") { profiles, queries };
+        search.SetAction(async (p, ct) =>
+        {
+            if (p.GetValue(profiles) < 100 || p.GetValue(queries) < 10) { CliOutput.Error("--enterprises must be at least 100 and --queries at least 10."); return 2; }
+            return await SearchBenchmark.RunAsync(Path.GetFullPath(p.GetValue(DataOption)!), p.GetValue(profiles), p.GetValue(queries), ct);
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search };
     }
 
     /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
