@@ -135,4 +135,19 @@ public class UsccTests
             }
         }
     }
+
+    [Theory]
+    [InlineData("1499", "C")]
+    [InlineData("0190", "A")]
+    [InlineData("5251", "F")]
+    [InlineData("6421", "I")]
+    [InlineData("4790", "E")]
+    [InlineData("C1499", "C")]
+    [InlineData("F", "F")]
+    [InlineData("", "")]
+    [InlineData("99", "")]
+    public void An_industry_class_code_belongs_to_its_gbt4754_section(string code, string section)
+    {
+        Assert.Equal(section, DataHub.Core.Identifiers.IndustrySections.SectionOf(code));
+    }
 }

@@ -30,6 +30,40 @@ public sealed class ServingStoreTests
     }
 
     [Fact]
+    public async Task Industry_expiring_licence_and_overdue_commitment_filters_find_exactly_the_matching_enterprises()
+    {
+        using var hub = new TempHub();
+        await hub.IngestLinesAsync(TempHub.Generate(enterprises: 120, seed: 29, dirtRate: 0).Select(l => l.Json));
+        var all = hub.Store.EnterprisesWithProfiles().Select(u => hub.Store.GetProfile(u)!).ToList();
+        IReadOnlyList<string> Found(ProfileQuery q) => hub.Store.Search(q with { Limit = 1000 }).Hits.Select(h => h.Uscc).Order(StringComparer.Ordinal).ToList();
+        IReadOnlyList<string> Expected(Func<EnterpriseProfile, bool> match) => all.Where(match).Select(p => p.Uscc).Order(StringComparer.Ordinal).ToList();
+
+        var industry = DataHub.Core.Identifiers.IndustrySections.SectionOf(all[0].Identity.IndustryCode);
+        Assert.Equal(Expected(p => DataHub.Core.Identifiers.IndustrySections.SectionOf(p.Identity.IndustryCode) == industry), Found(new ProfileQuery { IndustrySection = industry }));
+
+        // A window around a licence's end: enterprises with a live licence ending inside it.
+        var licence = all.SelectMany(p => p.Licences).First(l => l.State is LicenceState.Valid or LicenceState.Expiring);
+        var end = DateOnly.Parse(licence.Licence.ValidUntil, System.Globalization.CultureInfo.InvariantCulture);
+        var window = (end.AddDays(-30), end);
+        var expiring = Expected(p => p.Licences.Any(l => l.State is LicenceState.Valid or LicenceState.Expiring &&
+            string.CompareOrdinal(l.Licence.ValidUntil, DataHub.Core.Records.ChinaDates.Format(window.Item1)) >= 0 &&
+            string.CompareOrdinal(l.Licence.ValidUntil, DataHub.Core.Records.ChinaDates.Format(window.Item2)) <= 0));
+        Assert.NotEmpty(expiring);
+        Assert.Equal(expiring, Found(new ProfileQuery { LicenceExpiring = window }));
+
+        var today = new DateOnly(2026, 6, 30);
+        var overdue = Expected(p => p.Commitments.Any(c => c.State is CommitmentState.Pending or CommitmentState.Overdue &&
+            string.CompareOrdinal(c.Commitment.Deadline, DataHub.Core.Records.ChinaDates.Format(today)) < 0));
+        Assert.NotEmpty(overdue);
+        Assert.Equal(overdue, Found(new ProfileQuery { CommitmentOverdueOn = today }));
+
+        var byRisk = hub.Store.Search(new ProfileQuery { Text = "有限", Sort = ProfileSort.RiskFirst, Limit = 1000 }).Hits;
+        Assert.Equal(byRisk.OrderBy(h => h.RiskTier switch { RiskTier.High => 0, RiskTier.Medium => 1, _ => 2 }).ThenBy(h => h.Uscc, StringComparer.Ordinal).Select(h => h.Uscc), byRisk.Select(h => h.Uscc));
+        var byName = hub.Store.Search(new ProfileQuery { Text = "有限", Sort = ProfileSort.Name, Limit = 1000 }).Hits;
+        Assert.Equal(byName.Select(h => h.Name).Order(StringComparer.Ordinal), byName.Select(h => h.Name));
+    }
+
+    [Fact]
     public async Task Submit_says_per_record_whether_it_was_stored_a_duplicate_quarantined_or_waits_for_its_name()
     {
         using var hub = new TempHub();
