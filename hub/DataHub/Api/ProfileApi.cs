@@ -78,7 +78,7 @@ internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTra
         var fingerprint = Fingerprint(request);
         query = query with { Offset = ReadPageToken(request.PageToken, fingerprint) };
         var page = await Task.Run(() => hub.Store.Search(query), context.CancellationToken);
-        var response = new SearchProfilesResponse { Total = (uint)page.Total };
+        var response = new SearchProfilesResponse { Total = (uint)page.Total, TotalCapped = page.TotalIsLowerBound };
         foreach (var hit in page.Hits)
         {
             response.Results.Add(new ProfileSummary
