@@ -28,6 +28,8 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         {
             using var connection = new SqliteConnection(ConnectionString(file));
             connection.Open();
+            // Another process (serve, a CLI command) may be creating the same files at this moment.
+            Execute(connection, "PRAGMA busy_timeout=30000;");
             // Only a new file gets the schema: read-only commands must not take a write lock beside a running import.
             using var exists = Command(connection, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=$n", ("$n", marker));
             if ((long)exists.ExecuteScalar()! > 0) continue;
@@ -37,6 +39,13 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             using var columns = Command(connection, "SELECT count(*) FROM pragma_table_info('profiles') WHERE name='industry'");
             if (file == ProfilesPath && (long)columns.ExecuteScalar()! == 0)
                 Execute(connection, "ALTER TABLE profiles ADD COLUMN industry TEXT NOT NULL DEFAULT ''");
+        }
+        // Indexes added since: a no-op once they exist.
+        using (var profiles = new SqliteConnection(ConnectionString(ProfilesPath)))
+        {
+            profiles.Open();
+            Execute(profiles, "PRAGMA busy_timeout=30000;");
+            Execute(profiles, DistrictIndex);
         }
         _searchConnectionString = new SqliteConnectionStringBuilder { DataSource = ProfilesPath, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
     }
@@ -298,28 +307,36 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         var text = HalfWidth.Fold(query.Text).Trim();
         var where = new List<string>();
         var parameters = new List<(string, object)>();
-        string from, rank, order;
+        string from, order;
         if (text.Length > 0 && LooksLikeUsccPrefix(code))
         {
-            (from, rank, order) = ("profiles p", "0", "p.uscc");
+            (from, order) = ("profiles p", "p.uscc");
             where.Add("p.uscc >= $lo AND p.uscc < $hi");
             parameters.AddRange([("$lo", code), ("$hi", code + "\uffff")]);
         }
+        else if (text.Length >= 3 && query.DistrictCode is not null)
+        {
+            // A district narrows a million profiles to a few tens of thousands through its index, and
+            // scanning those beats walking every trigram match of a common fragment; results by code.
+            (from, order) = ("profiles p", "p.uscc");
+            where.Add("p.search_text LIKE $like ESCAPE '\\'");
+            parameters.Add(("$like", "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"));
+        }
         else if (text.Length >= 3)
         {
-            (from, rank, order) = ("profile_search s JOIN profiles p ON p.rowid = s.rowid", "bm25(profile_search)", "rank, p.uscc");
+            (from, order) = ("profile_search s JOIN profiles p ON p.rowid = s.rowid", "bm25(profile_search), p.uscc");
             where.Add("profile_search MATCH $q");
             parameters.Add(("$q", "\"" + text.Replace("\"", "\"\"") + "\""));
         }
         else if (text.Length > 0)
         {
-            (from, rank, order) = ("profile_search s JOIN profiles p ON p.rowid = s.rowid", "0", "p.uscc");
+            (from, order) = ("profile_search s JOIN profiles p ON p.rowid = s.rowid", "p.uscc");
             where.Add("(s.name LIKE $q OR s.former_names LIKE $q OR s.legal_representative LIKE $q OR s.address LIKE $q)");
             parameters.Add(("$q", "%" + text.Replace("%", "").Replace("_", "") + "%"));
         }
         else if (query.HasFilter)
         {
-            (from, rank, order) = ("profiles p", "0", "p.uscc");
+            (from, order) = ("profiles p", "p.uscc");
         }
         else return new SearchPage([], 0);
 
@@ -352,14 +369,14 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         var total = (long)count.ExecuteScalar()!;
         bool capped = total > SearchPage.CountCap;
         // Ranking a huge match set is as slow as counting it, and says little: show it in index order instead.
-        if (capped && query.Sort == ProfileSort.Relevance && rank != "0") (rank, order) = ("0", "s.rowid");
-        using var cmd = Command(c, $"SELECT {HitColumns}, {rank} AS rank FROM {from}{filter} ORDER BY {order} LIMIT $n OFFSET $o",
+        if (capped && query.Sort == ProfileSort.Relevance && order.StartsWith("bm25", StringComparison.Ordinal)) order = "s.rowid";
+        using var cmd = Command(c, $"SELECT {HitColumns} FROM {from}{filter} ORDER BY {order} LIMIT $n OFFSET $o",
             [.. parameters, ("$n", query.Limit), ("$o", query.Offset)]);
         using var r = cmd.ExecuteReader();
         var hits = new List<SearchHit>();
         while (r.Read())
             hits.Add(new SearchHit(r.GetString(0), r.GetString(1), r.GetString(2), Enum.Parse<RegistrationStatus>(r.GetString(3)),
-                Enum.Parse<RiskTier>(r.GetString(4)), r.GetString(5), r.GetDouble(8))
+                Enum.Parse<RiskTier>(r.GetString(4)), r.GetString(5))
             {
                 IndexedTexts = r.GetString(6).Split('\u001f'),
                 Industry = r.GetString(7),
@@ -485,6 +502,12 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             delivered_at TEXT);
         CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_attempt_at) WHERE delivered_at IS NULL;
         """;
+
+    /// <summary>
+    /// District and risk with the indexed text: a search with a district reads this index alone (a few
+    /// MB) instead of each matching profile's row with its body.
+    /// </summary>
+    private const string DistrictIndex = "CREATE INDEX IF NOT EXISTS profiles_district_text ON profiles(district_code, risk_tier, search_text)";
 
     private const string ProfileSchema = """
         CREATE TABLE IF NOT EXISTS profiles(

@@ -250,7 +250,7 @@ public sealed record QuarantineEntry
 public sealed record UnresolvedRecord(string Source, string SourceId, string EnterpriseName, string NormalizedName, DateTimeOffset EnqueuedAt);
 
 /// <summary>One search result.</summary>
-public sealed record SearchHit(string Uscc, string Name, string DistrictCode, RegistrationStatus Status, RiskTier RiskTier, string CreditGrade, double Rank)
+public sealed record SearchHit(string Uscc, string Name, string DistrictCode, RegistrationStatus Status, RiskTier RiskTier, string CreditGrade)
 {
     /// <summary>The indexed texts, half-width folded: name, former names, legal representative, address (for highlighting).</summary>
     public IReadOnlyList<string> IndexedTexts { get; init; } = [];
