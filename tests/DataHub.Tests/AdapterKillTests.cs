@@ -49,18 +49,16 @@ public sealed class AdapterKillTests : IAsyncDisposable
             slow[$"DataHub__Adapters__{s.System.Source}__PageSize"] = "5";
             slow[$"DataHub__Adapters__{s.System.Source}__Resilience__RequestsPerSecond"] = "5";
         }
-        using (var first = StartServe(data, httpPort, slow))
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (Fetched(data) < total / 3 && DateTime.UtcNow < deadline && !first.HasExited) await Task.Delay(20);
-            Assert.False(first.HasExited, "the first hub process stopped by itself");
-            first.Kill(entireProcessTree: true);
-            await first.WaitForExitAsync();
-        }
+        var first = StartServe(data, httpPort, slow);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (Fetched(data) < total / 3 && DateTime.UtcNow < deadline && !first.HasExited) await Task.Delay(20);
+        Assert.False(first.HasExited, "the first hub process stopped by itself");
+        first.Kill(entireProcessTree: true);
+        await first.WaitForExitAsync();
         var afterKill = Fetched(data);
         Assert.True(afterKill >= total / 3 && afterKill < total, $"the kill should land mid-load: {afterKill} of {total} rows fetched");
 
-        using var second = StartServe(data, httpPort, environment);
+        var second = StartServe(data, httpPort, environment);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/") };
         http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
         await WaitCaughtUpAsync(http, second);
@@ -92,10 +90,10 @@ public sealed class AdapterKillTests : IAsyncDisposable
 
     private static async Task WaitCaughtUpAsync(HttpClient http, Process hub)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var until = DateTime.UtcNow.AddSeconds(90);
         int streak = 0;
         string last = "";
-        while (DateTime.UtcNow < deadline && !hub.HasExited)
+        while (DateTime.UtcNow < until && !hub.HasExited)
         {
             try
             {
@@ -110,7 +108,9 @@ public sealed class AdapterKillTests : IAsyncDisposable
         Assert.Fail($"the restarted hub did not catch up (exited: {hub.HasExited}); last status: {last}");
     }
 
-    private static Process StartServe(string data, int httpPort, Dictionary<string, string> environment)
+    private readonly List<Process> _processes = [];
+
+    private Process StartServe(string data, int httpPort, Dictionary<string, string> environment)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -121,6 +121,7 @@ public sealed class AdapterKillTests : IAsyncDisposable
         };
         foreach (var (key, value) in environment) info.Environment[key] = value;
         var process = Process.Start(info)!;
+        _processes.Add(process);
         // Drain the logs so the child never blocks on a full pipe.
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
@@ -136,9 +137,19 @@ public sealed class AdapterKillTests : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        // A failed assertion must not leave a hub process running.
+        foreach (var process in _processes)
+        {
+            try
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+            catch (InvalidOperationException) { }
+            process.Dispose();
+        }
         try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
-        return ValueTask.CompletedTask;
     }
 }
