@@ -318,8 +318,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         {
             // A district narrows a million profiles to a few tens of thousands through its index, and
             // scanning those beats walking every trigram match of a common fragment; results by code.
-            // INDEXED BY: otherwise the planner may walk the whole table in code order to skip the sort.
-            (from, order) = ("profiles p INDEXED BY profiles_district_text", "p.uscc");
+            (from, order) = ("profiles p", "p.uscc");
             where.Add("p.search_text LIKE $like ESCAPE '\\'");
             parameters.Add(("$like", "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"));
         }

@@ -151,7 +151,7 @@ internal static class SearchBenchmark
         }
         else if (q.District is not null)
         {
-            (from, where, order) = ("profiles p INDEXED BY profiles_district_text", "p.search_text LIKE $like", "p.uscc");
+            (from, where, order) = ("profiles p", "p.search_text LIKE $like", "p.uscc");
             parameters.Add(("$like", "%" + q.Text + "%"));
         }
         else
