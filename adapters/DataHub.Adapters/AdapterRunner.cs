@@ -290,9 +290,15 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
                     _lastError = $"{e.GetType().Name}: {e.Message}";
                     _state = AdapterRunState.BackingOff;
                     _caughtUp = false;
-                    // An open circuit says how long it stays open; otherwise back off, doubling up to a minute.
-                    var wait = e is BrokenCircuitException { RetryAfter: { } after } ? after : backoff;
-                    backoff = TimeSpan.FromSeconds(Math.Min(60, backoff.TotalSeconds * 2));
+                    // An open circuit says how long it stays open (a half-open one refusing this loop's call: try
+                    // again shortly); other failures back off, doubling up to a minute.
+                    TimeSpan wait;
+                    if (e is BrokenCircuitException broken) wait = broken.RetryAfter ?? TimeSpan.FromSeconds(1);
+                    else
+                    {
+                        wait = backoff;
+                        backoff = TimeSpan.FromSeconds(Math.Min(60, backoff.TotalSeconds * 2));
+                    }
                     runner._log.LogWarning("Adapter {Adapter} failed ({Error}); next attempt in {Seconds:0.#} s", Id, _lastError, wait.TotalSeconds);
                     try { await Task.Delay(wait, runner._time, ct); } catch (OperationCanceledException) { break; }
                 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using DataHub.Adapters;
 using DataHub.Synthetic;
+using Microsoft.AspNetCore.Http;
 
 namespace DataHub.Simulators;
 
@@ -18,8 +19,8 @@ internal sealed class FeedTable(SourceFeed feed)
     private static readonly System.Text.Json.JsonSerializerOptions Utf8Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly List<FeedRow> _rows = [];
-    private readonly Dictionary<string, int> _current = new(StringComparer.Ordinal);
-    private readonly HashSet<int> _dead = [];
+    private readonly Dictionary<string, FeedRow> _current = new(StringComparer.Ordinal);
+    private readonly HashSet<FeedRow> _dead = [];
     private long _seq;
 
     public SourceFeed Feed { get; } = feed;
@@ -36,34 +37,18 @@ internal sealed class FeedTable(SourceFeed feed)
             var updated = row[since.UpdatedField]?.ToString() ?? "";
             id = row[since.IdField]?.ToString() ?? id;
             var entry = new FeedRow(++_seq, id, updated, json, fate);
-            if (_current.TryGetValue(id, out var index))
+            if (_current.TryGetValue(id, out var held))
             {
-                var held = _rows[index];
                 if (Compare(entry, held) <= 0 || held.Json == json) return;
-                _dead.Add(index);
+                _dead.Add(held);
             }
-            // Changes published later carry later times, so appending keeps the order; the initial load is sorted once.
-            _rows.Add(entry);
-            _current[id] = _rows.Count - 1;
+            // Kept in (update time, id) order: rows of one tick share their second and arrive in any id order.
+            _rows.Insert(UpperBound(entry), entry);
+            _current[id] = entry;
         }
         else
         {
             _rows.Add(new FeedRow(++_seq, id, "", json, fate));
-        }
-    }
-
-    /// <summary>Orders an updated-since feed after its initial load.</summary>
-    public void SortByUpdate()
-    {
-        if (Feed.Paging is not UpdatedSincePaging) return;
-        var live = _rows.Where((_, i) => !_dead.Contains(i)).OrderBy(r => r, Comparer<FeedRow>.Create(Compare)).ToList();
-        _rows.Clear();
-        _dead.Clear();
-        _current.Clear();
-        foreach (var row in live)
-        {
-            _rows.Add(row);
-            _current[row.Id] = _rows.Count - 1;
         }
     }
 
@@ -79,18 +64,35 @@ internal sealed class FeedTable(SourceFeed feed)
     /// <summary>The live rows after (since, afterId).</summary>
     public IReadOnlyList<FeedRow> PageAfterUpdate(string since, string afterId, int limit)
     {
-        var probe = new FeedRow(0, afterId, since, "", ExpectedFate.Stored);
+        var page = new List<FeedRow>(limit);
+        for (int i = UpperBound(new FeedRow(0, afterId, since, "", ExpectedFate.Stored)); i < _rows.Count && page.Count < limit; i++)
+            if (!_dead.Contains(_rows[i])) page.Add(_rows[i]);
+        return page;
+    }
+
+    /// <summary>The index of the first row ordered after <paramref name="probe"/>.</summary>
+    private int UpperBound(FeedRow probe)
+    {
         int lo = 0, hi = _rows.Count;
         while (lo < hi)
         {
             int mid = (lo + hi) / 2;
             if (Compare(_rows[mid], probe) <= 0) lo = mid + 1; else hi = mid;
         }
-        var page = new List<FeedRow>(limit);
-        for (int i = lo; i < _rows.Count && page.Count < limit; i++)
-            if (!_dead.Contains(i)) page.Add(_rows[i]);
-        return page;
+        return lo;
     }
+
+    /// <summary>
+    /// Whether a row lies at or before the position a request asks to read after (a token, or an
+    /// update time and id): a client that asks from there has stored the row.
+    /// </summary>
+    public bool IsBefore(FeedRow row, IQueryCollection query) => Feed.Paging switch
+    {
+        TokenPaging token => long.TryParse(query[token.TokenParameter], out var after) && row.Seq <= after,
+        UpdatedSincePaging since => query[since.SinceParameter].ToString().Length > 0 &&
+            Compare(row, new FeedRow(0, query[since.AfterIdParameter].ToString(), query[since.SinceParameter].ToString(), "", ExpectedFate.Stored)) <= 0,
+        _ => false,
+    };
 
     private static int Compare(FeedRow a, FeedRow b)
     {

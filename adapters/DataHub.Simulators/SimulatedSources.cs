@@ -36,7 +36,6 @@ public sealed class SimulatedSources : IAsyncDisposable
         var initial = new List<GeneratedLine>();
         for (int i = 0; i < initialEnterprises && _pending.Count > 0; i++) initial.AddRange(_pending.Dequeue());
         Publish(initial, restamp: false);
-        foreach (var simulator in _simulators.Values) simulator.Seal();
     }
 
     public IReadOnlyCollection<SourceSimulator> Simulators => _simulators.Values;

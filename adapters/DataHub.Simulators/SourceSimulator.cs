@@ -19,8 +19,9 @@ namespace DataHub.Simulators;
 /// One source system as an HTTP service on loopback: each of its feeds at the feed's path, paged the
 /// feed's way, in the feed's envelope, with rows written by the feed's writer. Rows are published by
 /// the caller (initial load, then changes over time); faults are injected per <see cref="Faults"/>.
-/// It remembers every row it served in a complete answer, with the fate the hub should give it, so a
-/// test can check the hub's counts exactly.
+/// It remembers every row the client acknowledged — served in a complete answer, then asked beyond by
+/// a later request (so the client committed it with its checkpoint) — with the fate the hub should
+/// give it, so a test can check the hub's counts exactly.
 /// </summary>
 public sealed class SourceSimulator : IAsyncDisposable
 {
@@ -28,6 +29,8 @@ public sealed class SourceSimulator : IAsyncDisposable
     private readonly Dictionary<string, FeedTable> _tables;
     private readonly Dictionary<string, (byte[] Body, IReadOnlyList<FeedRow> Rows)> _lastAnswer = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ExpectedFate> _served = new(StringComparer.Ordinal);
+    // Rows sent in complete answers that the client has not yet asked beyond, per feed.
+    private readonly Dictionary<string, List<FeedRow>> _unacknowledged = new(StringComparer.Ordinal);
     private readonly List<CanonicalRecord> _published = [];
     private readonly Random _random;
     private readonly Action<IEndpointRouteBuilder, SourceSimulator>? _extraEndpoints;
@@ -67,13 +70,20 @@ public sealed class SourceSimulator : IAsyncDisposable
         get { lock (_lock) return _tables.Values.Sum(t => t.Count); }
     }
 
-    /// <summary>Distinct rows served in complete answers, by the fate the hub should give them.</summary>
+    /// <summary>Distinct rows acknowledged by the client (see the class summary), by the fate the hub should give them.</summary>
     public IReadOnlyDictionary<ExpectedFate, int> ServedByFate()
     {
         lock (_lock) return _served.Values.GroupBy(f => f).ToDictionary(g => g.Key, g => g.Count());
     }
 
-    /// <summary>Every distinct row served in a complete answer, with its expected fate.</summary>
+    /// <summary>Rows served in complete answers that the client has not asked beyond yet.</summary>
+    public int Unacknowledged
+    {
+        get { lock (_lock) return _unacknowledged.Values.Sum(l => l.Count); }
+    }
+
+
+    /// <summary>Every distinct acknowledged row, with its expected fate.</summary>
     public IReadOnlyList<(string Json, ExpectedFate Fate)> ServedRows()
     {
         lock (_lock) return _served.Select(kv => (kv.Key, kv.Value)).ToList();
@@ -107,12 +117,6 @@ public sealed class SourceSimulator : IAsyncDisposable
             }
         }
         return published;
-    }
-
-    /// <summary>Orders updated-since feeds after the initial load (later publications arrive in order).</summary>
-    public void Seal()
-    {
-        lock (_lock) foreach (var t in _tables.Values) t.SortByUpdate();
     }
 
     public async Task StartAsync(int port = 0)
@@ -155,6 +159,12 @@ public sealed class SourceSimulator : IAsyncDisposable
         IReadOnlyList<FeedRow> rows;
         lock (_lock)
         {
+            // A request from a position past a row acknowledges it: the client committed it with that checkpoint.
+            if (_unacknowledged.TryGetValue(table.Feed.Name, out var waiting))
+            {
+                foreach (var row in waiting.Where(r => table.IsBefore(r, context.Request.Query))) _served.TryAdd(row.Json, row.Fate);
+                waiting.RemoveAll(r => table.IsBefore(r, context.Request.Query));
+            }
             if ((roll -= faults.RepeatedPages) < 0 && _lastAnswer.TryGetValue(table.Feed.Name, out var last))
             {
                 Interlocked.Increment(ref _faultsInjected);
@@ -171,7 +181,10 @@ public sealed class SourceSimulator : IAsyncDisposable
         await context.Response.CompleteAsync();
         Interlocked.Add(ref _rowsServed, rows.Count);
         lock (_lock)
-            foreach (var row in rows) _served.TryAdd(row.Json, row.Fate);
+        {
+            if (!_unacknowledged.TryGetValue(table.Feed.Name, out var waiting)) _unacknowledged[table.Feed.Name] = waiting = [];
+            waiting.AddRange(rows.Where(r => !_served.ContainsKey(r.Json)));
+        }
     }
 
     private static (byte[] Body, IReadOnlyList<FeedRow> Rows) Answer(IQueryCollection query, FeedTable table)

@@ -81,7 +81,9 @@ public sealed class AdapterFixture : IAsyncDisposable
     public void AssertCountExact()
     {
         var problems = Sources.Discrepancies(Store);
-        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.True(problems.Count == 0, string.Join("\n", problems) + "\nwaiting: " +
+            string.Join("; ", Store.ListUnresolved(20).Select(u => $"{u.Source}/{u.SourceId} '{u.EnterpriseName}'")) +
+            "\nunacknowledged: " + string.Join(", ", Sources.Simulators.Select(s => $"{s.System.Source} {s.Unacknowledged}")));
     }
 
     public async ValueTask DisposeAsync()

@@ -139,8 +139,8 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
     {
         var page = await SignInAsync("admin");
         await page.GotoAsync("/console/adapters.html");
-        await page.Locator("#adapters tbody tr").First.WaitForAsync();
-        Assert.Contains("market-supervision/penalties", await page.InnerTextAsync("#adapters"));
+        // The table refreshes every 5 s; wait for a rendering that lists the adapters.
+        await page.Locator("#adapters", new PageLocatorOptions { HasText = "market-supervision/penalties" }).WaitForAsync();
         await AssertLabelledAsync(page);
         await ShotAsync(page, "adapters");
 
