@@ -48,7 +48,8 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
             Locale = "zh-CN",
         });
         var page = await context.NewPageAsync();
-        await page.GotoAsync("/");
+        // Network idle: the page's module has loaded and checked the session, so the form is wired.
+        await page.GotoAsync("/", new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
         await page.FillAsync("#apiKey", _served.Keys[agency]);
         await page.ClickAsync("#signIn");
         // Readers land on the search page, operators on the adapters page.
