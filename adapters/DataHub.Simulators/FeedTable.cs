@@ -82,6 +82,9 @@ internal sealed class FeedTable(SourceFeed feed)
         return lo;
     }
 
+    /// <summary>Whether a newer version of the row has replaced it (update-time feeds serve only the latest).</summary>
+    public bool IsSuperseded(FeedRow row) => _dead.Contains(row);
+
     /// <summary>
     /// Whether a row lies at or before the position a request asks to read after (a token, or an
     /// update time and id): a client that asks from there has stored the row.

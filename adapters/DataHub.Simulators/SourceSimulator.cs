@@ -29,6 +29,7 @@ public sealed class SourceSimulator : IAsyncDisposable
     private readonly Dictionary<string, FeedTable> _tables;
     private readonly Dictionary<string, (byte[] Body, IReadOnlyList<FeedRow> Rows)> _lastAnswer = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ExpectedFate> _served = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ExpectedFate> _maybeServed = new(StringComparer.Ordinal);
     // Rows sent in complete answers that the client has not yet asked beyond, per feed.
     private readonly Dictionary<string, List<FeedRow>> _unacknowledged = new(StringComparer.Ordinal);
     private readonly List<CanonicalRecord> _published = [];
@@ -74,6 +75,12 @@ public sealed class SourceSimulator : IAsyncDisposable
     public IReadOnlyDictionary<ExpectedFate, int> ServedByFate()
     {
         lock (_lock) return _served.Values.GroupBy(f => f).ToDictionary(g => g.Key, g => g.Count());
+    }
+
+    /// <summary>Distinct superseded versions the client may or may not have stored, by fate (not in <see cref="ServedByFate"/>).</summary>
+    public IReadOnlyDictionary<ExpectedFate, int> MaybeServedByFate()
+    {
+        lock (_lock) return _maybeServed.Where(kv => !_served.ContainsKey(kv.Key)).GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.Count());
     }
 
     /// <summary>Rows served in complete answers that the client has not asked beyond yet.</summary>
@@ -162,7 +169,10 @@ public sealed class SourceSimulator : IAsyncDisposable
             // A request from a position past a row acknowledges it: the client committed it with that checkpoint.
             if (_unacknowledged.TryGetValue(table.Feed.Name, out var waiting))
             {
-                foreach (var row in waiting.Where(r => table.IsBefore(r, context.Request.Query))) _served.TryAdd(row.Json, row.Fate);
+                // A version superseded before the client asked beyond it may have been dropped by the client
+                // (a timed-out answer) and never served again: it may or may not reach the hub.
+                foreach (var row in waiting.Where(r => table.IsBefore(r, context.Request.Query)))
+                    if (table.IsSuperseded(row)) _maybeServed.TryAdd(row.Json, row.Fate); else _served.TryAdd(row.Json, row.Fate);
                 waiting.RemoveAll(r => table.IsBefore(r, context.Request.Query));
             }
             if ((roll -= faults.RepeatedPages) < 0 && _lastAnswer.TryGetValue(table.Feed.Name, out var last))

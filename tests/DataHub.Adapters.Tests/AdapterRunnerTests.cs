@@ -15,11 +15,11 @@ public sealed class AdapterRunnerTests
         });
         await using var runner = hub.NewRunner(timeoutSeconds: 0.5);
         await runner.StartAsync(default);
-        // New enterprises keep arriving inside the fault window.
+        // Data keeps changing inside the fault window: new enterprises, and updates of published rows.
         for (int i = 0; i < 6; i++)
         {
             await Task.Delay(400);
-            hub.Sources.Tick(enterprises: 5, updates: 0);
+            hub.Sources.Tick(enterprises: 5, updates: 15);
         }
         await Task.Delay(1000);
         var faulted = hub.Sources.Simulators.Sum(s => s.FaultsInjected);
