@@ -308,6 +308,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         var where = new List<string>();
         var parameters = new List<(string, object)>();
         string from, order;
+        bool districtInIndex = false;
         if (text.Length > 0 && LooksLikeUsccPrefix(code))
         {
             (from, order) = ("profiles p", "p.uscc");
@@ -318,9 +319,12 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         {
             // A district narrows a million profiles to a few tens of thousands through its index, and
             // scanning those beats walking every trigram match of a common fragment; results by code.
+            // The inner select reads the covering index alone; only the matches' rows are then fetched.
             (from, order) = ("profiles p", "p.uscc");
-            where.Add("p.search_text LIKE $like ESCAPE '\\'");
+            where.Add("p.rowid IN (SELECT rowid FROM profiles WHERE district_code = $d" + (query.RiskTier is null ? "" : " AND risk_tier = $r") +
+                      " AND search_text LIKE $like ESCAPE '\\')");
             parameters.Add(("$like", "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"));
+            districtInIndex = true;
         }
         else if (text.Length >= 3)
         {
@@ -340,9 +344,10 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         }
         else return new SearchPage([], 0);
 
-        if (query.DistrictCode is { } district) { where.Add("p.district_code = $d"); parameters.Add(("$d", district)); }
+        // With a district and a fragment, the inner index select already applies district and risk.
+        if (query.DistrictCode is { } district) { if (!districtInIndex) where.Add("p.district_code = $d"); parameters.Add(("$d", district)); }
         if (query.Status is { } status) { where.Add("p.status = $s"); parameters.Add(("$s", status.ToString())); }
-        if (query.RiskTier is { } tier) { where.Add("p.risk_tier = $r"); parameters.Add(("$r", tier.ToString())); }
+        if (query.RiskTier is { } tier) { if (!districtInIndex) where.Add("p.risk_tier = $r"); parameters.Add(("$r", tier.ToString())); }
         if (query.CreditGrade is { } grade) { where.Add("p.credit_grade = $g"); parameters.Add(("$g", grade)); }
         if (query.IndustrySection is { } industry) { where.Add("p.industry = $i"); parameters.Add(("$i", industry)); }
         if (query.LicenceExpiring is { } window)

@@ -57,6 +57,16 @@ public sealed class ServingStoreTests
         Assert.NotEmpty(overdue);
         Assert.Equal(overdue, Found(new ProfileQuery { CommitmentOverdueOn = today }));
 
+        // A fragment with a district (read through the district index) finds what the trigram index finds there.
+        var district = all[0].Identity.DistrictCode;
+        var fragment = all[0].Name.Substring(1, 3);
+        var viaIndex = Found(new ProfileQuery { Text = fragment, DistrictCode = district });
+        Assert.Contains(all[0].Uscc, viaIndex);
+        Assert.Equal(hub.Store.Search(new ProfileQuery { Text = fragment, Limit = 1000 }).Hits.Where(h => h.DistrictCode == district).Select(h => h.Uscc).Order(StringComparer.Ordinal), viaIndex);
+        var tier = all[0].Risk.Tier;
+        Assert.Equal(Found(new ProfileQuery { Text = fragment, DistrictCode = district }).Where(u => hub.Store.GetProfile(u)!.Risk.Tier == tier),
+            Found(new ProfileQuery { Text = fragment, DistrictCode = district, RiskTier = tier }));
+
         var byRisk = hub.Store.Search(new ProfileQuery { Text = "有限", Sort = ProfileSort.RiskFirst, Limit = 1000 }).Hits;
         Assert.Equal(byRisk.OrderBy(h => h.RiskTier switch { RiskTier.High => 0, RiskTier.Medium => 1, _ => 2 }).ThenBy(h => h.Uscc, StringComparer.Ordinal).Select(h => h.Uscc), byRisk.Select(h => h.Uscc));
         var byName = hub.Store.Search(new ProfileQuery { Text = "有限", Sort = ProfileSort.Name, Limit = 1000 }).Hits;

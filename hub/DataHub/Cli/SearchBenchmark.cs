@@ -151,19 +151,15 @@ internal static class SearchBenchmark
         }
         else if (q.District is not null)
         {
-            (from, where, order) = ("profiles p", "p.search_text LIKE $like", "p.uscc");
-            parameters.Add(("$like", "%" + q.Text + "%"));
+            (from, where, order) = ("profiles p", "p.rowid IN (SELECT rowid FROM profiles WHERE district_code = $d AND risk_tier = $r AND search_text LIKE $like)", "p.uscc");
+            parameters.AddRange([("$like", "%" + q.Text + "%"), ("$d", q.District), ("$r", q.Risk!)]);
         }
         else
         {
             (from, where, order) = ("profile_search s JOIN profiles p ON p.rowid = s.rowid", "profile_search MATCH $q", "bm25(profile_search), p.uscc");
             parameters.Add(("$q", "\"" + q.Text + "\""));
         }
-        if (q.District is not null)
-        {
-            where += " AND p.district_code = $d AND p.risk_tier = $r";
-            parameters.AddRange([("$d", q.District), ("$r", q.Risk!)]);
-        }
+
         using (var count = c.CreateCommand())
         {
             // The same capped count and order rule as the store, so the ratio measures the API's own cost.
