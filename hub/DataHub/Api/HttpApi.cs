@@ -27,7 +27,7 @@ internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webh
     {
         app.MapPost("/api/adapters/{source}/webhook", ReceivePushAsync);
         // Cast: a lambda taking only the HttpContext would bind as a RequestDelegate and drop the result.
-        app.MapGet("/api/admin/stats", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "stats", () => Task.FromResult(Results.Json(Stats())))));
+        app.MapGet("/api/admin/stats", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "stats", () => Task.FromResult(Results.Json(Stats(hub))))));
         app.MapGet("/api/admin/adapters", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "adapters", () => Task.FromResult(Results.Json(runner?.Statuses() ?? [], Json)))));
         app.MapGet("/api/admin/adapters/{source}/{feed}", (HttpContext c, string source, string feed) =>
             AsAdminAsync(c, $"status {source}/{feed}", () => Task.FromResult(StatusOf($"{source}/{feed}"))));
@@ -44,7 +44,7 @@ internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webh
     }
 
     /// <summary>The counts `GET /api/admin/stats` returns: totals, and per source fetched / stored / quarantined.</summary>
-    public object Stats()
+    public static object Stats(Hub hub)
     {
         var stats = hub.Store.Stats();
         var counts = hub.Store.SourceCounts().ToDictionary(s => s.Source, StringComparer.Ordinal);

@@ -48,7 +48,6 @@ internal static class LiveDemo
         var (hub, keys) = DemoAgencies.Apply(Hub.Open(options));
         await using var server = await HubServer.StartAsync(hub, ct, LogLevel.Warning);
         var runner = server.Adapters!;
-        var http = new HttpApi(hub, runner, null!, null!, null!, TimeProvider.System);
 
         var total = sources.Simulators.Sum(s => s.RowCount);
         await CliOutput.WithProgressAsync("拉取源系统数据", total, async report =>
@@ -85,7 +84,7 @@ internal static class LiveDemo
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-        CliOutput.WriteJson(http.Stats());
+        CliOutput.WriteJson(HttpApi.Stats(hub));
         return 0;
     }
 
