@@ -276,4 +276,7 @@ public static class Topics
     /// record_count 0 says the enterprise no longer has any record (a tombstone).
     /// </summary>
     public const string Profiles = "datahub.profiles.v1";
+
+    /// <summary>Every step of every data pull; key pull id; value PullEvent.</summary>
+    public const string Pulls = "datahub.pulls.v1";
 }

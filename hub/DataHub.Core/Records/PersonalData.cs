@@ -12,6 +12,9 @@ public static partial class PersonalData
         return string.Concat(id.AsSpan(0, 6), new string('*', id.Length - 10), id.AsSpan(id.Length - 4));
     }
 
+    /// <summary>"13812345678" → "138****5678"; anything shorter than 7 characters → "****".</summary>
+    public static string MaskPhone(string phone) => phone.Length < 7 ? "****" : string.Concat(phone.AsSpan(0, 3), "****", phone.AsSpan(phone.Length - 4));
+
     /// <summary>Replaces mobile and landline numbers, e-mail addresses and ID numbers in free text.</summary>
     public static string RedactContacts(string text)
     {
