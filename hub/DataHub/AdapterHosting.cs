@@ -85,6 +85,8 @@ internal static class AdapterHosting
     internal static Func<OutboxIntent, byte[]> BodyFor(string destination) => destination switch
     {
         CreditPublicityPolicy.Destination => CreditPublicityRow,
+        // Notices are written as the gateway's JSON already (SmsGatewayNotifier).
+        SmsGatewayNotifier.Destination => intent => intent.Payload,
         _ => intent => Encoding.UTF8.GetBytes(new JsonObject
         {
             ["kind"] = intent.Kind,

@@ -21,6 +21,12 @@ internal sealed record HubOptions
     /// <summary>The audit chain's file, beside the store.</summary>
     public string AuditPath => Path.Combine(DataDirectory, "audit.db");
 
+    /// <summary>Data-pull workflow state (pulls, the e-material library, catalogue revisions), beside the store.</summary>
+    public string WorkflowPath => Path.Combine(DataDirectory, "workflow.db");
+
+    /// <summary>Data pulls: catalogue file, calendar folder, deadline scan (DataHub:Pulls).</summary>
+    public PullOptions Pulls { get; init; } = new();
+
     /// <summary>Where `serve` listens: gRPC (HTTP/2) and HTTP (health, readiness; the console later).</summary>
     public ServerOptions Server { get; init; } = new();
 
@@ -58,6 +64,7 @@ internal sealed record HubOptions
             Agencies = Security.AgencyDirectory.Load(section.GetSection("Agencies")),
             Adapters = LoadAdapters(section.GetSection("Adapters")),
             Outbound = LoadOutbound(section.GetSection("Outbound")),
+            Pulls = PullOptions.Load(section.GetSection("Pulls")),
         };
     }
 

@@ -5,6 +5,7 @@ using DataHub.Adapters;
 using DataHub.Api;
 using DataHub.WebConsole;
 using Microsoft.Extensions.FileProviders;
+using DataHub.Core.Pulls;
 using DataHub.Embedded;
 using DataHub.Grpc;
 using DataHub.Grpc.Standard;
@@ -35,14 +36,16 @@ internal sealed partial class HubServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly SqliteAuditLog _audit;
     private readonly CachedProfileReader _profiles;
+    private readonly SqlitePullStore _pullStore;
     private readonly CancellationTokenSource _stopping;
     private readonly Task _healthLoop;
 
-    private HubServer(WebApplication app, SqliteAuditLog audit, CachedProfileReader profiles, CancellationTokenSource stopping, Task healthLoop, int grpcPort, int httpPort)
+    private HubServer(WebApplication app, SqliteAuditLog audit, CachedProfileReader profiles, SqlitePullStore pullStore, CancellationTokenSource stopping, Task healthLoop, int grpcPort, int httpPort)
     {
         _app = app;
         _audit = audit;
         _profiles = profiles;
+        _pullStore = pullStore;
         _stopping = stopping;
         _healthLoop = healthLoop;
         GrpcPort = grpcPort;
@@ -54,6 +57,9 @@ internal sealed partial class HubServer : IAsyncDisposable
 
     /// <summary>The outbox dispatcher, when any outbound receiver is configured.</summary>
     public OutboxDispatcher? Outbox { get; private init; }
+
+    /// <summary>The data-pull workflow (its deadline service runs with the host).</summary>
+    public required DataPullWorkflow Pulls { get; init; }
 
     public int GrpcPort { get; }
     public int HttpPort { get; }
@@ -93,25 +99,31 @@ internal sealed partial class HubServer : IAsyncDisposable
 
         var audit = new SqliteAuditLog(hub.Options.AuditPath);
         var profiles = new CachedProfileReader(hub.Store, new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions())), hub.Bus);
+        var pullStore = new SqlitePullStore(hub.Options.WorkflowPath);
+        DataPullWorkflow? pulls = null;
         var trail = new AuditTrail(audit, TimeProvider.System);
         var registry = new GrpcServiceRegistry();
         var health = new HealthService();
-        health.Bind(registry);
-        new ReflectionService(registry).Bind();
-        new IngestApi(hub, trail, TimeProvider.System).Bind(registry);
-        new ProfileApi(hub, profiles, trail).Bind(registry);
         AdapterRunner? runner = null;
-        new AdminApi(hub, trail, () => runner).Bind(registry);
-        registry.EnsureAllBound([.. SchemaFiles(), global::Grpc.Health.V1.HealthReflection.Descriptor,
-            global::Grpc.Reflection.V1.ReflectionReflection.Descriptor, global::Grpc.Reflection.V1alpha.ReflectionReflection.Descriptor]);
-        AgencyInterceptor.EnsureEveryMethodHasRoles(registry);
 
         var grpcOptions = new GrpcServerOptions { MaxReceiveMessageSize = options.MaxReceiveMessageSize };
         builder.Services.AddSingleton(registry).AddSingleton(grpcOptions).AddSingleton<GrpcServer>();
         builder.Services.AddDataHubAdapters(hub);
+        builder.Services.AddHostedService(sp => new PullDeadlineService(pulls!, hub.Options.Pulls, TimeProvider.System, sp.GetRequiredService<ILogger<PullDeadlineService>>()));
         builder.Services.AddOpenApi(o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
 
         var app = builder.Build();
+        // Services are bound once the host's logging exists (the pull workflow's notifier logs); before Kestrel starts.
+        pulls = PullHosting.OpenWorkflow(hub, pullStore, audit, profiles, app.Services.GetRequiredService<ILoggerFactory>(), TimeProvider.System);
+        health.Bind(registry);
+        new ReflectionService(registry).Bind();
+        new IngestApi(hub, trail, TimeProvider.System).Bind(registry);
+        new ProfileApi(hub, profiles, trail).Bind(registry);
+        new AdminApi(hub, trail, () => runner, pulls).Bind(registry);
+        new DataPullApi(hub, pulls, trail).Bind(registry);
+        registry.EnsureAllBound([.. SchemaFiles(), global::Grpc.Health.V1.HealthReflection.Descriptor,
+            global::Grpc.Reflection.V1.ReflectionReflection.Descriptor, global::Grpc.Reflection.V1alpha.ReflectionReflection.Descriptor]);
+        AgencyInterceptor.EnsureEveryMethodHasRoles(registry);
         grpcOptions.Interceptors.Add(new AgencyInterceptor(hub.Options.Agencies, trail, app.Services.GetRequiredService<ILogger<AgencyInterceptor>>()));
         var grpc = app.Services.GetRequiredService<GrpcServer>();
         runner = app.Services.GetService<AdapterRunner>();
@@ -130,6 +142,7 @@ internal sealed partial class HubServer : IAsyncDisposable
             text.Append("# HELP datahub_serving 1 while the store and search index answer the health probe.\n# TYPE datahub_serving gauge\n");
             text.Append(System.Globalization.CultureInfo.InvariantCulture, $"datahub_serving {serving}\n");
             AdapterHosting.WritePrometheus(text, runner, hub.Store);
+            PullHosting.WritePrometheus(text, pullStore);
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         });
         app.MapGet("/readyz", () =>
@@ -166,10 +179,11 @@ internal sealed partial class HubServer : IAsyncDisposable
 
         var services = registry.Services.Select(s => s.FullName).Where(n => n.StartsWith("datahub.", StringComparison.Ordinal)).Prepend("").ToList();
         var stopping = new CancellationTokenSource();
-        return new HubServer(app, audit, profiles, stopping, WatchHealthAsync(hub, health, services, log, stopping.Token), grpcPort, httpPort)
+        return new HubServer(app, audit, profiles, pullStore, stopping, WatchHealthAsync(hub, health, services, log, stopping.Token), grpcPort, httpPort)
         {
             Adapters = runner,
             Outbox = app.Services.GetService<OutboxDispatcher>(),
+            Pulls = pulls,
         };
     }
 
@@ -202,6 +216,7 @@ internal sealed partial class HubServer : IAsyncDisposable
         await _app.DisposeAsync();
         await _healthLoop;
         _profiles.Dispose();
+        _pullStore.Dispose();
         await _audit.DisposeAsync();
     }
 

@@ -12,8 +12,16 @@ public static partial class PersonalData
         return string.Concat(id.AsSpan(0, 6), new string('*', id.Length - 10), id.AsSpan(id.Length - 4));
     }
 
-    /// <summary>"13812345678" → "138****5678"; anything shorter than 7 characters → "****".</summary>
-    public static string MaskPhone(string phone) => phone.Length < 7 ? "****" : string.Concat(phone.AsSpan(0, 3), "****", phone.AsSpan(phone.Length - 4));
+    /// <summary>
+    /// "13812345678" → "138****5678"; shorter numbers keep only their last 4 digits ("87654321" →
+    /// "****4321"), and fewer than 8 characters keep none — at least 4 digits are always hidden.
+    /// </summary>
+    public static string MaskPhone(string phone) => phone.Length switch
+    {
+        >= 11 => string.Concat(phone.AsSpan(0, 3), "****", phone.AsSpan(phone.Length - 4)),
+        >= 8 => string.Concat("****", phone.AsSpan(phone.Length - 4)),
+        _ => "****",
+    };
 
     /// <summary>Replaces mobile and landline numbers, e-mail addresses and ID numbers in free text.</summary>
     public static string RedactContacts(string text)

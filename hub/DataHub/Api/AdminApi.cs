@@ -1,4 +1,5 @@
 using DataHub.Adapters;
+using DataHub.Core.Pulls;
 using DataHub.Grpc;
 using DataHub.Schema.V1;
 using DataHub.Security;
@@ -8,7 +9,7 @@ using Google.Protobuf.WellKnownTypes;
 namespace DataHub.Api;
 
 /// <summary>datahub.v1.AdminService: the operators' counts and actions, each audited.</summary>
-internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> adapters)
+internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> adapters, DataPullWorkflow pulls)
 {
     public void Bind(GrpcServiceRegistry registry)
     {
@@ -21,7 +22,29 @@ internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> a
         registry.AddUnary<AdapterRequest, Schema.V1.AdapterStatus>(GrpcServiceRegistry.FindMethod(file, "AdminService", "PauseAdapter"), (r, c) => ControlAsync(r, c, "paused", x => x.PauseAsync));
         registry.AddUnary<AdapterRequest, Schema.V1.AdapterStatus>(GrpcServiceRegistry.FindMethod(file, "AdminService", "ResumeAdapter"), (r, c) => ControlAsync(r, c, "resumed", x => x.ResumeAsync));
         registry.AddUnary<AdapterRequest, Schema.V1.AdapterStatus>(GrpcServiceRegistry.FindMethod(file, "AdminService", "RestartAdapter"), (r, c) => ControlAsync(r, c, "restarted", x => x.RestartAsync));
+        registry.AddUnary<GetPullCatalogueRequest, PullCatalogueRevision>(GrpcServiceRegistry.FindMethod(file, "AdminService", "GetPullCatalogue"), (_, _) => Task.FromResult(ToMessage(pulls.CatalogueRevision)));
+        registry.AddUnary<UpdatePullCatalogueRequest, PullCatalogueRevision>(GrpcServiceRegistry.FindMethod(file, "AdminService", "UpdatePullCatalogue"), UpdatePullCatalogueAsync);
     }
+
+    private async Task<PullCatalogueRevision> UpdatePullCatalogueAsync(UpdatePullCatalogueRequest request, ServerCallContext context)
+    {
+        var call = AuditedCall.Of(context);
+        try
+        {
+            var stored = await pulls.UpdateCatalogueAsync(request.DocumentJson, (int)request.ExpectedRevision, DataPullApi.ActorOf(call), context.CancellationToken);
+            call.Recorded = true;
+            return ToMessage(stored);
+        }
+        catch (PullRuleException e)
+        {
+            throw DataPullApi.ToRpc(e);
+        }
+    }
+
+    private static PullCatalogueRevision ToMessage(StoredPullCatalogue c) => new()
+    {
+        Revision = (uint)c.Revision, DocumentJson = c.Document, EditedBy = c.EditedBy, EditedAt = Timestamp.FromDateTimeOffset(c.EditedAt),
+    };
 
     private async Task<GetStatsResponse> GetStatsAsync(GetStatsRequest request, ServerCallContext context)
     {

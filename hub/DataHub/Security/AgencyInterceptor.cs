@@ -31,6 +31,9 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
     /// <summary>The roles that may read profiles.</summary>
     internal static readonly string[] ProfileReaders = [Roles.Reader, Roles.Approval, Roles.Regulator, Roles.Coordination, Roles.SuperAdmin];
 
+    /// <summary>The roles that take part in data pulls; the catalogue narrows who may request each item type.</summary>
+    internal static readonly string[] PullParticipants = [Roles.Approval, Roles.Regulator, Roles.Coordination, Roles.SuperAdmin];
+
     /// <summary>The roles that may call each method.</summary>
     public static readonly FrozenDictionary<string, string[]> MethodRoles = new Dictionary<string, string[]>
     {
@@ -49,6 +52,17 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
         ["/datahub.v1.AdminService/PauseAdapter"] = [Roles.Admin],
         ["/datahub.v1.AdminService/ResumeAdapter"] = [Roles.Admin],
         ["/datahub.v1.AdminService/RestartAdapter"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/GetPullCatalogue"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/UpdatePullCatalogue"] = [Roles.Admin],
+        ["/datahub.v1.DataPullService/RequestPull"] = PullParticipants,
+        ["/datahub.v1.DataPullService/GetPull"] = PullParticipants,
+        ["/datahub.v1.DataPullService/ListPulls"] = PullParticipants,
+        ["/datahub.v1.DataPullService/RespondPull"] = PullParticipants,
+        ["/datahub.v1.DataPullService/Escalate"] = PullParticipants,
+        ["/datahub.v1.DataPullService/Rule"] = [Roles.Coordination],
+        ["/datahub.v1.DataPullService/Cancel"] = PullParticipants,
+        ["/datahub.v1.DataPullService/Rate"] = PullParticipants,
+        ["/datahub.v1.DataPullService/WatchPulls"] = PullParticipants,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Refuses to start when a served method outside the open services has no role rule.</summary>
