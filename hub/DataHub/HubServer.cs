@@ -159,8 +159,9 @@ internal sealed partial class HubServer : IAsyncDisposable
         });
 
         var httpAuth = new HttpAuth(hub.Options.Agencies, new ConsoleSessions(TimeProvider.System), trail);
-        new HttpApi(hub, runner, new WebhookIngest(hub.Pipeline, TimeProvider.System), httpAuth, trail, TimeProvider.System).Map(app);
+        new HttpApi(hub, runner, new WebhookIngest(hub.Pipeline, TimeProvider.System), httpAuth, trail, TimeProvider.System, pulls).Map(app);
         new ConsoleApi(hub, profiles, httpAuth, trail, TimeProvider.System).Map(app);
+        new PullConsoleApi(hub, pulls, httpAuth, trail).Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         var console = Path.Combine(AppContext.BaseDirectory, "wwwroot", "console");
         if (Directory.Exists(console))

@@ -6,7 +6,8 @@ namespace DataHub.Tests;
 /// <summary>
 /// The console in headless Chromium (Debian's, at 1366×768) against the served hub: sign in, search by
 /// name fragment and by USCC, open a profile, look at an earlier date, export CSV, replay a quarantined
-/// record; labels and keyboard use checked; screenshots kept in artifacts/screenshots.
+/// record, ask for a data pull and refuse it as its owner; labels and keyboard use checked;
+/// screenshots kept in artifacts/screenshots.
 /// </summary>
 [Collection("console")]
 public sealed class ConsoleBrowserTests : IAsyncLifetime
@@ -156,5 +157,88 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await page.Locator("#replayResult").Filter(new LocatorFilterOptions { HasTextRegex = new System.Text.RegularExpressions.Regex("重新处理 1 条") }).WaitForAsync();
         await ShotAsync(page, "quarantine-replayed");
         Assert.Contains(_served.Hub.Store.ListQuarantine(true, 1000), e => e.ReplayAttempts > 0 || e.ReplayedAt is not null);
+    }
+
+    [Fact]
+    public async Task Pull_requested_on_the_console_is_refused_by_its_owner_with_a_reason_and_a_legal_basis()
+    {
+        // The fixture's agencies are not the shipped catalogue's: add an item that "reader" (role approval)
+        // may request from "regulator", as an administrator would through the catalogue API.
+        var pulls = _served.Server.Pulls;
+        var document = System.Text.Json.Nodes.JsonNode.Parse(pulls.Catalogue.ToJson())!;
+        document["itemTypes"]!.AsArray().Add(new System.Text.Json.Nodes.JsonObject
+        {
+            ["code"] = "MAT-SITE-CHECK", ["name"] = "现场核查记录", ["kind"] = "material", ["owner"] = "regulator", ["timeLimitWorkingDays"] = 3,
+            ["legalBasis"] = "《优化营商环境条例》第三十七条", ["requesterRoles"] = new System.Text.Json.Nodes.JsonArray("approval"),
+        });
+        await pulls.UpdateCatalogueAsync(document.ToJsonString(), pulls.CatalogueRevision.Revision,
+            new DataHub.Core.Pulls.PullActor("admin", new HashSet<string> { DataHub.Security.Roles.Admin }, "", "test"), CancellationToken.None);
+        var uscc = _served.Hub.Store.EnterprisesWithProfiles()[2];
+
+        // The requester: from the navigation to the pulls page; the form opened with the keyboard.
+        var requester = await SignInAsync("reader");
+        await requester.GetByRole(AriaRole.Link, new() { Name = "数据调取" }).ClickAsync();
+        await requester.WaitForURLAsync("**/pulls.html**");
+        await requester.Locator("#pullItemType option[value='MAT-SITE-CHECK']").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await requester.FocusAsync("#newPullSummary");
+        await requester.Keyboard.PressAsync("Enter");
+        await requester.Locator("#pullUscc").WaitForAsync();
+        await AssertLabelledAsync(requester);
+        // Submitting without a purpose is caught on the page.
+        await requester.FillAsync("#pullUscc", uscc.ToLowerInvariant());
+        await requester.SelectOptionAsync("#pullItemType", "MAT-SITE-CHECK");
+        await requester.ClickAsync("#createPull");
+        Assert.Contains("调取事由", await requester.Locator("#createError [role=alert]").InnerTextAsync());
+        await requester.FillAsync("#pullPurpose", "办理食品经营许可，核验经营场所现场核查情况");
+        await requester.FillAsync("#pullCaseReference", "BJ-2026-0042");
+        await requester.ClickAsync("#createPull");
+        var created = requester.Locator("#createResult a");
+        await created.WaitForAsync();
+        var id = (await created.InnerTextAsync()).Trim();
+        Assert.StartsWith("DP-", id);
+        Assert.Equal("page", await requester.GetAttributeAsync("#view-mine", "aria-current"));
+        var mine = requester.Locator($"#pulls tr[data-id='{id}']");
+        await mine.WaitForAsync();
+        Assert.Contains("待办理", await mine.InnerTextAsync());
+        Assert.Equal(0, await requester.Locator("#view-escalated").CountAsync());
+        await ShotAsync(requester, "pulls-mine");
+
+        // The owner: 待我办理 lists it; it opens; a refusal needs both a reason and a legal basis.
+        var owner = await SignInAsync("regulator");
+        await owner.GotoAsync("/console/pulls.html");
+        await owner.ClickAsync("#view-assigned");
+        var assigned = owner.Locator($"#pulls tr[data-id='{id}']");
+        await assigned.WaitForAsync();
+        await ShotAsync(owner, "pulls-assigned");
+        await assigned.Locator("a.pull-link").ClickAsync();
+        await owner.WaitForURLAsync("**/pull.html?id=**");
+        await owner.Locator("#refuseForm").WaitForAsync();
+        Assert.Equal(id, (await owner.InnerTextAsync("#pullId")).Trim());
+        Assert.Equal("待办理", (await owner.InnerTextAsync("#pullState")).Trim());
+        Assert.Equal($"profile.html?uscc={uscc}", await owner.GetAttributeAsync("#enterpriseLink", "href"));
+        Assert.True(await owner.Locator("#fulfilForm").IsVisibleAsync());
+        Assert.False(await owner.Locator("#escalateForm").IsVisibleAsync());
+        await AssertLabelledAsync(owner);
+        await ShotAsync(owner, "pull-owner");
+        await owner.FillAsync("#refuseReason", "现场核查尚未完成，记录未归档");
+        await owner.ClickAsync("#refuseButton");
+        Assert.Contains("法律依据", await owner.Locator("#refuseForm [role=alert]").InnerTextAsync());
+        Assert.Equal("true", await owner.GetAttributeAsync("#refuseLegalBasis", "aria-invalid"));
+        await owner.FillAsync("#refuseLegalBasis", "《中华人民共和国政府信息公开条例》第十六条");
+        await owner.ClickAsync("#refuseButton");
+        await owner.Locator("#pullState", new() { HasText = "已拒绝" }).WaitForAsync();
+        Assert.Contains("已拒绝", await owner.InnerTextAsync("#actionResult"));
+        Assert.Contains("政府信息公开条例", await owner.InnerTextAsync("#pullFacts"));
+        Assert.Equal(2, await owner.Locator("#history li").CountAsync());
+        Assert.Contains("现场核查尚未完成", await owner.InnerTextAsync("#history li[data-type='REFUSED']"));
+        Assert.True(await owner.Locator("#noActions").IsVisibleAsync());
+        await ShotAsync(owner, "pull-refused");
+
+        // Back with the requester: the refusal may now be taken to the coordination office.
+        await requester.GotoAsync($"/console/pull.html?id={id}");
+        await requester.Locator("#escalateForm").WaitForAsync();
+        Assert.True(await requester.Locator("#cancelForm").IsVisibleAsync());
+        Assert.False(await requester.Locator("#refuseForm").IsVisibleAsync());
+        Assert.Equal(DataHub.Schema.V1.PullState.Refused, pulls.Store.Get(id)!.State);
     }
 }

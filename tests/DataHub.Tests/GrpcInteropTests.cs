@@ -133,7 +133,7 @@ public sealed class GrpcInteropTests : IDisposable
         Assert.Contains("altered", firstBreak.GetProperty("reason").GetString());
     }
 
-    private static async Task<(int Exit, string Output)> RunProcess(string file, string[] arguments, Dictionary<string, string> environment)
+    internal static async Task<(int Exit, string Output)> RunProcess(string file, string[] arguments, Dictionary<string, string> environment)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in arguments) start.ArgumentList.Add(a);

@@ -12,9 +12,11 @@ import os
 import sys
 import threading
 import time
-import traceback
 
 import grpc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_checks import check, expect_error, failures  # noqa: E402
 from google.protobuf import descriptor_pool
 
 parser = argparse.ArgumentParser()
@@ -46,7 +48,6 @@ reflection_v1alpha = load("reflection_v1alpha_pb2", "grpc/reflection/v1alpha/ref
 
 KEYS = {name: os.environ["DATAHUB_KEY_" + name.upper()] for name in ("reader", "regulator", "source", "admin", "limited", "licensing")}
 channel = grpc.insecure_channel(args.target)
-failures = []
 
 if args.expect_not_serving:
     check_health = channel.unary_unary("/grpc.health.v1.Health/Check", request_serializer=health.HealthCheckRequest.SerializeToString,
@@ -66,30 +67,6 @@ def meta(agency, purpose="interop test / 互操作测试"):
 
 def unary(path, req_cls, resp_cls):
     return channel.unary_unary(path, request_serializer=req_cls.SerializeToString, response_deserializer=resp_cls.FromString)
-
-
-def check(name):
-    def run(fn):
-        try:
-            fn()
-            print("PASS", name, flush=True)
-        except Exception as e:  # noqa: BLE001 - every failure is reported by name
-            failures.append(name)
-            print("FAIL", name, "-", repr(e), flush=True)
-            traceback.print_exc()
-        return fn
-    return run
-
-
-def expect_error(code, fn, contains=None):
-    try:
-        fn()
-    except grpc.RpcError as e:
-        assert e.code() == code, f"expected {code}, got {e.code()}: {e.details()}"
-        if contains:
-            assert contains in (e.details() or ""), f"expected {contains!r} in {e.details()!r}"
-        return e
-    raise AssertionError(f"expected {code}, the call succeeded")
 
 
 get_profile = unary("/datahub.v1.ProfileService/GetProfile", profiles.GetProfileRequest, profile_pb2.EnterpriseProfile)

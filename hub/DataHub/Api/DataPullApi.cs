@@ -82,7 +82,7 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
         {
             var (pull, history) = pulls.Get(ActorOf(AuditedCall.Of(context)), request.Id.Trim());
             // The evidence is the enterprise's data: its disclosure is audited before it leaves.
-            await audit.DiscloseAsync(context, pull.Uscc, $"pull={pull.Id} state={pull.State}");
+            await audit.DiscloseAsync(context, pull.Uscc, $"read pull={pull.Id} state={pull.State}");
             var response = new GetPullResponse { Pull = pull };
             response.History.AddRange(history);
             return response;

@@ -1,4 +1,5 @@
 using DataHub.Adapters;
+using DataHub.Core.Pulls;
 using DataHub.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +14,7 @@ namespace DataHub.Api;
 /// an agency with the admin role; every admin call is appended to the audit chain. Errors are RFC 9457
 /// problem details with a message a person can act on.
 /// </summary>
-internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webhooks, HttpAuth auth, AuditTrail audit, TimeProvider time)
+internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webhooks, HttpAuth auth, AuditTrail audit, TimeProvider time, DataPullWorkflow pulls)
 {
     private static readonly string[] Admins = [Roles.Admin];
 
@@ -41,6 +42,45 @@ internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webh
         app.MapPost("/api/admin/quarantine/replay", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "quarantine replay", () => ReplayAsync(c))));
         app.MapGet("/api/admin/unresolved", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "unresolved list", () => ListUnresolvedAsync(c))));
         app.MapPost("/api/admin/unresolved/link", (Func<HttpContext, Task<IResult>>)(c => auth.RunAsync(c, Admins, "unresolved link", (_, call) => LinkAsync(c, call))));
+        app.MapGet("/api/admin/pull-catalogue", (Func<HttpContext, Task<IResult>>)(c => AsAdminAsync(c, "pull catalogue", () => Task.FromResult(Catalogue(c)))))
+            .WithSummary("The data-pull catalogue in force (JSON); ETag is its revision.");
+        app.MapPut("/api/admin/pull-catalogue", (Func<HttpContext, Task<IResult>>)(c => auth.RunAsync(c, Admins, "pull catalogue update", (_, call) => UpdateCatalogueAsync(c, call))))
+            .WithSummary("Replaces the data-pull catalogue; If-Match must carry the revision the edit was made on.");
+    }
+
+    private IResult Catalogue(HttpContext context)
+    {
+        var current = pulls.CatalogueRevision;
+        context.Response.Headers.ETag = $"\"{current.Revision}\"";
+        context.Response.Headers["X-Catalogue-Edited-By"] = Uri.EscapeDataString(current.EditedBy);
+        return Results.Text(current.Document, "application/json; charset=utf-8");
+    }
+
+    /// <summary>PUT with If-Match: "&lt;revision&gt;" (optimistic concurrency, as HTTP does it) and the whole document as the body.</summary>
+    private async Task<IResult> UpdateCatalogueAsync(HttpContext context, AuditedCall call)
+    {
+        var match = context.Request.Headers.IfMatch.ToString().Trim().Trim('"');
+        if (match.Length == 0)
+            return HttpAuth.Problem(StatusCodes.Status428PreconditionRequired, "If-Match required", "Send If-Match with the ETag of the catalogue the edit was made on (GET /api/admin/pull-catalogue).");
+        if (!int.TryParse(match, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var revision))
+            return HttpAuth.Problem(StatusCodes.Status400BadRequest, "Bad If-Match", $"If-Match {ApiErrors.Quote(match)} is not a catalogue revision.");
+        using var reader = new StreamReader(context.Request.Body, System.Text.Encoding.UTF8);
+        var document = await reader.ReadToEndAsync(context.RequestAborted);
+        try
+        {
+            var stored = await pulls.UpdateCatalogueAsync(document, revision, DataPullApi.ActorOf(call, call.Purpose), context.RequestAborted);
+            call.Recorded = true;
+            context.Response.Headers.ETag = $"\"{stored.Revision}\"";
+            return Results.Text(stored.Document, "application/json; charset=utf-8");
+        }
+        catch (PullRuleException e) when (e.Kind == PullErrorKind.Aborted)
+        {
+            return HttpAuth.Problem(StatusCodes.Status412PreconditionFailed, "Catalogue changed", e.Message);
+        }
+        catch (PullRuleException e)
+        {
+            return HttpAuth.Problem(StatusCodes.Status400BadRequest, "Catalogue not valid", e.Message);
+        }
     }
 
     /// <summary>The counts `GET /api/admin/stats` returns: totals, and per source fetched / stored / quarantined.</summary>

@@ -73,7 +73,7 @@ internal sealed class HttpAuth(AgencyDirectory agencies, ConsoleSessions session
                 Grpc.StatusCode.InvalidArgument => StatusCodes.Status400BadRequest,
                 Grpc.StatusCode.NotFound => StatusCodes.Status404NotFound,
                 Grpc.StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
-                Grpc.StatusCode.FailedPrecondition => StatusCodes.Status409Conflict,
+                Grpc.StatusCode.FailedPrecondition or Grpc.StatusCode.Aborted => StatusCodes.Status409Conflict,
                 _ => StatusCodes.Status500InternalServerError,
             }, "Request refused", e.Message);
         }

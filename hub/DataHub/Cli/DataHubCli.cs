@@ -346,7 +346,20 @@ internal static class DataHubCli
             if (p.GetValue(profiles) < 100 || p.GetValue(queries) < 10) { CliOutput.Error("--enterprises must be at least 100 and --queries at least 10."); return 2; }
             return await SearchBenchmark.RunAsync(Path.GetFullPath(p.GetValue(DataOption)!), p.GetValue(profiles), p.GetValue(queries), ct);
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search };
+        var pullRequests = new Option<int>("--requests") { Description = "Requests per h2load run.", DefaultValueFactory = _ => 50_000 };
+        var pullEnterprises = new Option<int>("--enterprises") { Description = "Synthetic enterprises in the store.", DefaultValueFactory = _ => 2000 };
+        var pullClients = new Option<int>("--clients") { Description = "h2load connections.", DefaultValueFactory = _ => 8 };
+        var pullStreams = new Option<int>("--streams") { Description = "Concurrent streams per connection.", DefaultValueFactory = _ => 16 };
+        var pullRuns = new Option<int>("--runs") { Description = "Alternating runs of GetProfile and RequestPull; medians are reported.", DefaultValueFactory = _ => 3 };
+        var pulls = new Command("pulls", "Data pulls with h2load: RequestPull answered from the e-licence library against GetProfile, in one run.")
+            { pullEnterprises, pullRequests, pullClients, pullStreams, pullRuns };
+        pulls.SetAction(async (p, ct) =>
+        {
+            if (p.GetValue(pullRequests) < 1000) { CliOutput.Error("--requests must be at least 1000."); return 2; }
+            return await PullBenchmark.RunAsync(HubOptions.Load(p.GetValue(DataOption)!), Math.Max(200, p.GetValue(pullEnterprises)), p.GetValue(pullRequests),
+                Math.Max(1, p.GetValue(pullClients)), Math.Max(1, p.GetValue(pullStreams)), Math.Max(1, p.GetValue(pullRuns)), ct);
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search, pulls };
     }
 
     /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>

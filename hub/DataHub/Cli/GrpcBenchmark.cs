@@ -23,29 +23,14 @@ internal static partial class GrpcBenchmark
 {
     public static async Task<int> RunAsync(HubOptions options, int enterprises, int requests, int clients, int streams, int runs, CancellationToken ct)
     {
-        var h2load = FindH2load();
-        if (h2load is null)
-        {
-            CliOutput.Error("h2load not found: install Debian nghttp2-client (bash ops/test.sh installs it).");
-            return 2;
-        }
+        var h2load = RequireH2load();
+        if (h2load is null) return 2;
         var work = Path.Combine(Path.GetTempPath(), "datahub-bench-grpc-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
         try
         {
-            var data = Path.Combine(work, "data");
-            var input = Path.Combine(work, "input");
-            Console.Error.WriteLine($"generating and importing {enterprises:N0} synthetic enterprises (合成数据) ...");
-            var manifest = SyntheticDataSet.Write(new Synthetic.GeneratorOptions { Enterprises = enterprises, Seed = 7 }, input, (_, _) => { });
             var key = Convert.ToHexString(Guid.NewGuid().ToByteArray());
-            var agencies = AgencyDirectory.Load(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["A:0:Id"] = "bench", ["A:0:Roles:0"] = Roles.Regulator, ["A:0:Scopes:0"] = Scopes.ProfileAll,
-                ["A:0:ApiKeySha256:0"] = AgencyDirectory.HashKey(key), ["A:0:RequestsPerSecond"] = "1000000",
-            }).Build().GetSection("A"));
-            var loaded = HubOptions.Load(data);
-            var hub = Hub.Open(loaded with { Agencies = agencies, Server = loaded.Server with { GrpcPort = 0, HttpPort = 0 }, BatchSize = options.BatchSize });
-            await DataHubCli.ImportAsync(hub, manifest.Files.Select(f => Path.Combine(input, f)).ToList(), ct);
+            var hub = await SyntheticHubAsync(work, enterprises, BenchAgencies(("bench", Roles.Regulator, Scopes.ProfileAll, key)), options.BatchSize, ct);
             var uscc = hub.Store.Search("有限", 1).Single().Uscc;
 
             await using var server = await HubServer.StartAsync(hub, ct, Microsoft.Extensions.Logging.LogLevel.Warning);
@@ -103,10 +88,45 @@ internal static partial class GrpcBenchmark
         }
     }
 
+    /// <summary>h2load's path; null (and the error printed) when Debian nghttp2-client is not installed.</summary>
+    internal static string? RequireH2load()
+    {
+        var h2load = FindH2load();
+        if (h2load is null) CliOutput.Error("h2load not found: install Debian nghttp2-client (bash ops/test.sh installs it).");
+        return h2load;
+    }
+
+    /// <summary>Benchmark callers: (id, role, scope, key), each allowed a million requests a second.</summary>
+    internal static AgencyDirectory BenchAgencies(params (string Id, string Role, string Scope, string Key)[] agencies)
+    {
+        var settings = new Dictionary<string, string?>();
+        for (int i = 0; i < agencies.Length; i++)
+        {
+            settings[$"A:{i}:Id"] = agencies[i].Id;
+            settings[$"A:{i}:Roles:0"] = agencies[i].Role;
+            settings[$"A:{i}:Scopes:0"] = agencies[i].Scope;
+            settings[$"A:{i}:ApiKeySha256:0"] = AgencyDirectory.HashKey(agencies[i].Key);
+            settings[$"A:{i}:RequestsPerSecond"] = "1000000";
+        }
+        return AgencyDirectory.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("A"));
+    }
+
+    /// <summary>A hub over a fresh store in <paramref name="work"/>/data holding that many synthetic enterprises (合成数据), on any free ports.</summary>
+    internal static async Task<Hub> SyntheticHubAsync(string work, int enterprises, AgencyDirectory agencies, int batchSize, CancellationToken ct)
+    {
+        var input = Path.Combine(work, "input");
+        Console.Error.WriteLine($"generating and importing {enterprises:N0} synthetic enterprises (合成数据) ...");
+        var manifest = SyntheticDataSet.Write(new Synthetic.GeneratorOptions { Enterprises = enterprises, Seed = 7 }, input, (_, _) => { });
+        var loaded = HubOptions.Load(Path.Combine(work, "data"));
+        var hub = Hub.Open(loaded with { Agencies = agencies, Server = loaded.Server with { GrpcPort = 0, HttpPort = 0 }, BatchSize = batchSize });
+        await DataHubCli.ImportAsync(hub, manifest.Files.Select(f => Path.Combine(input, f)).ToList(), ct);
+        return hub;
+    }
+
     private static string? FindH2load() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "h2load")).FirstOrDefault(File.Exists);
 
-    private static string Frame(string path, IMessage message)
+    internal static string Frame(string path, IMessage message)
     {
         var body = message.ToByteArray();
         var framed = new byte[5 + body.Length];
@@ -117,7 +137,7 @@ internal static partial class GrpcBenchmark
     }
 
     /// <summary>One call before measuring: h2load counts HTTP 200 as success, so the gRPC status is checked here.</summary>
-    private static async Task<int> CheckAsync(string url, string bodyFile, string? key)
+    internal static async Task<int> CheckAsync(string url, string bodyFile, string? key)
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, url)
@@ -135,9 +155,9 @@ internal static partial class GrpcBenchmark
         return body.Length;
     }
 
-    private sealed record H2loadRun(double Rps, double P50, double P99, List<double> Latencies);
+    internal sealed record H2loadRun(double Rps, double P50, double P99, List<double> Latencies);
 
-    private static async Task<H2loadRun> H2loadAsync(string h2load, string url, string bodyFile, string? key, int requests, int clients, int streams, string log, CancellationToken ct)
+    internal static async Task<H2loadRun> H2loadAsync(string h2load, string url, string bodyFile, string? key, int requests, int clients, int streams, string log, CancellationToken ct)
     {
         var start = new ProcessStartInfo(h2load) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { "-n", requests.ToString(CultureInfo.InvariantCulture), "-c", clients.ToString(CultureInfo.InvariantCulture),
@@ -161,7 +181,7 @@ internal static partial class GrpcBenchmark
         return new H2loadRun(double.Parse(finished.Groups["rps"].Value, CultureInfo.InvariantCulture), Percentile(latencies, 0.5), Percentile(latencies, 0.99), latencies);
     }
 
-    private static double Percentile(List<double> sorted, double q) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+    internal static double Percentile(List<double> sorted, double q) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
 
     [GeneratedRegex(@"finished in [\d.]+m?s, (?<rps>[\d.]+) req/s")]
     private static partial Regex FinishedLine();
