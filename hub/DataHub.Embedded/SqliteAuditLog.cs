@@ -20,8 +20,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         // holds more than the calls in flight — and the single-reader queue takes writes without a lock.
         Channel.CreateUnbounded<(AuditDraft, TaskCompletionSource<AuditEntry>)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
-    private readonly Task _checkpointer;
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly WalCheckpointer _checkpointer;
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _insert;
     // Set when the log can no longer be written: every call then fails instead of going unaudited.
@@ -63,7 +62,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         // past 64 MiB anyway, which bounds the file.
         SqliteHubStore.Execute(_connection, "PRAGMA wal_autocheckpoint=16384;");
         _writer = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        _checkpointer = Task.Run(CheckpointLoopAsync);
+        _checkpointer = new WalCheckpointer(Open);
     }
 
     public string Path { get; }
@@ -136,27 +135,6 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         }
     }
 
-    private async Task CheckpointLoopAsync()
-    {
-        using var c = Open();
-        while (true)
-        {
-            try
-            {
-                await Task.Delay(TimeSpan.FromSeconds(1), _stopping.Token);
-                SqliteHubStore.Execute(c, "PRAGMA wal_checkpoint(PASSIVE);");
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (SqliteException)
-            {
-                // A checkpoint that cannot run now runs next time, or the writer does it.
-            }
-        }
-    }
-
     /// <summary>Binds UTF-8 with its length: text holding U+0000 is stored whole, exactly as it was hashed.</summary>
     private void BindText(int index, string value) => raw.sqlite3_bind_text(_insert, index, (ReadOnlySpan<byte>)Encoding.UTF8.GetBytes(value));
 
@@ -200,8 +178,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     {
         _pending.Writer.TryComplete();
         await _writer;
-        await _stopping.CancelAsync();
-        await _checkpointer;
+        await _checkpointer.DisposeAsync();
         _insert.Dispose();
         _connection.Dispose();
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using DataHub.Core.Pulls;
 using DataHub.Schema.V1;
 using Google.Protobuf;
@@ -10,16 +11,17 @@ namespace DataHub.Embedded;
 /// <summary>
 /// Data-pull workflow state in its own SQLite file (workflow.db beside hub.db, WAL): pulls with the
 /// columns their views and the deadline scan filter on, each pull's events, the e-material library
-/// and the catalogue's revisions. Steps are written by one connection under a lock (a step reads the
-/// pull and writes it back in one transaction, so two steps on a pull cannot interleave); reads use
-/// pooled read-only connections.
+/// and the catalogue's revisions. One writer thread takes the queued steps in order and commits them
+/// in groups (a step reads the pull and writes it back inside the group's transaction, so two steps on
+/// a pull cannot interleave, and a step's caller resumes only once it is committed); reads use pooled
+/// read-only connections.
 /// </summary>
 public sealed class SqlitePullStore : IPullStore, IDisposable
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS pulls(
             seq INTEGER PRIMARY KEY,
-            id TEXT NOT NULL UNIQUE,
+            id TEXT NOT NULL,
             requester TEXT NOT NULL,
             owner TEXT NOT NULL,
             uscc TEXT NOT NULL,
@@ -59,8 +61,37 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         """;
 
     private readonly SqliteConnection _writer;
-    private readonly Lock _write = new();
     private readonly string _readConnectionString;
+    // Group commit: steps queue here and one writer stores whatever has gathered in one transaction,
+    // each in its own savepoint (a step that fails leaves the others alone). Callers resume once
+    // their step is committed. Unbounded is bounded in practice: every caller waits for its step.
+    private readonly Channel<Write> _writes = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writeLoop;
+    private readonly WalCheckpointer _checkpointer;
+    private const int MaxGroup = 512;
+
+    /// <summary>A queued write: runs inside the group's transaction on the writer's connection.</summary>
+    private abstract class Write
+    {
+        public abstract void Run(Statements statements);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception e);
+    }
+
+    private sealed class Write<T>(Func<Statements, T> run) : Write
+    {
+        public TaskCompletionSource<T> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        private T _result = default!;
+
+        public override void Run(Statements statements) => _result = run(statements);
+
+        public override void Complete() => Done.TrySetResult(_result);
+
+        public override void Fail(Exception e) => Done.TrySetException(e);
+    }
 
     public SqlitePullStore(string path)
     {
@@ -70,86 +101,182 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         _writer.Open();
         Execute(_writer, "PRAGMA busy_timeout=30000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         Execute(_writer, Schema);
+        Execute(_writer, "PRAGMA wal_autocheckpoint=16384;");
         _readConnectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
+        // A thread of its own: the loop does blocking SQLite work.
+        _writeLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        _checkpointer = new WalCheckpointer(() =>
+        {
+            var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
+            c.Open();
+            Execute(c, "PRAGMA busy_timeout=30000;");
+            return c;
+        });
     }
 
     public string Path { get; }
 
-    public PullStep Create(DateOnly day, Func<string, PullStep> build)
+    /// <summary>The writer's prepared statements, made once and rebound for every step.</summary>
+    private sealed class Statements : IDisposable
     {
-        lock (_write)
+        private readonly SqliteCommand[] _all;
+
+        public Statements(SqliteConnection c)
         {
-            using var tx = _writer.BeginTransaction();
-            using var next = Command(_writer, "SELECT coalesce(max(seq), 0) + 1 FROM pulls");
-            next.Transaction = tx;
-            long seq = (long)next.ExecuteScalar()!;
-            var step = build($"DP-{day:yyyyMMdd}-{seq:D6}");
-            using var insert = Command(_writer, """
+            NextSeq = Prepare(c, "SELECT coalesce(max(seq), 0) + 1 FROM pulls");
+            ReadPull = Prepare(c, "SELECT seq, pull FROM pulls WHERE seq = $seq AND id = $id", "$seq", "$id");
+            InsertPull = Prepare(c, """
                 INSERT INTO pulls(seq, id, requester, owner, uscc, item_type, state, overdue, escalated, from_library, next_action_at, updated_at, pull)
                 VALUES($seq, $id, $requester, $owner, $uscc, $item, $state, $overdue, $escalated, $library, $next, $updated, $pull)
-                """, ("$seq", seq), ("$id", step.Pull.Id), ("$requester", step.Pull.Requester), ("$owner", step.Pull.Owner), ("$uscc", step.Pull.Uscc), ("$item", step.Pull.ItemType));
-            insert.Transaction = tx;
-            BindState(insert, step);
-            insert.ExecuteNonQuery();
-            WriteEventAndMaterial(tx, seq, step);
-            tx.Commit();
-            return step;
-        }
-    }
-
-    public PullStep? Update(string id, Func<DataPull, PullStep?> decide)
-    {
-        lock (_write)
-        {
-            using var tx = _writer.BeginTransaction();
-            using var read = Command(_writer, "SELECT seq, pull FROM pulls WHERE id = $id", ("$id", id));
-            read.Transaction = tx;
-            long seq;
-            DataPull current;
-            using (var r = read.ExecuteReader())
-            {
-                if (!r.Read()) throw new PullRuleException(PullErrorKind.NotFound, $"No pull '{id}'.");
-                seq = r.GetInt64(0);
-                current = DataPull.Parser.ParseFrom((byte[])r[1]);
-            }
-            var step = decide(current);
-            if (step is null) return null;
-            using var update = Command(_writer, """
+                """, "$seq", "$id", "$requester", "$owner", "$uscc", "$item", "$state", "$overdue", "$escalated", "$library", "$next", "$updated", "$pull");
+            UpdatePull = Prepare(c, """
                 UPDATE pulls SET state = $state, overdue = $overdue, escalated = $escalated, from_library = $library, next_action_at = $next,
                                  updated_at = $updated, pull = $pull WHERE seq = $seq
-                """, ("$seq", seq));
-            update.Transaction = tx;
-            BindState(update, step);
-            update.ExecuteNonQuery();
-            WriteEventAndMaterial(tx, seq, step);
-            tx.Commit();
-            return step;
+                """, "$seq", "$state", "$overdue", "$escalated", "$library", "$next", "$updated", "$pull");
+            InsertEvent = Prepare(c, "INSERT INTO pull_events(pull_seq, seq, type, at, event) VALUES($p, $s, $t, $at, $e)", "$p", "$s", "$t", "$at", "$e");
+            InsertMaterial = Prepare(c, "INSERT INTO library_materials(uscc, item_type, valid_until, added_at, evidence) VALUES($u, $i, $v, $at, $e)", "$u", "$i", "$v", "$at", "$e");
+            LatestRevision = Prepare(c, "SELECT coalesce(max(revision), 0) FROM pull_catalogue");
+            InsertCatalogue = Prepare(c, "INSERT INTO pull_catalogue(revision, document, edited_by, edited_at) VALUES($r, $d, $by, $at)", "$r", "$d", "$by", "$at");
+            _all = [NextSeq, ReadPull, InsertPull, UpdatePull, InsertEvent, InsertMaterial, LatestRevision, InsertCatalogue];
+        }
+
+        public SqliteCommand NextSeq { get; }
+        public SqliteCommand ReadPull { get; }
+        public SqliteCommand InsertPull { get; }
+        public SqliteCommand UpdatePull { get; }
+        public SqliteCommand InsertEvent { get; }
+        public SqliteCommand InsertMaterial { get; }
+        public SqliteCommand LatestRevision { get; }
+        public SqliteCommand InsertCatalogue { get; }
+
+        /// <summary>The next pull number: read once per group, then counted in memory (one writer).</summary>
+        public long Seq { get; set; }
+
+        public SqliteTransaction? Transaction
+        {
+            set
+            {
+                foreach (var cmd in _all) cmd.Transaction = value;
+            }
+        }
+
+        private static SqliteCommand Prepare(SqliteConnection c, string sql, params string[] parameters)
+        {
+            var cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            foreach (var p in parameters) cmd.Parameters.Add(new SqliteParameter(p, null));
+            return cmd;
+        }
+
+        public static SqliteCommand Bind(SqliteCommand cmd, params object?[] values)
+        {
+            for (int i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+            return cmd;
+        }
+
+        public void Dispose()
+        {
+            foreach (var cmd in _all) cmd.Dispose();
         }
     }
 
-    private static void BindState(SqliteCommand cmd, PullStep step)
+    private void WriteLoop()
     {
-        var p = step.Pull;
-        cmd.Parameters.AddWithValue("$state", (int)p.State);
-        cmd.Parameters.AddWithValue("$overdue", p.Overdue ? 1 : 0);
-        cmd.Parameters.AddWithValue("$escalated", p.Escalated ? 1 : 0);
-        cmd.Parameters.AddWithValue("$library", p.Fulfilment == PullFulfilment.Library ? 1 : 0);
-        cmd.Parameters.AddWithValue("$next", step.NextActionAt is { } next ? next.ToUnixTimeMilliseconds() : DBNull.Value);
-        cmd.Parameters.AddWithValue("$updated", FormatTime(p.UpdatedAt.ToDateTimeOffset()));
-        cmd.Parameters.AddWithValue("$pull", p.ToByteArray());
+        using var statements = new Statements(_writer);
+        var group = new List<Write>();
+        while (_writes.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            group.Clear();
+            while (group.Count < MaxGroup && _writes.Reader.TryRead(out var write)) group.Add(write);
+            var done = new List<Write>(group.Count);
+            try
+            {
+                using var tx = _writer.BeginTransaction();
+                statements.Transaction = tx;
+                statements.Seq = (long)statements.NextSeq.ExecuteScalar()!;
+                foreach (var write in group)
+                {
+                    var seq = statements.Seq;
+                    tx.Save("step");
+                    try
+                    {
+                        write.Run(statements);
+                        tx.Release("step");
+                        done.Add(write);
+                    }
+                    catch (Exception e)
+                    {
+                        tx.Rollback("step");
+                        tx.Release("step");
+                        statements.Seq = seq;
+                        write.Fail(e);
+                    }
+                }
+                tx.Commit();
+            }
+            catch (Exception e)
+            {
+                foreach (var write in done) write.Fail(new IOException($"The pull store {Path} could not commit: {e.Message}", e));
+                continue;
+            }
+            finally
+            {
+                statements.Transaction = null;
+            }
+            foreach (var write in done) write.Complete();
+        }
     }
 
-    private void WriteEventAndMaterial(SqliteTransaction tx, long pullSeq, PullStep step)
+    private Task<T> EnqueueAsync<T>(Func<Statements, T> run)
     {
-        using var insert = Command(_writer, "INSERT INTO pull_events(pull_seq, seq, type, at, event) VALUES($p, $s, $t, $at, $e)",
-            ("$p", pullSeq), ("$s", (long)step.Event.Seq), ("$t", (int)step.Event.Type), ("$at", FormatTime(step.Event.At.ToDateTimeOffset())), ("$e", step.Event.ToByteArray()));
-        insert.Transaction = tx;
-        insert.ExecuteNonQuery();
-        if (step.JoinsLibrary is not { } m) return;
-        using var material = Command(_writer, "INSERT INTO library_materials(uscc, item_type, valid_until, added_at, evidence) VALUES($u, $i, $v, $at, $e)",
-            ("$u", m.Uscc), ("$i", m.ItemType), ("$v", m.Evidence.ValidUntil), ("$at", FormatTime(m.AddedAt)), ("$e", m.Evidence.ToByteArray()));
-        material.Transaction = tx;
-        material.ExecuteNonQuery();
+        var write = new Write<T>(run);
+        if (!_writes.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(SqlitePullStore));
+        return write.Done.Task;
+    }
+
+    public Task<PullStep> CreateAsync(DateOnly day, Func<string, PullStep> build) => EnqueueAsync(s =>
+    {
+        long seq = s.Seq;
+        var step = build($"DP-{day:yyyyMMdd}-{seq:D6}");
+        var p = step.Pull;
+        Statements.Bind(s.InsertPull, seq, p.Id, p.Requester, p.Owner, p.Uscc, p.ItemType, (int)p.State, p.Overdue ? 1 : 0, p.Escalated ? 1 : 0,
+            p.Fulfilment == PullFulfilment.Library ? 1 : 0, step.NextActionAt?.ToUnixTimeMilliseconds(), FormatTime(p.UpdatedAt.ToDateTimeOffset()), p.ToByteArray()).ExecuteNonQuery();
+        WriteEventAndMaterial(s, seq, step);
+        s.Seq = seq + 1;
+        return step;
+    });
+
+    public Task<PullStep?> UpdateAsync(string id, Func<DataPull, PullStep?> decide) => EnqueueAsync(s =>
+    {
+        long seq;
+        DataPull current;
+        using (var r = Statements.Bind(s.ReadPull, SeqOf(id), id).ExecuteReader())
+        {
+            if (!r.Read()) throw new PullRuleException(PullErrorKind.NotFound, $"No pull '{id}'.");
+            seq = r.GetInt64(0);
+            current = DataPull.Parser.ParseFrom((byte[])r[1]);
+        }
+        var step = decide(current);
+        if (step is null) return null;
+        var p = step.Pull;
+        Statements.Bind(s.UpdatePull, seq, (int)p.State, p.Overdue ? 1 : 0, p.Escalated ? 1 : 0, p.Fulfilment == PullFulfilment.Library ? 1 : 0,
+            step.NextActionAt?.ToUnixTimeMilliseconds(), FormatTime(p.UpdatedAt.ToDateTimeOffset()), p.ToByteArray()).ExecuteNonQuery();
+        WriteEventAndMaterial(s, seq, step);
+        return step;
+    });
+
+    private static void WriteEventAndMaterial(Statements s, long pullSeq, PullStep step)
+    {
+        // The history keeps each event without its snapshot of the pull (the pull row has the present;
+        // subscribers get the snapshot): half the bytes to write. The event is not shared before commit.
+        var e = step.Event;
+        var snapshot = e.Pull;
+        e.Pull = null;
+        byte[] bytes;
+        try { bytes = e.ToByteArray(); } finally { e.Pull = snapshot; }
+        Statements.Bind(s.InsertEvent, pullSeq, (long)e.Seq, (int)e.Type, FormatTime(e.At.ToDateTimeOffset()), bytes).ExecuteNonQuery();
+        if (step.JoinsLibrary is { } m)
+            Statements.Bind(s.InsertMaterial, m.Uscc, m.ItemType, m.Evidence.ValidUntil, FormatTime(m.AddedAt), m.Evidence.ToByteArray()).ExecuteNonQuery();
     }
 
     private SqliteConnection OpenRead()
@@ -159,17 +286,29 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         return c;
     }
 
+    /// <summary>
+    /// The pull number in an id ("DP-20261130-000042" → 42): pulls are found by their primary key, so
+    /// the id needs no index of its own; -1 (no row) for anything else.
+    /// </summary>
+    private static long SeqOf(string id)
+    {
+        var dash = id.LastIndexOf('-');
+        return id.StartsWith("DP-", StringComparison.Ordinal) && dash > 3 &&
+               long.TryParse(id.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var seq) ? seq : -1;
+    }
+
     public DataPull? Get(string id)
     {
         using var c = OpenRead();
-        using var cmd = Command(c, "SELECT pull FROM pulls WHERE id = $id", ("$id", id));
+        using var cmd = Command(c, "SELECT pull FROM pulls WHERE seq = $seq AND id = $id", ("$seq", SeqOf(id)), ("$id", id));
         return cmd.ExecuteScalar() is byte[] bytes ? DataPull.Parser.ParseFrom(bytes) : null;
     }
 
     public IReadOnlyList<PullEvent> History(string id)
     {
         using var c = OpenRead();
-        using var cmd = Command(c, "SELECT e.event FROM pull_events e JOIN pulls p ON p.seq = e.pull_seq WHERE p.id = $id ORDER BY e.seq", ("$id", id));
+        using var cmd = Command(c, "SELECT e.event FROM pull_events e JOIN pulls p ON p.seq = e.pull_seq WHERE p.seq = $seq AND p.id = $id ORDER BY e.seq",
+            ("$seq", SeqOf(id)), ("$id", id));
         using var r = cmd.ExecuteReader();
         var events = new List<PullEvent>();
         while (r.Read()) events.Add(PullEvent.Parser.ParseFrom((byte[])r[0]));
@@ -245,24 +384,14 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     private static StoredPullCatalogue ReadCatalogue(SqliteDataReader r) =>
         new(r.GetInt32(0), r.GetString(1), r.GetString(2), DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture));
 
-    public StoredPullCatalogue SaveCatalogue(string document, int expectedRevision, string editedBy, DateTimeOffset at)
+    public Task<StoredPullCatalogue> SaveCatalogueAsync(string document, int expectedRevision, string editedBy, DateTimeOffset at) => EnqueueAsync(s =>
     {
-        lock (_write)
-        {
-            using var tx = _writer.BeginTransaction();
-            using var latest = Command(_writer, "SELECT coalesce(max(revision), 0) FROM pull_catalogue");
-            latest.Transaction = tx;
-            var revision = (int)(long)latest.ExecuteScalar()!;
-            if (revision != expectedRevision)
-                throw new PullRuleException(PullErrorKind.Aborted, $"The catalogue is at revision {revision}, not {expectedRevision}: someone else changed it. Read it again and re-apply the edit.");
-            using var insert = Command(_writer, "INSERT INTO pull_catalogue(revision, document, edited_by, edited_at) VALUES($r, $d, $by, $at)",
-                ("$r", revision + 1), ("$d", document), ("$by", editedBy), ("$at", FormatTime(at)));
-            insert.Transaction = tx;
-            insert.ExecuteNonQuery();
-            tx.Commit();
-            return new StoredPullCatalogue(revision + 1, document, editedBy, at);
-        }
-    }
+        var revision = (int)(long)s.LatestRevision.ExecuteScalar()!;
+        if (revision != expectedRevision)
+            throw new PullRuleException(PullErrorKind.Aborted, $"The catalogue is at revision {revision}, not {expectedRevision}: someone else changed it. Read it again and re-apply the edit.");
+        Statements.Bind(s.InsertCatalogue, revision + 1, document, editedBy, FormatTime(at)).ExecuteNonQuery();
+        return new StoredPullCatalogue(revision + 1, document, editedBy, at);
+    });
 
     public PullCounts Counts()
     {
@@ -282,5 +411,11 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
             Scalar("SELECT count(*) FROM library_materials"));
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        _writes.Writer.TryComplete();
+        _writeLoop.GetAwaiter().GetResult();
+        _checkpointer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _writer.Dispose();
+    }
 }

@@ -114,7 +114,7 @@ internal sealed partial class HubServer : IAsyncDisposable
 
         var app = builder.Build();
         // Services are bound once the host's logging exists (the pull workflow's notifier logs); before Kestrel starts.
-        pulls = PullHosting.OpenWorkflow(hub, pullStore, audit, profiles, app.Services.GetRequiredService<ILoggerFactory>(), TimeProvider.System);
+        pulls = await PullHosting.OpenWorkflowAsync(hub, pullStore, audit, profiles, app.Services.GetRequiredService<ILoggerFactory>(), TimeProvider.System);
         health.Bind(registry);
         new ReflectionService(registry).Bind();
         new IngestApi(hub, trail, TimeProvider.System).Bind(registry);

@@ -61,7 +61,7 @@ internal static partial class PullHosting
     }
 
     /// <summary>The workflow over workflow.db, the e-licence library in the profiles, and the configured notifier.</summary>
-    public static DataPullWorkflow OpenWorkflow(Hub hub, SqlitePullStore store, IAuditLog audit, CachedProfileReader profiles, ILoggerFactory logs, TimeProvider time)
+    public static async Task<DataPullWorkflow> OpenWorkflowAsync(Hub hub, SqlitePullStore store, IAuditLog audit, CachedProfileReader profiles, ILoggerFactory logs, TimeProvider time)
     {
         var options = hub.Options.Pulls;
         var log = logs.CreateLogger("DataHub.Pulls");
@@ -73,7 +73,7 @@ internal static partial class PullHosting
         INotifier notifier = hub.Options.Outbound.TryGetValue(SmsGatewayNotifier.Destination, out var sms) && sms.Url.Length > 0
             ? new SmsGatewayNotifier(hub.Store, () => workflow!.Catalogue, time, logs.CreateLogger<SmsGatewayNotifier>())
             : new LogNotifier(logs.CreateLogger<LogNotifier>());
-        workflow = DataPullWorkflow.Open(store, new ProfileLicenceLibrary(profiles), notifier, hub.Bus, audit, calendar, time, catalogueText, options.CataloguePath);
+        workflow = await DataPullWorkflow.OpenAsync(store, new ProfileLicenceLibrary(profiles), notifier, hub.Bus, audit, calendar, time, catalogueText, options.CataloguePath);
         var owners = workflow.Catalogue.AgencyIds().Except(hub.Options.Agencies.Agencies.Select(a => a.Id)).Order().ToList();
         if (owners.Count > 0 && hub.Options.Agencies.Agencies.Count > 0) LogUnknownAgencies(log, string.Join(", ", owners));
         return workflow;

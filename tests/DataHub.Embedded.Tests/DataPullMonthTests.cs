@@ -51,7 +51,7 @@ public sealed class DataPullMonthTests
     [Fact]
     public async Task A_month_of_1000_pulls_gives_exact_counts_of_reminders_escalations_rulings_and_ratings()
     {
-        await using var h = new PullHarness(Start);
+        await using var h = await PullHarness.StartAsync(Start);
         using var events = h.Bus.Subscribe(Topics.Pulls);
         var calendar = WorkingDayCalendar.Shipped;
         var random = new Random(20260914);

@@ -75,12 +75,18 @@ public sealed class PullHarness : IAsyncDisposable
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "datahub-pulls-" + Guid.NewGuid().ToString("N"));
 
-    public PullHarness(DateTimeOffset start)
+    private PullHarness(DateTimeOffset start)
     {
         Time = new ManualTime(start);
         Store = new SqlitePullStore(Path.Combine(_directory, "workflow.db"));
         Audit = new SqliteAuditLog(Path.Combine(_directory, "audit.db"));
-        Workflow = DataPullWorkflow.Open(Store, Library, Notifier, Bus, Audit, WorkingDayCalendar.Shipped, Time, Catalogue, "test-catalogue.json");
+    }
+
+    public static async Task<PullHarness> StartAsync(DateTimeOffset start)
+    {
+        var h = new PullHarness(start);
+        h.Workflow = await DataPullWorkflow.OpenAsync(h.Store, h.Library, h.Notifier, h.Bus, h.Audit, WorkingDayCalendar.Shipped, h.Time, Catalogue, "test-catalogue.json");
+        return h;
     }
 
     public ManualTime Time { get; }
@@ -89,7 +95,7 @@ public sealed class PullHarness : IAsyncDisposable
     public InProcessEventBus Bus { get; } = new(100_000);
     public RecordingNotifier Notifier { get; } = new();
     public FixedLicenceLibrary Library { get; } = new();
-    public DataPullWorkflow Workflow { get; }
+    public DataPullWorkflow Workflow { get; private set; } = null!;
 
     public static PullActor OwnerOf(string itemType) => itemType switch
     {

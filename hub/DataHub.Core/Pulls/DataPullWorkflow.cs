@@ -49,14 +49,14 @@ public sealed class DataPullWorkflow
     /// The workflow with the catalogue in force: the latest revision stored (edits through the admin
     /// API survive restarts), or else the file's catalogue, stored as revision 1.
     /// </summary>
-    public static DataPullWorkflow Open(IPullStore store, ILicenceLibrary licences, INotifier notifier, IEventBus bus, IAuditLog audit,
+    public static async Task<DataPullWorkflow> OpenAsync(IPullStore store, ILicenceLibrary licences, INotifier notifier, IEventBus bus, IAuditLog audit,
         WorkingDayCalendar calendar, TimeProvider time, string catalogueFile, string catalogueOrigin)
     {
         var stored = store.LatestCatalogue();
         if (stored is null)
         {
             var fromFile = PullCatalogue.Parse(catalogueFile);
-            stored = store.SaveCatalogue(fromFile.ToJson(), 0, "file:" + catalogueOrigin, time.GetUtcNow());
+            stored = await store.SaveCatalogueAsync(fromFile.ToJson(), 0, "file:" + catalogueOrigin, time.GetUtcNow());
         }
         return new DataPullWorkflow(store, licences, notifier, bus, audit, calendar, time, new CatalogueInForce(PullCatalogue.Parse(stored.Document), stored));
     }
@@ -81,7 +81,7 @@ public sealed class DataPullWorkflow
         {
             throw new PullRuleException(PullErrorKind.InvalidArgument, e.Message);
         }
-        var stored = _store.SaveCatalogue(parsed.ToJson(), expectedRevision, actor.Agency, _time.GetUtcNow());
+        var stored = await _store.SaveCatalogueAsync(parsed.ToJson(), expectedRevision, actor.Agency, _time.GetUtcNow());
         _catalogue = new CatalogueInForce(parsed, stored);
         await AuditAsync(actor, "", $"catalogue revision={stored.Revision} itemTypes={parsed.ItemTypes.Count}", cancellationToken);
         return stored;
@@ -105,7 +105,7 @@ public sealed class DataPullWorkflow
         var now = _time.GetUtcNow();
         var today = ChinaDates.DateOf(now);
         var evidence = await FindInLibraryAsync(uscc, item, today, cancellationToken);
-        var step = _store.Create(today, id => evidence is not null
+        var step = await _store.CreateAsync(today, id => evidence is not null
             ? PullLifecycle.FulfilledFromLibrary(id, draft, evidence, now)
             : WithNextAction(PullLifecycle.Demanded(id, draft, Calendar, now))!);
         await CompleteAsync(step, actor, cancellationToken);
@@ -203,7 +203,7 @@ public sealed class DataPullWorkflow
             var due = _store.DueForAction(now, 500);
             foreach (var id in due)
             {
-                var step = _store.Update(id, pull => WithNextAction(PullLifecycle.DeadlineStep(pull, now, Calendar)));
+                var step = await _store.UpdateAsync(id, pull => WithNextAction(PullLifecycle.DeadlineStep(pull, now, Calendar)));
                 if (step is null) continue;
                 await CompleteAsync(step, null, cancellationToken);
                 steps++;
@@ -214,7 +214,7 @@ public sealed class DataPullWorkflow
 
     private async Task<DataPull> StepAsync(PullActor actor, string id, Func<DataPull, PullStep> decide, CancellationToken cancellationToken)
     {
-        var step = _store.Update(id.Trim(), pull => PullLifecycle.CanSee(pull, actor) ? WithNextAction(decide(pull)) : throw NotFound(id, actor))
+        var step = await _store.UpdateAsync(id.Trim(), pull => PullLifecycle.CanSee(pull, actor) ? WithNextAction(decide(pull)) : throw NotFound(id, actor))
                    ?? throw new InvalidOperationException("A caller's step always yields a step.");
         await CompleteAsync(step, actor, cancellationToken);
         return step.Pull;

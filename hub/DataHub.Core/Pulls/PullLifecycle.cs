@@ -264,6 +264,7 @@ public static class PullLifecycle
         return new PullStep(pull, new PullEvent
         {
             PullId = pull.Id, Seq = pull.Events, Type = type, Actor = actor, At = Timestamp.FromDateTimeOffset(at), Detail = detail, Pull = snapshot,
+            StateAfter = pull.State,
         });
     }
 

@@ -4,20 +4,20 @@ namespace DataHub.Core.Pulls;
 
 /// <summary>
 /// The workflow state of data pulls: pulls, their histories, the e-material library and the
-/// catalogue's revisions. Each step is one transaction (the pull, its event, a library material);
-/// steps of one pull are serialized. Embedded: SQLite (workflow.db); scale-out: PostgreSQL with
+/// catalogue's revisions. Each step is atomic (the pull, its event, a library material) and durable
+/// when its task completes; steps of one pull are serialized. Embedded: SQLite (workflow.db); scale-out: PostgreSQL with
 /// <c>SELECT … FOR UPDATE</c> and due-work scans with <c>SKIP LOCKED</c>.
 /// </summary>
 public interface IPullStore
 {
     /// <summary>Stores a new pull: reserves the next id ("DP-yyyyMMdd-NNNNNN" for <paramref name="day"/>) and stores what <paramref name="build"/> makes of it.</summary>
-    PullStep Create(DateOnly day, Func<string, PullStep> build);
+    Task<PullStep> CreateAsync(DateOnly day, Func<string, PullStep> build);
 
     /// <summary>
     /// Reads the pull, lets <paramref name="decide"/> take a step (or none: null) and stores it, all in
     /// one transaction; concurrent steps on the same pull wait for each other. NOT_FOUND when there is no such pull.
     /// </summary>
-    PullStep? Update(string id, Func<DataPull, PullStep?> decide);
+    Task<PullStep?> UpdateAsync(string id, Func<DataPull, PullStep?> decide);
 
     DataPull? Get(string id);
 
@@ -37,7 +37,7 @@ public interface IPullStore
     StoredPullCatalogue? LatestCatalogue();
 
     /// <summary>Stores a new catalogue revision; ABORTED (<see cref="PullRuleException"/>) when the latest revision is not <paramref name="expectedRevision"/>.</summary>
-    StoredPullCatalogue SaveCatalogue(string document, int expectedRevision, string editedBy, DateTimeOffset at);
+    Task<StoredPullCatalogue> SaveCatalogueAsync(string document, int expectedRevision, string editedBy, DateTimeOffset at);
 
     PullCounts Counts();
 }

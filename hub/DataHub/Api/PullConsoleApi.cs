@@ -165,7 +165,7 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
                 actorName = h.Actor == PullLifecycle.HubActor ? "数据交换枢纽（系统）" : AgencyName(h.Actor),
                 at = h.At?.ToDateTimeOffset(),
                 detail = h.Detail,
-                state = Name(h.Pull?.State ?? PullState.Unspecified, "PULL_STATE_"),
+                state = Name(h.StateAfter, "PULL_STATE_"),
             }),
         }, HttpApi.Json);
     }
