@@ -393,6 +393,14 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         return new StoredPullCatalogue(revision + 1, document, editedBy, at);
     });
 
+    /// <summary>Throws when workflow.db does not answer (readiness).</summary>
+    public void Probe()
+    {
+        using var c = OpenRead();
+        using var cmd = Command(c, "SELECT count(*) FROM pull_catalogue");
+        cmd.ExecuteScalar();
+    }
+
     public PullCounts Counts()
     {
         using var c = OpenRead();

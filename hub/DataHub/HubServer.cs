@@ -150,11 +150,12 @@ internal sealed partial class HubServer : IAsyncDisposable
             try
             {
                 hub.Store.Probe();
+                pullStore.Probe();
                 return Results.Json(new { status = "ready" });
             }
             catch (Exception e)
             {
-                return Results.Problem(title: "Not ready", detail: $"The store or search index does not answer: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
+                return Results.Problem(title: "Not ready", detail: $"The store, the search index or the workflow store does not answer: {e.Message}", statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         });
 
