@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using System.Globalization;
 using System.Threading.Channels;
 using DataHub.Core.Pulls;
@@ -252,7 +253,7 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         DataPull current;
         using (var r = Statements.Bind(s.ReadPull, SeqOf(id), id).ExecuteReader())
         {
-            if (!r.Read()) throw new PullRuleException(PullErrorKind.NotFound, $"No pull '{id}'.");
+            if (!r.Read()) throw new WorkflowRuleException(WorkflowErrorKind.NotFound, $"No pull '{id}'.");
             seq = r.GetInt64(0);
             current = DataPull.Parser.ParseFrom((byte[])r[1]);
         }
@@ -388,7 +389,7 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     {
         var revision = (int)(long)s.LatestRevision.ExecuteScalar()!;
         if (revision != expectedRevision)
-            throw new PullRuleException(PullErrorKind.Aborted, $"The catalogue is at revision {revision}, not {expectedRevision}: someone else changed it. Read it again and re-apply the edit.");
+            throw new WorkflowRuleException(WorkflowErrorKind.Aborted, $"The catalogue is at revision {revision}, not {expectedRevision}: someone else changed it. Read it again and re-apply the edit.");
         Statements.Bind(s.InsertCatalogue, revision + 1, document, editedBy, FormatTime(at)).ExecuteNonQuery();
         return new StoredPullCatalogue(revision + 1, document, editedBy, at);
     });

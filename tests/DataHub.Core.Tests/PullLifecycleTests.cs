@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using System.Security.Cryptography;
 using DataHub.Core.Calendar;
 using DataHub.Core.Pulls;
@@ -15,11 +16,11 @@ public class PullLifecycleTests
     private const string Uscc = "91330100799655058B";
     private const string PullId = "DP-20260929-000001";
 
-    private static readonly PullActor Requester = new("city-approval", new HashSet<string> { "approval" });
-    private static readonly PullActor Owner = new("city-amr", new HashSet<string> { "regulator" });
-    private static readonly PullActor Unrelated = new("city-tax", new HashSet<string> { "approval" });
-    private static readonly PullActor Coordination = new("city-coordination", new HashSet<string> { "coordination" });
-    private static readonly PullActor SuperAdmin = new("superadmin-studio", new HashSet<string> { "superadmin" });
+    private static readonly WorkflowActor Requester = new("city-approval", new HashSet<string> { "approval" });
+    private static readonly WorkflowActor Owner = new("city-amr", new HashSet<string> { "regulator" });
+    private static readonly WorkflowActor Unrelated = new("city-tax", new HashSet<string> { "approval" });
+    private static readonly WorkflowActor Coordination = new("city-coordination", new HashSet<string> { "coordination" });
+    private static readonly WorkflowActor SuperAdmin = new("superadmin-studio", new HashSet<string> { "superadmin" });
 
     private static readonly PullItemType Item = new()
     {
@@ -92,9 +93,9 @@ public class PullLifecycleTests
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, "no such test pull"),
     };
 
-    private static PullRuleException Rejected(PullErrorKind kind, Action step)
+    private static WorkflowRuleException Rejected(WorkflowErrorKind kind, Action step)
     {
-        var e = Assert.Throws<PullRuleException>(step);
+        var e = Assert.Throws<WorkflowRuleException>(step);
         Assert.Equal(kind, e.Kind);
         return e;
     }
@@ -353,7 +354,7 @@ public class PullLifecycleTests
     {
         foreach (var actor in new[] { Unrelated, Requester, Coordination, SuperAdmin })
         {
-            var e = Rejected(PullErrorKind.PermissionDenied, () => PullLifecycle.Fulfil(Demand(), actor, Material(), At(9, 30)));
+            var e = Rejected(WorkflowErrorKind.PermissionDenied, () => PullLifecycle.Fulfil(Demand(), actor, Material(), At(9, 30)));
             Assert.Contains("'city-amr'", e.Message);
             Assert.Contains($"'{actor.Agency}'", e.Message);
         }
@@ -367,7 +368,7 @@ public class PullLifecycleTests
     [InlineData(PullState.Cancelled)]
     public void A_pull_not_awaiting_its_owner_cannot_be_fulfilled_and_the_message_names_its_state(PullState state)
     {
-        var e = Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.Fulfil(PullIn(state), Owner, Material(), At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.Fulfil(PullIn(state), Owner, Material(), At(10, 12)));
         Assert.Contains($"is {Name(state)}", e.Message);
         Assert.Contains("AWAITING_OWNER", e.Message);
     }
@@ -405,7 +406,7 @@ public class PullLifecycleTests
     [InlineData("理由", null, "refuse.legal_basis")]
     public void A_refusal_without_a_reason_or_a_legal_basis_is_refused_naming_the_field(string? reason, string? legalBasis, string field)
     {
-        var e = Rejected(PullErrorKind.InvalidArgument, () => PullLifecycle.Refuse(Demand(), Owner, reason!, legalBasis!, At(9, 30)));
+        var e = Rejected(WorkflowErrorKind.InvalidArgument, () => PullLifecycle.Refuse(Demand(), Owner, reason!, legalBasis!, At(9, 30)));
         Assert.Contains(field, e.Message);
         Assert.Contains("missing", e.Message);
     }
@@ -414,7 +415,7 @@ public class PullLifecycleTests
     public void Only_the_owner_may_refuse()
     {
         foreach (var actor in new[] { Requester, Unrelated, Coordination })
-            Rejected(PullErrorKind.PermissionDenied, () => PullLifecycle.Refuse(Demand(), actor, "理由", "依据", At(9, 30)));
+            Rejected(WorkflowErrorKind.PermissionDenied, () => PullLifecycle.Refuse(Demand(), actor, "理由", "依据", At(9, 30)));
     }
 
     [Theory]
@@ -425,7 +426,7 @@ public class PullLifecycleTests
     [InlineData(PullState.Cancelled)]
     public void Only_a_pull_awaiting_its_owner_can_be_refused(PullState state)
     {
-        var e = Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.Refuse(PullIn(state), Owner, "理由", "依据", At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.Refuse(PullIn(state), Owner, "理由", "依据", At(10, 12)));
         Assert.Contains($"is {Name(state)}", e.Message);
     }
 
@@ -448,7 +449,7 @@ public class PullLifecycleTests
     public void Only_the_requester_may_escalate()
     {
         foreach (var actor in new[] { Owner, Unrelated, Coordination, SuperAdmin })
-            Rejected(PullErrorKind.PermissionDenied, () => PullLifecycle.Escalate(RefusedPull(), actor, "理由", At(10, 8)));
+            Rejected(WorkflowErrorKind.PermissionDenied, () => PullLifecycle.Escalate(RefusedPull(), actor, "理由", At(10, 8)));
     }
 
     [Theory]
@@ -459,7 +460,7 @@ public class PullLifecycleTests
     [InlineData(PullState.Cancelled)]
     public void Only_a_refused_pull_can_be_escalated(PullState state)
     {
-        var e = Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.Escalate(PullIn(state), Requester, "理由", At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.Escalate(PullIn(state), Requester, "理由", At(10, 12)));
         Assert.Contains($"is {Name(state)}", e.Message);
         Assert.Contains("REFUSED", e.Message);
     }
@@ -470,7 +471,7 @@ public class PullLifecycleTests
     [InlineData(null)]
     public void An_escalation_needs_a_reason(string? reason)
     {
-        var e = Rejected(PullErrorKind.InvalidArgument, () => PullLifecycle.Escalate(RefusedPull(), Requester, reason!, At(10, 8)));
+        var e = Rejected(WorkflowErrorKind.InvalidArgument, () => PullLifecycle.Escalate(RefusedPull(), Requester, reason!, At(10, 8)));
         Assert.Contains("reason is missing", e.Message);
     }
 
@@ -493,7 +494,7 @@ public class PullLifecycleTests
     {
         foreach (var actor in new[] { SuperAdmin, Requester, Owner, Unrelated })
         {
-            var e = Rejected(PullErrorKind.PermissionDenied, () => PullLifecycle.UpholdRefusal(InCoordinationPull(), actor, "意见", At(10, 9)));
+            var e = Rejected(WorkflowErrorKind.PermissionDenied, () => PullLifecycle.UpholdRefusal(InCoordinationPull(), actor, "意见", At(10, 9)));
             Assert.Contains("coordination", e.Message);
         }
     }
@@ -506,7 +507,7 @@ public class PullLifecycleTests
     [InlineData(PullState.Cancelled)]
     public void Only_a_pull_in_coordination_can_have_its_refusal_upheld(PullState state)
     {
-        var e = Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.UpholdRefusal(PullIn(state), Coordination, "意见", At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.UpholdRefusal(PullIn(state), Coordination, "意见", At(10, 12)));
         Assert.Contains($"is {Name(state)}", e.Message);
         Assert.Contains("IN_COORDINATION", e.Message);
     }
@@ -514,7 +515,7 @@ public class PullLifecycleTests
     [Fact]
     public void An_overdue_demand_cannot_have_a_refusal_upheld()
     {
-        Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.UpholdRefusal(OverdueDemand(), Coordination, "意见", At(10, 12)));
+        Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.UpholdRefusal(OverdueDemand(), Coordination, "意见", At(10, 12)));
     }
 
     [Theory]
@@ -523,7 +524,7 @@ public class PullLifecycleTests
     [InlineData(null)]
     public void Upholding_a_refusal_needs_an_opinion(string? opinion)
     {
-        var e = Rejected(PullErrorKind.InvalidArgument, () => PullLifecycle.UpholdRefusal(InCoordinationPull(), Coordination, opinion!, At(10, 9)));
+        var e = Rejected(WorkflowErrorKind.InvalidArgument, () => PullLifecycle.UpholdRefusal(InCoordinationPull(), Coordination, opinion!, At(10, 9)));
         Assert.Contains("opinion is missing", e.Message);
     }
 
@@ -570,7 +571,7 @@ public class PullLifecycleTests
     [Fact]
     public void A_demand_that_is_not_overdue_cannot_be_directed()
     {
-        var e = Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.DirectFulfilment(Demand(), Coordination, "意见", 5, Calendar, At(10, 8)));
+        var e = Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.DirectFulfilment(Demand(), Coordination, "意见", 5, Calendar, At(10, 8)));
         Assert.Contains("AWAITING_OWNER", e.Message);
         Assert.Contains("not overdue", e.Message);
     }
@@ -582,7 +583,7 @@ public class PullLifecycleTests
     [InlineData(PullState.Cancelled)]
     public void Fulfilment_cannot_be_directed_on_a_pull_neither_in_coordination_nor_overdue(PullState state)
     {
-        var e = Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.DirectFulfilment(PullIn(state), Coordination, "意见", 5, Calendar, At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.DirectFulfilment(PullIn(state), Coordination, "意见", 5, Calendar, At(10, 12)));
         Assert.Contains($"is {Name(state)}", e.Message);
     }
 
@@ -590,7 +591,7 @@ public class PullLifecycleTests
     public void Only_the_coordination_role_may_direct_fulfilment()
     {
         foreach (var actor in new[] { SuperAdmin, Requester, Owner })
-            Rejected(PullErrorKind.PermissionDenied, () => PullLifecycle.DirectFulfilment(InCoordinationPull(), actor, "意见", 5, Calendar, At(10, 12)));
+            Rejected(WorkflowErrorKind.PermissionDenied, () => PullLifecycle.DirectFulfilment(InCoordinationPull(), actor, "意见", 5, Calendar, At(10, 12)));
     }
 
     [Theory]
@@ -599,7 +600,7 @@ public class PullLifecycleTests
     [InlineData(61)]
     public void A_directed_time_limit_outside_1_to_60_working_days_is_refused(int days)
     {
-        var e = Rejected(PullErrorKind.InvalidArgument, () => PullLifecycle.DirectFulfilment(InCoordinationPull(), Coordination, "意见", days, Calendar, At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.InvalidArgument, () => PullLifecycle.DirectFulfilment(InCoordinationPull(), Coordination, "意见", days, Calendar, At(10, 12)));
         Assert.Contains($"is {days}", e.Message);
         Assert.Contains("1 to 60", e.Message);
     }
@@ -617,7 +618,7 @@ public class PullLifecycleTests
     [Fact]
     public void Directing_fulfilment_needs_an_opinion()
     {
-        var e = Rejected(PullErrorKind.InvalidArgument, () => PullLifecycle.DirectFulfilment(InCoordinationPull(), Coordination, " ", 5, Calendar, At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.InvalidArgument, () => PullLifecycle.DirectFulfilment(InCoordinationPull(), Coordination, " ", 5, Calendar, At(10, 12)));
         Assert.Contains("opinion is missing", e.Message);
     }
 
@@ -651,7 +652,7 @@ public class PullLifecycleTests
     {
         foreach (var actor in new[] { Owner, Unrelated, Coordination, SuperAdmin })
         {
-            var e = Rejected(PullErrorKind.PermissionDenied, () => PullLifecycle.Cancel(Demand(), actor, "", At(9, 30)));
+            var e = Rejected(WorkflowErrorKind.PermissionDenied, () => PullLifecycle.Cancel(Demand(), actor, "", At(9, 30)));
             Assert.Contains("'city-approval'", e.Message);
         }
     }
@@ -662,7 +663,7 @@ public class PullLifecycleTests
     [InlineData(PullState.Cancelled)]
     public void A_closed_pull_cannot_be_cancelled(PullState state)
     {
-        var e = Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.Cancel(PullIn(state), Requester, "", At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.Cancel(PullIn(state), Requester, "", At(10, 12)));
         Assert.Contains($"is {Name(state)}", e.Message);
     }
 
@@ -696,14 +697,14 @@ public class PullLifecycleTests
     public void A_pull_is_rated_only_once()
     {
         var rated = PullLifecycle.Rate(PullIn(PullState.Fulfilled), Requester, PullRating.Good, "", At(10, 12)).Pull;
-        var e = Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.Rate(rated, Requester, PullRating.Poor, "改评差", At(10, 13)));
+        var e = Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.Rate(rated, Requester, PullRating.Poor, "改评差", At(10, 13)));
         Assert.Contains("already rated", e.Message);
     }
 
     [Fact]
     public void A_rating_must_be_given()
     {
-        var e = Rejected(PullErrorKind.InvalidArgument, () => PullLifecycle.Rate(PullIn(PullState.Fulfilled), Requester, PullRating.Unspecified, "", At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.InvalidArgument, () => PullLifecycle.Rate(PullIn(PullState.Fulfilled), Requester, PullRating.Unspecified, "", At(10, 12)));
         Assert.Contains("rating is missing", e.Message);
     }
 
@@ -713,7 +714,7 @@ public class PullLifecycleTests
     [InlineData(null)]
     public void A_poor_rating_without_a_comment_is_refused(string? comment)
     {
-        var e = Rejected(PullErrorKind.InvalidArgument, () => PullLifecycle.Rate(PullIn(PullState.Fulfilled), Requester, PullRating.Poor, comment!, At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.InvalidArgument, () => PullLifecycle.Rate(PullIn(PullState.Fulfilled), Requester, PullRating.Poor, comment!, At(10, 12)));
         Assert.Contains("comment", e.Message);
     }
 
@@ -721,7 +722,7 @@ public class PullLifecycleTests
     public void Only_the_requester_may_rate()
     {
         foreach (var actor in new[] { Owner, Unrelated, Coordination, SuperAdmin })
-            Rejected(PullErrorKind.PermissionDenied, () => PullLifecycle.Rate(PullIn(PullState.Fulfilled), actor, PullRating.Good, "", At(10, 12)));
+            Rejected(WorkflowErrorKind.PermissionDenied, () => PullLifecycle.Rate(PullIn(PullState.Fulfilled), actor, PullRating.Good, "", At(10, 12)));
     }
 
     [Theory]
@@ -731,7 +732,7 @@ public class PullLifecycleTests
     [InlineData(PullState.Cancelled)]
     public void Only_a_fulfilled_pull_or_an_upheld_refusal_can_be_rated(PullState state)
     {
-        var e = Rejected(PullErrorKind.FailedPrecondition, () => PullLifecycle.Rate(PullIn(state), Requester, PullRating.Good, "", At(10, 12)));
+        var e = Rejected(WorkflowErrorKind.FailedPrecondition, () => PullLifecycle.Rate(PullIn(state), Requester, PullRating.Good, "", At(10, 12)));
         Assert.Contains($"is {Name(state)}", e.Message);
     }
 
@@ -795,7 +796,7 @@ public class PullLifecycleTests
     public void Text_longer_than_the_limit_is_refused_naming_the_field(string step, string field)
     {
         var text = new string('字', PullLifecycle.MaxTextLength + 1);
-        var e = Rejected(PullErrorKind.InvalidArgument, () => TakeWithText(step, text));
+        var e = Rejected(WorkflowErrorKind.InvalidArgument, () => TakeWithText(step, text));
         Assert.StartsWith(field + " has", e.Message);
         Assert.Contains($"{PullLifecycle.MaxTextLength + 1} characters", e.Message);
         Assert.Contains($"at most {PullLifecycle.MaxTextLength}", e.Message);

@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using System.Collections.Concurrent;
 using DataHub.Core.Calendar;
 using DataHub.Core.Ingest;
@@ -66,12 +67,12 @@ public sealed class PullHarness : IAsyncDisposable
         }
         """;
 
-    public static readonly PullActor Approval = new("city-approval", new HashSet<string> { "approval" }, "审批核验", "/test/approval");
-    public static readonly PullActor Amr = new("city-amr", new HashSet<string> { "regulator" }, "", "/test/amr");
-    public static readonly PullActor Housing = new("city-housing", new HashSet<string> { "regulator" }, "", "/test/housing");
-    public static readonly PullActor Tax = new("city-tax", new HashSet<string> { "regulator" }, "", "/test/tax");
-    public static readonly PullActor Coordination = new("city-coordination", new HashSet<string> { "coordination" }, "", "/test/coordination");
-    public static readonly PullActor SuperAdmin = new("city-superadmin", new HashSet<string> { "superadmin" }, "", "/test/superadmin");
+    public static readonly WorkflowActor Approval = new("city-approval", new HashSet<string> { "approval" }, "审批核验", "/test/approval");
+    public static readonly WorkflowActor Amr = new("city-amr", new HashSet<string> { "regulator" }, "", "/test/amr");
+    public static readonly WorkflowActor Housing = new("city-housing", new HashSet<string> { "regulator" }, "", "/test/housing");
+    public static readonly WorkflowActor Tax = new("city-tax", new HashSet<string> { "regulator" }, "", "/test/tax");
+    public static readonly WorkflowActor Coordination = new("city-coordination", new HashSet<string> { "coordination" }, "", "/test/coordination");
+    public static readonly WorkflowActor SuperAdmin = new("city-superadmin", new HashSet<string> { "superadmin" }, "", "/test/superadmin");
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "datahub-pulls-" + Guid.NewGuid().ToString("N"));
 
@@ -97,7 +98,7 @@ public sealed class PullHarness : IAsyncDisposable
     public FixedLicenceLibrary Library { get; } = new();
     public DataPullWorkflow Workflow { get; private set; } = null!;
 
-    public static PullActor OwnerOf(string itemType) => itemType switch
+    public static WorkflowActor OwnerOf(string itemType) => itemType switch
     {
         "LIC-JY" => Amr,
         "MAT-FIRE" => Housing,

@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using System.Text;
 using Microsoft.Playwright;
 
@@ -172,7 +173,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
             ["legalBasis"] = "《优化营商环境条例》第三十七条", ["requesterRoles"] = new System.Text.Json.Nodes.JsonArray("approval"),
         });
         await pulls.UpdateCatalogueAsync(document.ToJsonString(), pulls.CatalogueRevision.Revision,
-            new DataHub.Core.Pulls.PullActor("admin", new HashSet<string> { DataHub.Security.Roles.Admin }, "", "test"), CancellationToken.None);
+            new DataHub.Core.Workflows.WorkflowActor("admin", new HashSet<string> { DataHub.Security.Roles.Admin }, "", "test"), CancellationToken.None);
         var uscc = _served.Hub.Store.EnterprisesWithProfiles()[2];
 
         // The requester: from the navigation to the pulls page; the form opened with the keyboard.

@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using System.Text.Json;
 using DataHub.Adapters;
 using DataHub.Core.Identifiers;
@@ -30,7 +31,7 @@ public sealed class PullSmsTests : IDisposable
             },
         });
         await using var server = await HubServer.StartAsync(hub, CancellationToken.None, Microsoft.Extensions.Logging.LogLevel.Warning);
-        var requester = new PullActor("city-approval", new HashSet<string> { "approval" }, "施工许可联审（测试）", "/test");
+        var requester = new WorkflowActor("city-approval", new HashSet<string> { "approval" }, "施工许可联审（测试）", "/test");
         var uscc = Uscc.Generate(new Random(3), "320100");
         var pull = await server.Pulls.RequestAsync(requester, uscc, "MAT-FIRE-ACCEPT", "施工许可联审（测试）", "", CancellationToken.None);
         Assert.Equal(PullState.AwaitingOwner, pull.State);

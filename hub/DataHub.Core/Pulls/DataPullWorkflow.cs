@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using System.Text.Json;
 using DataHub.Core.Audit;
 using DataHub.Core.Calendar;
@@ -70,7 +71,7 @@ public sealed class DataPullWorkflow
     public IPullStore Store => _store;
 
     /// <summary>Validates and stores a new catalogue; pulls already made keep the terms they were made on.</summary>
-    public async Task<StoredPullCatalogue> UpdateCatalogueAsync(string document, int expectedRevision, PullActor actor, CancellationToken cancellationToken)
+    public async Task<StoredPullCatalogue> UpdateCatalogueAsync(string document, int expectedRevision, WorkflowActor actor, CancellationToken cancellationToken)
     {
         PullCatalogue parsed;
         try
@@ -79,7 +80,7 @@ public sealed class DataPullWorkflow
         }
         catch (PullCatalogueException e)
         {
-            throw new PullRuleException(PullErrorKind.InvalidArgument, e.Message);
+            throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, e.Message);
         }
         var stored = await _store.SaveCatalogueAsync(parsed.ToJson(), expectedRevision, actor.Agency, _time.GetUtcNow());
         _catalogue = new CatalogueInForce(parsed, stored);
@@ -91,16 +92,16 @@ public sealed class DataPullWorkflow
     /// Asks for an item: answered at once when the library holds a valid one, else a directed demand
     /// to the owner. <paramref name="uscc"/> is already normalized and validated.
     /// </summary>
-    public async Task<DataPull> RequestAsync(PullActor actor, string uscc, string itemType, string purpose, string caseReference, CancellationToken cancellationToken)
+    public async Task<DataPull> RequestAsync(WorkflowActor actor, string uscc, string itemType, string purpose, string caseReference, CancellationToken cancellationToken)
     {
         var catalogue = Catalogue;
-        var item = catalogue.Find(itemType.Trim()) ?? throw new PullRuleException(PullErrorKind.InvalidArgument,
+        var item = catalogue.Find(itemType.Trim()) ?? throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument,
             $"item_type '{itemType}' is not in the catalogue; it has {string.Join(", ", catalogue.ItemTypes.Select(i => $"{i.Code} ({i.Name})").Take(30))}.");
         if (!item.RequesterRoles.Any(actor.Roles.Contains))
-            throw new PullRuleException(PullErrorKind.PermissionDenied,
+            throw new WorkflowRuleException(WorkflowErrorKind.PermissionDenied,
                 $"The catalogue lets agencies with role {string.Join(" or ", item.RequesterRoles)} request {item.Code} ({item.Name}); '{actor.Agency}' has [{string.Join(", ", actor.Roles.Order())}].");
         purpose = PullLifecycle.Trimmed(purpose, "purpose");
-        if (purpose.Length == 0) throw new PullRuleException(PullErrorKind.InvalidArgument, "purpose is missing: say why the item is needed (调取事由); it goes into the audit chain.");
+        if (purpose.Length == 0) throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, "purpose is missing: say why the item is needed (调取事由); it goes into the audit chain.");
         var draft = new PullRequestDraft(actor.Agency, uscc, item, purpose, PullLifecycle.Trimmed(caseReference, "case_reference"));
         var now = _time.GetUtcNow();
         var today = ChinaDates.DateOf(now);
@@ -113,7 +114,7 @@ public sealed class DataPullWorkflow
     }
 
     /// <summary>The pull and its history, when the caller may see it (else NOT_FOUND, so ids do not leak).</summary>
-    public (DataPull Pull, IReadOnlyList<PullEvent> History) Get(PullActor actor, string id)
+    public (DataPull Pull, IReadOnlyList<PullEvent> History) Get(WorkflowActor actor, string id)
     {
         var pull = _store.Get(id);
         if (pull is null || !PullLifecycle.CanSee(pull, actor)) throw NotFound(id, actor);
@@ -121,32 +122,32 @@ public sealed class DataPullWorkflow
     }
 
     /// <summary>A page of one view, newest first.</summary>
-    public PullPage List(PullActor actor, PullView view, PullState? state, int limit, long? before)
+    public PullPage List(WorkflowActor actor, PullView view, PullState? state, int limit, long? before)
     {
         if (view == PullView.Unspecified) view = PullView.Mine;
         if (view == PullView.Escalated && !actor.Oversees)
-            throw new PullRuleException(PullErrorKind.PermissionDenied, $"The ESCALATED view is for the coordination office and the super-admin studio; '{actor.Agency}' holds neither role.");
+            throw new WorkflowRuleException(WorkflowErrorKind.PermissionDenied, $"The ESCALATED view is for the coordination office and the super-admin studio; '{actor.Agency}' holds neither role.");
         return _store.List(new PullListQuery(view, actor, state, limit, before));
     }
 
     /// <summary>The owner hands over the item; it joins the e-material library.</summary>
-    public Task<DataPull> FulfilAsync(PullActor actor, string id, ReadOnlyMemory<byte> content, string mediaType, string fileName, string validUntil, CancellationToken cancellationToken)
+    public Task<DataPull> FulfilAsync(WorkflowActor actor, string id, ReadOnlyMemory<byte> content, string mediaType, string fileName, string validUntil, CancellationToken cancellationToken)
     {
-        if (content.Length == 0) throw new PullRuleException(PullErrorKind.InvalidArgument, "fulfil.content is empty: attach the material or data set.");
-        if (content.Length > MaxMaterialBytes) throw new PullRuleException(PullErrorKind.InvalidArgument, $"fulfil.content has {content.Length:N0} bytes; at most {MaxMaterialBytes:N0}.");
+        if (content.Length == 0) throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, "fulfil.content is empty: attach the material or data set.");
+        if (content.Length > MaxMaterialBytes) throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, $"fulfil.content has {content.Length:N0} bytes; at most {MaxMaterialBytes:N0}.");
         mediaType = PullLifecycle.Trimmed(mediaType, "fulfil.media_type").ToLowerInvariant();
         if (mediaType.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
-            throw new PullRuleException(PullErrorKind.InvalidArgument, $"fulfil.media_type '{mediaType}' is not a media type such as application/pdf or application/json.");
+            throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, $"fulfil.media_type '{mediaType}' is not a media type such as application/pdf or application/json.");
         if (mediaType == "application/json" && !IsJson(content))
-            throw new PullRuleException(PullErrorKind.InvalidArgument, "fulfil.content is declared application/json but is not valid UTF-8 JSON.");
+            throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, "fulfil.content is declared application/json but is not valid UTF-8 JSON.");
         var now = _time.GetUtcNow();
         var today = ChinaDates.DateOf(now);
         string until = "";
         if (validUntil.Trim().Length > 0)
         {
             if (ChinaDates.ParseCanonical(validUntil.Trim()) is not { } date)
-                throw new PullRuleException(PullErrorKind.InvalidArgument, $"fulfil.valid_until '{validUntil}' is not a date; use YYYY-MM-DD or leave it empty.");
-            if (date < today) throw new PullRuleException(PullErrorKind.InvalidArgument, $"fulfil.valid_until {ChinaDates.Format(date)} is already past; an expired item cannot answer a pull.");
+                throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, $"fulfil.valid_until '{validUntil}' is not a date; use YYYY-MM-DD or leave it empty.");
+            if (date < today) throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, $"fulfil.valid_until {ChinaDates.Format(date)} is already past; an expired item cannot answer a pull.");
             until = ChinaDates.Format(date);
         }
         return StepAsync(actor, id, pull =>
@@ -167,27 +168,27 @@ public sealed class DataPullWorkflow
         }, cancellationToken);
     }
 
-    public Task<DataPull> RefuseAsync(PullActor actor, string id, string reason, string legalBasis, CancellationToken cancellationToken) =>
+    public Task<DataPull> RefuseAsync(WorkflowActor actor, string id, string reason, string legalBasis, CancellationToken cancellationToken) =>
         StepAsync(actor, id, pull => PullLifecycle.Refuse(pull, actor, reason, legalBasis, _time.GetUtcNow()), cancellationToken);
 
-    public Task<DataPull> EscalateAsync(PullActor actor, string id, string reason, CancellationToken cancellationToken) =>
+    public Task<DataPull> EscalateAsync(WorkflowActor actor, string id, string reason, CancellationToken cancellationToken) =>
         StepAsync(actor, id, pull => PullLifecycle.Escalate(pull, actor, reason, _time.GetUtcNow()), cancellationToken);
 
-    public Task<DataPull> UpholdRefusalAsync(PullActor actor, string id, string opinion, CancellationToken cancellationToken) =>
+    public Task<DataPull> UpholdRefusalAsync(WorkflowActor actor, string id, string opinion, CancellationToken cancellationToken) =>
         StepAsync(actor, id, pull => PullLifecycle.UpholdRefusal(pull, actor, opinion, _time.GetUtcNow()), cancellationToken);
 
     /// <summary>The coordination office directs fulfilment; 0 working days means the catalogue's limit for the item.</summary>
-    public Task<DataPull> DirectFulfilmentAsync(PullActor actor, string id, string opinion, int workingDays, CancellationToken cancellationToken) =>
+    public Task<DataPull> DirectFulfilmentAsync(WorkflowActor actor, string id, string opinion, int workingDays, CancellationToken cancellationToken) =>
         StepAsync(actor, id, pull =>
         {
             var days = workingDays != 0 ? workingDays : Catalogue.Find(pull.ItemType)?.TimeLimitWorkingDays ?? (int)pull.TimeLimitWorkingDays;
             return PullLifecycle.DirectFulfilment(pull, actor, opinion, days == 0 ? 5 : days, Calendar, _time.GetUtcNow());
         }, cancellationToken);
 
-    public Task<DataPull> CancelAsync(PullActor actor, string id, string reason, CancellationToken cancellationToken) =>
+    public Task<DataPull> CancelAsync(WorkflowActor actor, string id, string reason, CancellationToken cancellationToken) =>
         StepAsync(actor, id, pull => PullLifecycle.Cancel(pull, actor, reason, _time.GetUtcNow()), cancellationToken);
 
-    public Task<DataPull> RateAsync(PullActor actor, string id, PullRating rating, string comment, CancellationToken cancellationToken) =>
+    public Task<DataPull> RateAsync(WorkflowActor actor, string id, PullRating rating, string comment, CancellationToken cancellationToken) =>
         StepAsync(actor, id, pull => PullLifecycle.Rate(pull, actor, rating, comment, _time.GetUtcNow()), cancellationToken);
 
     /// <summary>
@@ -212,7 +213,7 @@ public sealed class DataPullWorkflow
         }
     }
 
-    private async Task<DataPull> StepAsync(PullActor actor, string id, Func<DataPull, PullStep> decide, CancellationToken cancellationToken)
+    private async Task<DataPull> StepAsync(WorkflowActor actor, string id, Func<DataPull, PullStep> decide, CancellationToken cancellationToken)
     {
         var step = await _store.UpdateAsync(id.Trim(), pull => PullLifecycle.CanSee(pull, actor) ? WithNextAction(decide(pull)) : throw NotFound(id, actor))
                    ?? throw new InvalidOperationException("A caller's step always yields a step.");
@@ -260,7 +261,7 @@ public sealed class DataPullWorkflow
     }
 
     /// <summary>After the step is stored: the audit entry, the event, and the notices it causes.</summary>
-    private async Task CompleteAsync(PullStep step, PullActor? actor, CancellationToken cancellationToken)
+    private async Task CompleteAsync(PullStep step, WorkflowActor? actor, CancellationToken cancellationToken)
     {
         var e = step.Event;
         var pull = step.Pull;
@@ -305,12 +306,12 @@ public sealed class DataPullWorkflow
         }
     }
 
-    private Task AuditAsync(PullActor actor, string uscc, string detail, CancellationToken cancellationToken) =>
+    private Task AuditAsync(WorkflowActor actor, string uscc, string detail, CancellationToken cancellationToken) =>
         _audit.AppendAsync(new AuditDraft
         {
             Agency = actor.Agency, Method = actor.Method, Uscc = uscc, Purpose = actor.Purpose, Result = "OK", Detail = detail, At = _time.GetUtcNow(),
         }, cancellationToken);
 
-    private static PullRuleException NotFound(string id, PullActor actor) =>
-        new(PullErrorKind.NotFound, $"No pull '{id}' that agency '{actor.Agency}' may see (requester, owner of a directed demand, or overseer).");
+    private static WorkflowRuleException NotFound(string id, WorkflowActor actor) =>
+        new(WorkflowErrorKind.NotFound, $"No pull '{id}' that agency '{actor.Agency}' may see (requester, owner of a directed demand, or overseer).");
 }

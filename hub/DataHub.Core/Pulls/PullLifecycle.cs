@@ -4,23 +4,9 @@ using DataHub.Schema.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
+using DataHub.Core.Workflows;
+
 namespace DataHub.Core.Pulls;
-
-/// <summary>Why a pull step was refused; the API maps each kind to its gRPC status / HTTP code.</summary>
-public enum PullErrorKind { InvalidArgument, NotFound, PermissionDenied, FailedPrecondition, Aborted }
-
-/// <summary>A pull step that cannot be taken, with a message the caller can act on.</summary>
-public sealed class PullRuleException(PullErrorKind kind, string message) : Exception(message)
-{
-    public PullErrorKind Kind { get; } = kind;
-}
-
-/// <summary>Who takes a step: an agency with its roles, why (the audit's purpose), and through which call (the audit's method).</summary>
-public sealed record PullActor(string Agency, IReadOnlySet<string> Roles, string Purpose = "", string Method = "")
-{
-    /// <summary>The coordination office and the super-admin studio oversee every pull.</summary>
-    public bool Oversees => Roles.Contains(PullLifecycle.CoordinationRole) || Roles.Contains(PullLifecycle.SuperAdminRole);
-}
 
 /// <summary>
 /// One step of a pull: the pull after it, the event that tells it, a material that joins the library,
@@ -51,16 +37,13 @@ public static class PullLifecycle
     /// <summary>The actor of steps the hub takes itself (reminders, overdue flags).</summary>
     public const string HubActor = "datahub";
 
-    public const string CoordinationRole = "coordination";
-    public const string SuperAdminRole = "superadmin";
-
     /// <summary>Reminders go out at 09:00 China time on the working day before the due date.</summary>
     public static readonly TimeOnly ReminderTime = new(9, 0);
 
     public const int MaxTextLength = 2000;
 
     /// <summary>Requester, owner of a directed demand, the coordination office and the super-admin studio.</summary>
-    public static bool CanSee(DataPull pull, PullActor actor) =>
+    public static bool CanSee(DataPull pull, WorkflowActor actor) =>
         pull.Requester == actor.Agency || actor.Oversees ||
         (pull.Owner == actor.Agency && pull.Fulfilment != PullFulfilment.Library);
 
@@ -87,7 +70,7 @@ public static class PullLifecycle
     }
 
     /// <summary>The owner fulfils a directed demand (overdue or not); the material joins the library.</summary>
-    public static PullStep Fulfil(DataPull current, PullActor actor, PullEvidence evidence, DateTimeOffset at)
+    public static PullStep Fulfil(DataPull current, WorkflowActor actor, PullEvidence evidence, DateTimeOffset at)
     {
         RequireOwner(current, actor, "fulfil");
         RequireState(current, "fulfil", PullState.AwaitingOwner);
@@ -101,7 +84,7 @@ public static class PullLifecycle
     }
 
     /// <summary>The owner refuses; both a reason and a legal basis are required.</summary>
-    public static PullStep Refuse(DataPull current, PullActor actor, string reason, string legalBasis, DateTimeOffset at)
+    public static PullStep Refuse(DataPull current, WorkflowActor actor, string reason, string legalBasis, DateTimeOffset at)
     {
         RequireOwner(current, actor, "refuse");
         RequireState(current, "refuse", PullState.AwaitingOwner);
@@ -115,7 +98,7 @@ public static class PullLifecycle
     }
 
     /// <summary>The requester takes a refusal to the coordination office.</summary>
-    public static PullStep Escalate(DataPull current, PullActor actor, string reason, DateTimeOffset at)
+    public static PullStep Escalate(DataPull current, WorkflowActor actor, string reason, DateTimeOffset at)
     {
         RequireRequester(current, actor, "escalate");
         RequireState(current, "escalate", PullState.Refused);
@@ -128,7 +111,7 @@ public static class PullLifecycle
     }
 
     /// <summary>The coordination office upholds an escalated refusal (closed).</summary>
-    public static PullStep UpholdRefusal(DataPull current, PullActor actor, string opinion, DateTimeOffset at)
+    public static PullStep UpholdRefusal(DataPull current, WorkflowActor actor, string opinion, DateTimeOffset at)
     {
         RequireCoordination(current, actor);
         RequireState(current, "uphold the refusal of", PullState.InCoordination);
@@ -143,14 +126,14 @@ public static class PullLifecycle
     /// The coordination office directs the owner to fulfil by a new due date: on an escalated refusal,
     /// or on a demand that went overdue. The reminder and overdue flags start again for the new date.
     /// </summary>
-    public static PullStep DirectFulfilment(DataPull current, PullActor actor, string opinion, int workingDays, WorkingDayCalendar calendar, DateTimeOffset at)
+    public static PullStep DirectFulfilment(DataPull current, WorkflowActor actor, string opinion, int workingDays, WorkingDayCalendar calendar, DateTimeOffset at)
     {
         RequireCoordination(current, actor);
         if (!(current.State == PullState.InCoordination || (current.State == PullState.AwaitingOwner && current.Overdue)))
-            throw new PullRuleException(PullErrorKind.FailedPrecondition,
+            throw new WorkflowRuleException(WorkflowErrorKind.FailedPrecondition,
                 $"Pull {current.Id} is {StateName(current.State)}{(current.State == PullState.AwaitingOwner ? " and not overdue" : "")}; the coordination office directs fulfilment of an escalated refusal (IN_COORDINATION) or an overdue demand.");
         opinion = RequireText(opinion, "opinion", "the coordination opinion (协同指导意见书)");
-        if (workingDays is < 1 or > 60) throw new PullRuleException(PullErrorKind.InvalidArgument, $"time_limit_working_days is {workingDays}; use 1 to 60 (0 = the catalogue's limit).");
+        if (workingDays is < 1 or > 60) throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, $"time_limit_working_days is {workingDays}; use 1 to 60 (0 = the catalogue's limit).");
         var pull = current.Clone();
         pull.State = PullState.AwaitingOwner;
         pull.RulingOpinion = opinion;
@@ -162,7 +145,7 @@ public static class PullLifecycle
     }
 
     /// <summary>The requester withdraws a pull that is not closed.</summary>
-    public static PullStep Cancel(DataPull current, PullActor actor, string reason, DateTimeOffset at)
+    public static PullStep Cancel(DataPull current, WorkflowActor actor, string reason, DateTimeOffset at)
     {
         RequireRequester(current, actor, "cancel");
         RequireState(current, "cancel", PullState.AwaitingOwner, PullState.Refused, PullState.InCoordination);
@@ -173,15 +156,15 @@ public static class PullLifecycle
     }
 
     /// <summary>The requester rates a closed pull, once; 差 needs a comment the owner can act on.</summary>
-    public static PullStep Rate(DataPull current, PullActor actor, PullRating rating, string comment, DateTimeOffset at)
+    public static PullStep Rate(DataPull current, WorkflowActor actor, PullRating rating, string comment, DateTimeOffset at)
     {
         RequireRequester(current, actor, "rate");
         RequireState(current, "rate", PullState.Fulfilled, PullState.RefusalUpheld);
         if (current.Rating != PullRating.Unspecified)
-            throw new PullRuleException(PullErrorKind.FailedPrecondition, $"Pull {current.Id} was already rated {RatingName(current.Rating)}; a pull is rated once.");
-        if (rating == PullRating.Unspecified) throw new PullRuleException(PullErrorKind.InvalidArgument, "rating is missing: GOOD (好), FAIR (中) or POOR (差).");
+            throw new WorkflowRuleException(WorkflowErrorKind.FailedPrecondition, $"Pull {current.Id} was already rated {RatingName(current.Rating)}; a pull is rated once.");
+        if (rating == PullRating.Unspecified) throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, "rating is missing: GOOD (好), FAIR (中) or POOR (差).");
         comment = Trimmed(comment, "comment");
-        if (rating == PullRating.Poor && comment.Length == 0) throw new PullRuleException(PullErrorKind.InvalidArgument, "A POOR (差) rating needs a comment saying what went wrong.");
+        if (rating == PullRating.Poor && comment.Length == 0) throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, "A POOR (差) rating needs a comment saying what went wrong.");
         var pull = current.Clone();
         pull.Rating = rating;
         pull.RatingComment = comment;
@@ -271,40 +254,40 @@ public static class PullLifecycle
     private static void RequireState(DataPull pull, string action, params PullState[] allowed)
     {
         if (!allowed.Contains(pull.State))
-            throw new PullRuleException(PullErrorKind.FailedPrecondition,
+            throw new WorkflowRuleException(WorkflowErrorKind.FailedPrecondition,
                 $"Pull {pull.Id} is {StateName(pull.State)}; it can only {action} a pull that is {string.Join(" or ", allowed.Select(StateName))}.");
     }
 
-    private static void RequireOwner(DataPull pull, PullActor actor, string action)
+    private static void RequireOwner(DataPull pull, WorkflowActor actor, string action)
     {
         if (pull.Owner != actor.Agency)
-            throw new PullRuleException(PullErrorKind.PermissionDenied, $"Only the owning agency '{pull.Owner}' may {action} pull {pull.Id}; the caller is '{actor.Agency}'.");
+            throw new WorkflowRuleException(WorkflowErrorKind.PermissionDenied, $"Only the owning agency '{pull.Owner}' may {action} pull {pull.Id}; the caller is '{actor.Agency}'.");
     }
 
-    private static void RequireRequester(DataPull pull, PullActor actor, string action)
+    private static void RequireRequester(DataPull pull, WorkflowActor actor, string action)
     {
         if (pull.Requester != actor.Agency)
-            throw new PullRuleException(PullErrorKind.PermissionDenied, $"Only the requesting agency '{pull.Requester}' may {action} pull {pull.Id}; the caller is '{actor.Agency}'.");
+            throw new WorkflowRuleException(WorkflowErrorKind.PermissionDenied, $"Only the requesting agency '{pull.Requester}' may {action} pull {pull.Id}; the caller is '{actor.Agency}'.");
     }
 
-    private static void RequireCoordination(DataPull pull, PullActor actor)
+    private static void RequireCoordination(DataPull pull, WorkflowActor actor)
     {
-        if (!actor.Roles.Contains(CoordinationRole))
-            throw new PullRuleException(PullErrorKind.PermissionDenied, $"Only the coordination office (role coordination) rules on pull {pull.Id}; '{actor.Agency}' does not hold that role.");
+        if (!actor.Roles.Contains(WorkflowActor.CoordinationRole))
+            throw new WorkflowRuleException(WorkflowErrorKind.PermissionDenied, $"Only the coordination office (role coordination) rules on pull {pull.Id}; '{actor.Agency}' does not hold that role.");
     }
 
     /// <summary>Trims free text and limits its length; <see cref="MaxTextLength"/> characters at most.</summary>
     public static string Trimmed(string? text, string field)
     {
         text = (text ?? "").Trim();
-        if (text.Length > MaxTextLength) throw new PullRuleException(PullErrorKind.InvalidArgument, $"{field} has {text.Length} characters; at most {MaxTextLength}.");
+        if (text.Length > MaxTextLength) throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, $"{field} has {text.Length} characters; at most {MaxTextLength}.");
         return text;
     }
 
     private static string RequireText(string? text, string field, string what)
     {
         text = Trimmed(text, field);
-        return text.Length > 0 ? text : throw new PullRuleException(PullErrorKind.InvalidArgument, $"{field} is missing: give {what}.");
+        return text.Length > 0 ? text : throw new WorkflowRuleException(WorkflowErrorKind.InvalidArgument, $"{field} is missing: give {what}.");
     }
 }
 

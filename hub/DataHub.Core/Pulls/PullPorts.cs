@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using DataHub.Schema.V1;
 
 namespace DataHub.Core.Pulls;
@@ -36,14 +37,14 @@ public interface IPullStore
     /// <summary>The catalogue in force, or null before the first one is stored.</summary>
     StoredPullCatalogue? LatestCatalogue();
 
-    /// <summary>Stores a new catalogue revision; ABORTED (<see cref="PullRuleException"/>) when the latest revision is not <paramref name="expectedRevision"/>.</summary>
+    /// <summary>Stores a new catalogue revision; ABORTED (<see cref="WorkflowRuleException"/>) when the latest revision is not <paramref name="expectedRevision"/>.</summary>
     Task<StoredPullCatalogue> SaveCatalogueAsync(string document, int expectedRevision, string editedBy, DateTimeOffset at);
 
     PullCounts Counts();
 }
 
 /// <summary>Which pulls a caller lists: the view, the caller, a state filter, and the page (rows before a position).</summary>
-public sealed record PullListQuery(PullView View, PullActor Actor, PullState? State, int Limit, long? Before);
+public sealed record PullListQuery(PullView View, WorkflowActor Actor, PullState? State, int Limit, long? Before);
 
 /// <summary>A page of pulls and the position to continue from (null on the last page).</summary>
 public sealed record PullPage(IReadOnlyList<DataPull> Pulls, long? Next);

@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using DataHub.Adapters;
 using DataHub.Core.Pulls;
 using DataHub.Grpc;
@@ -35,7 +36,7 @@ internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> a
             call.Recorded = true;
             return ToMessage(stored);
         }
-        catch (PullRuleException e)
+        catch (WorkflowRuleException e)
         {
             throw DataPullApi.ToRpc(e);
         }

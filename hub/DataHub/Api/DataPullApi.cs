@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using DataHub.Core.Ingest;
 using DataHub.Core.Pulls;
 using DataHub.Embedded;
@@ -36,7 +37,7 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
     }
 
     /// <summary>The caller as the workflow sees it.</summary>
-    internal static PullActor ActorOf(AuditedCall call, string? purpose = null) =>
+    internal static WorkflowActor ActorOf(AuditedCall call, string? purpose = null) =>
         new(call.Caller.Id, call.Caller.Roles, purpose ?? call.Purpose, call.Method);
 
     private Task<DataPull> RequestAsync(RequestPullRequest request, ServerCallContext context)
@@ -61,7 +62,7 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
         _ => throw new RpcException(StatusCode.InvalidArgument, "decision is missing: UPHOLD_REFUSAL or DIRECT_FULFILMENT."),
     };
 
-    private async Task<DataPull> StepAsync(ServerCallContext context, Func<PullActor, Task<DataPull>> step, string? purpose = null)
+    private async Task<DataPull> StepAsync(ServerCallContext context, Func<WorkflowActor, Task<DataPull>> step, string? purpose = null)
     {
         var call = AuditedCall.Of(context);
         try
@@ -70,7 +71,7 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
             call.Recorded = true;
             return pull;
         }
-        catch (PullRuleException e)
+        catch (WorkflowRuleException e)
         {
             throw ToRpc(e);
         }
@@ -87,7 +88,7 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
             response.History.AddRange(history);
             return response;
         }
-        catch (PullRuleException e)
+        catch (WorkflowRuleException e)
         {
             throw ToRpc(e);
         }
@@ -108,7 +109,7 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
             response.Pulls.AddRange(page.Pulls);
             return Task.FromResult(response);
         }
-        catch (PullRuleException e)
+        catch (WorkflowRuleException e)
         {
             throw ToRpc(e);
         }
@@ -143,12 +144,12 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
         }
     }
 
-    internal static RpcException ToRpc(PullRuleException e) => new(e.Kind switch
+    internal static RpcException ToRpc(WorkflowRuleException e) => new(e.Kind switch
     {
-        PullErrorKind.InvalidArgument => StatusCode.InvalidArgument,
-        PullErrorKind.NotFound => StatusCode.NotFound,
-        PullErrorKind.PermissionDenied => StatusCode.PermissionDenied,
-        PullErrorKind.Aborted => StatusCode.Aborted,
+        WorkflowErrorKind.InvalidArgument => StatusCode.InvalidArgument,
+        WorkflowErrorKind.NotFound => StatusCode.NotFound,
+        WorkflowErrorKind.PermissionDenied => StatusCode.PermissionDenied,
+        WorkflowErrorKind.Aborted => StatusCode.Aborted,
         _ => StatusCode.FailedPrecondition,
     }, e.Message);
 }

@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using DataHub.Adapters;
 using DataHub.Core.Pulls;
 using DataHub.Security;
@@ -73,11 +74,11 @@ internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webh
             context.Response.Headers.ETag = $"\"{stored.Revision}\"";
             return Results.Text(stored.Document, "application/json; charset=utf-8");
         }
-        catch (PullRuleException e) when (e.Kind == PullErrorKind.Aborted)
+        catch (WorkflowRuleException e) when (e.Kind == WorkflowErrorKind.Aborted)
         {
             return HttpAuth.Problem(StatusCodes.Status412PreconditionFailed, "Catalogue changed", e.Message);
         }
-        catch (PullRuleException e)
+        catch (WorkflowRuleException e)
         {
             return HttpAuth.Problem(StatusCodes.Status400BadRequest, "Catalogue not valid", e.Message);
         }

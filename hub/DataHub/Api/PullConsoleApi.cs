@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
@@ -61,7 +62,7 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
         auth.RunAsync(context, AgencyInterceptor.PullParticipants, action, run);
 
     /// <summary>The caller as the workflow sees it.</summary>
-    private static PullActor ActorOf(Agency agency, AuditedCall call, string? purpose = null) =>
+    private static WorkflowActor ActorOf(Agency agency, AuditedCall call, string? purpose = null) =>
         new(agency.Id, agency.Roles, purpose ?? call.Purpose, call.Method);
 
     // ---- reads ----
@@ -106,7 +107,7 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
                 next = page.Next?.ToString(CultureInfo.InvariantCulture),
             }, HttpApi.Json);
         }
-        catch (PullRuleException e)
+        catch (WorkflowRuleException e)
         {
             return Problem(e);
         }
@@ -144,7 +145,7 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
         {
             (pull, history) = pulls.Get(ActorOf(agency, call), id.Trim());
         }
-        catch (PullRuleException e)
+        catch (WorkflowRuleException e)
         {
             return Problem(e);
         }
@@ -177,7 +178,7 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
         {
             pull = pulls.Get(ActorOf(agency, call), id.Trim()).Pull;
         }
-        catch (PullRuleException e)
+        catch (WorkflowRuleException e)
         {
             return Problem(e);
         }
@@ -349,7 +350,7 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
     }
 
     /// <summary>Takes a step; the workflow's own audit entry stands for the call, so it is marked recorded.</summary>
-    private async Task<IResult> StepAsync(Agency agency, AuditedCall call, Func<PullActor, Task<DataPull>> step, string? purpose = null, bool created = false)
+    private async Task<IResult> StepAsync(Agency agency, AuditedCall call, Func<WorkflowActor, Task<DataPull>> step, string? purpose = null, bool created = false)
     {
         try
         {
@@ -357,18 +358,18 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
             call.Recorded = true;
             return Results.Json(Describe(pull), HttpApi.Json, statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
         }
-        catch (PullRuleException e)
+        catch (WorkflowRuleException e)
         {
             return Problem(e);
         }
     }
 
-    internal static IResult Problem(PullRuleException e) => e.Kind switch
+    internal static IResult Problem(WorkflowRuleException e) => e.Kind switch
     {
-        PullErrorKind.InvalidArgument => HttpAuth.Problem(400, "Bad request", e.Message),
-        PullErrorKind.NotFound => HttpAuth.Problem(404, "No such pull", e.Message),
-        PullErrorKind.PermissionDenied => HttpAuth.Problem(403, "Not allowed", e.Message),
-        PullErrorKind.Aborted => HttpAuth.Problem(409, "Changed meanwhile", e.Message),
+        WorkflowErrorKind.InvalidArgument => HttpAuth.Problem(400, "Bad request", e.Message),
+        WorkflowErrorKind.NotFound => HttpAuth.Problem(404, "No such pull", e.Message),
+        WorkflowErrorKind.PermissionDenied => HttpAuth.Problem(403, "Not allowed", e.Message),
+        WorkflowErrorKind.Aborted => HttpAuth.Problem(409, "Changed meanwhile", e.Message),
         _ => HttpAuth.Problem(409, "Not possible in this state", e.Message),
     };
 

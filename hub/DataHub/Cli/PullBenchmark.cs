@@ -1,3 +1,4 @@
+using DataHub.Core.Workflows;
 using System.Text.Json;
 using DataHub.Core.Pulls;
 using DataHub.Core.Records;
@@ -53,7 +54,7 @@ internal static class PullBenchmark
             var pullBody = Frame(Path.Combine(work, "pull.bin"), new RequestPullRequest { Uscc = uscc, ItemType = "LIC-JY", Purpose = "基准测试（合成数据）" });
             await CheckAsync(profileUrl, profileBody, readerKey);
             await CheckAsync(pullUrl, pullBody, requesterKey);
-            var first = server.Pulls.Store.List(new PullListQuery(PullView.Mine, new PullActor("city-approval", new HashSet<string>()), null, 1, null)).Pulls.Single();
+            var first = server.Pulls.Store.List(new PullListQuery(PullView.Mine, new WorkflowActor("city-approval", new HashSet<string>()), null, 1, null)).Pulls.Single();
             if (first.Fulfilment != PullFulfilment.Library)
                 throw new InvalidOperationException($"RequestPull of LIC-JY for {uscc} was not answered from the library ({first.State}); the benchmark would measure demands.");
             Console.Error.WriteLine($"hub on {url}; {uscc} holds a JY licence; h2load -n {requests} -c {clients} -m {streams}; {runs} run(s); {Environment.ProcessorCount} cores");
