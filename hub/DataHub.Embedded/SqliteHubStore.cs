@@ -139,6 +139,27 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         return ReadRecords(cmd);
     }
 
+    public LogPage LogAfter(long afterSeq, CanonicalRecord.BodyOneofCase kind, int limit)
+    {
+        using var c = OpenLog();
+        using var tx = c.BeginTransaction();
+        using var head = Command(c, "SELECT coalesce(max(seq), 0) FROM records");
+        head.Transaction = tx;
+        long end = (long)head.ExecuteScalar()!;
+        using var cmd = Command(c, "SELECT seq, body FROM records WHERE seq > $after AND seq <= $end AND kind = $kind ORDER BY seq LIMIT $limit",
+            ("$after", afterSeq), ("$end", end), ("$kind", (long)kind), ("$limit", limit));
+        cmd.Transaction = tx;
+        using var r = cmd.ExecuteReader();
+        var records = new List<CanonicalRecord>();
+        long last = afterSeq;
+        while (r.Read())
+        {
+            last = r.GetInt64(0);
+            records.Add(CanonicalRecord.Parser.ParseFrom((byte[])r[1]));
+        }
+        return new LogPage(records, records.Count == limit ? last : Math.Max(end, afterSeq));
+    }
+
     public IReadOnlyList<string> EnterprisesWithRecords()
     {
         using var c = OpenLog();

@@ -27,6 +27,9 @@ internal sealed record HubOptions
     /// <summary>Data pulls: catalogue file, calendar folder, deadline scan (DataHub:Pulls).</summary>
     public PullOptions Pulls { get; init; } = new();
 
+    /// <summary>Approval-regulation linkage: catalogue file, follow interval (DataHub:Linkage).</summary>
+    public LinkageOptions Linkage { get; init; } = new();
+
     /// <summary>Where `serve` listens: gRPC (HTTP/2) and HTTP (health, readiness; the console later).</summary>
     public ServerOptions Server { get; init; } = new();
 
@@ -65,6 +68,7 @@ internal sealed record HubOptions
             Adapters = LoadAdapters(section.GetSection("Adapters")),
             Outbound = LoadOutbound(section.GetSection("Outbound")),
             Pulls = PullOptions.Load(section.GetSection("Pulls")),
+            Linkage = LinkageOptions.Load(section.GetSection("Linkage")),
         };
     }
 

@@ -5,6 +5,7 @@ using DataHub.Adapters;
 using DataHub.Api;
 using DataHub.WebConsole;
 using Microsoft.Extensions.FileProviders;
+using DataHub.Core.Linkage;
 using DataHub.Core.Pulls;
 using DataHub.Embedded;
 using DataHub.Grpc;
@@ -37,15 +38,17 @@ internal sealed partial class HubServer : IAsyncDisposable
     private readonly SqliteAuditLog _audit;
     private readonly CachedProfileReader _profiles;
     private readonly SqlitePullStore _pullStore;
+    private readonly SqliteLinkageStore _linkageStore;
     private readonly CancellationTokenSource _stopping;
     private readonly Task _healthLoop;
 
-    private HubServer(WebApplication app, SqliteAuditLog audit, CachedProfileReader profiles, SqlitePullStore pullStore, CancellationTokenSource stopping, Task healthLoop, int grpcPort, int httpPort)
+    private HubServer(WebApplication app, SqliteAuditLog audit, CachedProfileReader profiles, SqlitePullStore pullStore, SqliteLinkageStore linkageStore, CancellationTokenSource stopping, Task healthLoop, int grpcPort, int httpPort)
     {
         _app = app;
         _audit = audit;
         _profiles = profiles;
         _pullStore = pullStore;
+        _linkageStore = linkageStore;
         _stopping = stopping;
         _healthLoop = healthLoop;
         GrpcPort = grpcPort;
@@ -60,6 +63,9 @@ internal sealed partial class HubServer : IAsyncDisposable
 
     /// <summary>The data-pull workflow (its deadline service runs with the host).</summary>
     public required DataPullWorkflow Pulls { get; init; }
+
+    /// <summary>The approval-regulation linkage (its log follower runs with the host).</summary>
+    public required LinkageWorkflow Linkage { get; init; }
 
     public int GrpcPort { get; }
     public int HttpPort { get; }
@@ -100,7 +106,9 @@ internal sealed partial class HubServer : IAsyncDisposable
         var audit = new SqliteAuditLog(hub.Options.AuditPath);
         var profiles = new CachedProfileReader(hub.Store, new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions())), hub.Bus);
         var pullStore = new SqlitePullStore(hub.Options.WorkflowPath);
+        var linkageStore = new SqliteLinkageStore(hub.Options.WorkflowPath);
         DataPullWorkflow? pulls = null;
+        LinkageWorkflow? linkage = null;
         var trail = new AuditTrail(audit, TimeProvider.System);
         var registry = new GrpcServiceRegistry();
         var health = new HealthService();
@@ -110,17 +118,22 @@ internal sealed partial class HubServer : IAsyncDisposable
         builder.Services.AddSingleton(registry).AddSingleton(grpcOptions).AddSingleton<GrpcServer>();
         builder.Services.AddDataHubAdapters(hub);
         builder.Services.AddHostedService(sp => new PullDeadlineService(pulls!, hub.Options.Pulls, TimeProvider.System, sp.GetRequiredService<ILogger<PullDeadlineService>>()));
+        builder.Services.AddHostedService(sp => new LinkageFollower(linkage!, hub.Options.Linkage, TimeProvider.System, sp.GetRequiredService<ILogger<LinkageFollower>>()));
         builder.Services.AddOpenApi(o => o.ShouldInclude = d => d.RelativePath?.StartsWith("api/", StringComparison.Ordinal) == true);
 
         var app = builder.Build();
         // Services are bound once the host's logging exists (the pull workflow's notifier logs); before Kestrel starts.
-        pulls = await PullHosting.OpenWorkflowAsync(hub, pullStore, audit, profiles, app.Services.GetRequiredService<ILoggerFactory>(), TimeProvider.System);
+        var logs = app.Services.GetRequiredService<ILoggerFactory>();
+        var notifier = PullHosting.CreateNotifier(hub, () => pulls!.Catalogue, logs, TimeProvider.System);
+        pulls = await PullHosting.OpenWorkflowAsync(hub, pullStore, audit, profiles, notifier, logs, TimeProvider.System);
+        linkage = LinkageHosting.OpenWorkflow(hub, linkageStore, audit, notifier, pulls.Calendar, pulls.Catalogue.CoordinationOffice, TimeProvider.System);
         health.Bind(registry);
         new ReflectionService(registry).Bind();
         new IngestApi(hub, trail, TimeProvider.System).Bind(registry);
         new ProfileApi(hub, profiles, trail).Bind(registry);
-        new AdminApi(hub, trail, () => runner, pulls).Bind(registry);
+        new AdminApi(hub, trail, () => runner, pulls, linkage).Bind(registry);
         new DataPullApi(hub, pulls, trail).Bind(registry);
+        new LinkageApi(hub, linkage, trail).Bind(registry);
         registry.EnsureAllBound([.. SchemaFiles(), global::Grpc.Health.V1.HealthReflection.Descriptor,
             global::Grpc.Reflection.V1.ReflectionReflection.Descriptor, global::Grpc.Reflection.V1alpha.ReflectionReflection.Descriptor]);
         AgencyInterceptor.EnsureEveryMethodHasRoles(registry);
@@ -143,6 +156,7 @@ internal sealed partial class HubServer : IAsyncDisposable
             text.Append(System.Globalization.CultureInfo.InvariantCulture, $"datahub_serving {serving}\n");
             AdapterHosting.WritePrometheus(text, runner, hub.Store);
             PullHosting.WritePrometheus(text, pullStore);
+            LinkageHosting.WritePrometheus(text, linkageStore);
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         });
         app.MapGet("/readyz", () =>
@@ -151,6 +165,7 @@ internal sealed partial class HubServer : IAsyncDisposable
             {
                 hub.Store.Probe();
                 pullStore.Probe();
+                linkageStore.Cursor();
                 return Results.Json(new { status = "ready" });
             }
             catch (Exception e)
@@ -181,11 +196,12 @@ internal sealed partial class HubServer : IAsyncDisposable
 
         var services = registry.Services.Select(s => s.FullName).Where(n => n.StartsWith("datahub.", StringComparison.Ordinal)).Prepend("").ToList();
         var stopping = new CancellationTokenSource();
-        return new HubServer(app, audit, profiles, pullStore, stopping, WatchHealthAsync(hub, health, services, log, stopping.Token), grpcPort, httpPort)
+        return new HubServer(app, audit, profiles, pullStore, linkageStore, stopping, WatchHealthAsync(hub, health, services, log, stopping.Token), grpcPort, httpPort)
         {
             Adapters = runner,
             Outbox = app.Services.GetService<OutboxDispatcher>(),
             Pulls = pulls,
+            Linkage = linkage,
         };
     }
 
@@ -219,6 +235,7 @@ internal sealed partial class HubServer : IAsyncDisposable
         await _healthLoop;
         _profiles.Dispose();
         _pullStore.Dispose();
+        _linkageStore.Dispose();
         await _audit.DisposeAsync();
     }
 

@@ -5,6 +5,7 @@ using DataHub.Core.Audit;
 using DataHub.Core.Calendar;
 using DataHub.Core.Ingest;
 using DataHub.Core.Pulls;
+using DataHub.Core.Workflows;
 using DataHub.Core.Records;
 using DataHub.Embedded;
 using DataHub.Schema.V1;
@@ -60,8 +61,18 @@ internal static partial class PullHosting
         return calendar;
     }
 
-    /// <summary>The workflow over workflow.db, the e-licence library in the profiles, and the configured notifier.</summary>
-    public static async Task<DataPullWorkflow> OpenWorkflowAsync(Hub hub, SqlitePullStore store, IAuditLog audit, CachedProfileReader profiles, ILoggerFactory logs, TimeProvider time)
+    /// <summary>
+    /// The notifier of the workflows: SMS through the outbox to the people the pull catalogue's lists
+    /// name when DataHub:Outbound:sms-gateway has a URL, else the log.
+    /// </summary>
+    public static INotifier CreateNotifier(Hub hub, Func<PullCatalogue> contacts, ILoggerFactory logs, TimeProvider time) =>
+        hub.Options.Outbound.TryGetValue(SmsGatewayNotifier.Destination, out var sms) && sms.Url.Length > 0
+            ? new SmsGatewayNotifier(hub.Store, contacts, time, logs.CreateLogger<SmsGatewayNotifier>())
+            : new LogNotifier(logs.CreateLogger<LogNotifier>());
+
+    /// <summary>The workflow over workflow.db, the e-licence library in the profiles, and the notifier.</summary>
+    public static async Task<DataPullWorkflow> OpenWorkflowAsync(Hub hub, SqlitePullStore store, IAuditLog audit, CachedProfileReader profiles, INotifier notifier,
+        ILoggerFactory logs, TimeProvider time)
     {
         var options = hub.Options.Pulls;
         var log = logs.CreateLogger("DataHub.Pulls");
@@ -69,11 +80,7 @@ internal static partial class PullHosting
         if (store.LatestCatalogue() is null && !File.Exists(options.CataloguePath))
             throw new HubConfigurationException($"DataHub:Pulls:CataloguePath '{options.CataloguePath}' does not exist; the hub needs a data-pull catalogue the first time it starts.");
         var catalogueText = store.LatestCatalogue() is null ? File.ReadAllText(options.CataloguePath) : "";
-        DataPullWorkflow? workflow = null;
-        INotifier notifier = hub.Options.Outbound.TryGetValue(SmsGatewayNotifier.Destination, out var sms) && sms.Url.Length > 0
-            ? new SmsGatewayNotifier(hub.Store, () => workflow!.Catalogue, time, logs.CreateLogger<SmsGatewayNotifier>())
-            : new LogNotifier(logs.CreateLogger<LogNotifier>());
-        workflow = await DataPullWorkflow.OpenAsync(store, new ProfileLicenceLibrary(profiles), notifier, hub.Bus, audit, calendar, time, catalogueText, options.CataloguePath);
+        var workflow = await DataPullWorkflow.OpenAsync(store, new ProfileLicenceLibrary(profiles), notifier, hub.Bus, audit, calendar, time, catalogueText, options.CataloguePath);
         var owners = workflow.Catalogue.AgencyIds().Except(hub.Options.Agencies.Agencies.Select(a => a.Id)).Order().ToList();
         if (owners.Count > 0 && hub.Options.Agencies.Agencies.Count > 0) LogUnknownAgencies(log, string.Join(", ", owners));
         return workflow;
@@ -111,12 +118,12 @@ internal sealed partial class LogNotifier(ILogger<LogNotifier> logger) : INotifi
 {
     public ValueTask NotifyAsync(Notice notice, CancellationToken cancellationToken)
     {
-        LogNotice(logger, notice.Kind, notice.RecipientAgency, notice.PullId, notice.Text);
+        LogNotice(logger, notice.Kind, notice.RecipientAgency, notice.Subject, notice.Text);
         return ValueTask.CompletedTask;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pull notice {Kind} to {Agency} about {PullId}: {Text}")]
-    private static partial void LogNotice(ILogger logger, string kind, string agency, string pullId, string text);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pull notice {Kind} to {Agency} about {Subject}: {Text}")]
+    private static partial void LogNotice(ILogger logger, string kind, string agency, string subject, string text);
 }
 
 /// <summary>
@@ -131,9 +138,11 @@ internal sealed partial class SmsGatewayNotifier(IHubStore store, Func<PullCatal
     public ValueTask NotifyAsync(Notice notice, CancellationToken cancellationToken)
     {
         var people = catalogue().ContactsOf(notice.RecipientAgency).Where(c => c.Phone.Length > 0).ToList();
+        // A notice for a division goes to that division's people when the lists name any.
+        if (notice.Division.Length > 0 && people.Any(c => c.Division == notice.Division)) people = people.Where(c => c.Division == notice.Division).ToList();
         if (people.Count == 0)
         {
-            LogNoContact(logger, notice.RecipientAgency, notice.Kind, notice.PullId);
+            LogNoContact(logger, notice.RecipientAgency, notice.Kind, notice.Subject);
             return ValueTask.CompletedTask;
         }
         using var batch = store.BeginBatch();
@@ -141,7 +150,7 @@ internal sealed partial class SmsGatewayNotifier(IHubStore store, Func<PullCatal
         {
             var body = new JsonObject
             {
-                ["phone"] = person.Phone, ["text"] = notice.Text, ["kind"] = notice.Kind, ["pullId"] = notice.PullId,
+                ["phone"] = person.Phone, ["text"] = notice.Text, ["kind"] = notice.Kind, ["subject"] = notice.Subject,
                 ["agency"] = notice.RecipientAgency, ["division"] = person.Division,
             };
             batch.EnqueueOutbox(new OutboxIntent(Destination, $"{notice.IdempotencyKey}:{PersonalData.MaskPhone(person.Phone)}", "sms", Encoding.UTF8.GetBytes(body.ToJsonString())), time.GetUtcNow());
@@ -150,8 +159,8 @@ internal sealed partial class SmsGatewayNotifier(IHubStore store, Func<PullCatal
         return ValueTask.CompletedTask;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No one on the catalogue's lists has a phone for agency {Agency}: the {Kind} notice about {PullId} is not sent by SMS")]
-    private static partial void LogNoContact(ILogger logger, string agency, string kind, string pullId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No one on the catalogue's lists has a phone for agency {Agency}: the {Kind} notice about {Subject} is not sent by SMS")]
+    private static partial void LogNoContact(ILogger logger, string agency, string kind, string subject);
 }
 
 /// <summary>Runs the pulls' deadline work (督办 reminders, overdue flags and escalations) every DeadlineScanSeconds.</summary>

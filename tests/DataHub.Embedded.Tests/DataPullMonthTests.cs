@@ -3,6 +3,7 @@ using DataHub.Core.Calendar;
 using DataHub.Core.Identifiers;
 using DataHub.Core.Ingest;
 using DataHub.Core.Pulls;
+using DataHub.Core.Workflows;
 using DataHub.Core.Records;
 using DataHub.Schema.V1;
 using Google.Protobuf;
@@ -85,8 +86,8 @@ public sealed class DataPullMonthTests
             foreach (var notice in h.Notifier.Notices.Skip(seen).ToList())
             {
                 seen++;
-                if (notice.Kind == "reminder") reminded.Add(notice.PullId);
-                if (notice.Kind == "overdue") overdue.Add(notice.PullId);
+                if (notice.Kind == "reminder") reminded.Add(notice.Subject);
+                if (notice.Kind == "overdue") overdue.Add(notice.Subject);
             }
 
             if (workingHour)

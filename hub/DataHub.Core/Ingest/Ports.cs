@@ -28,6 +28,13 @@ public interface IHubStore
     /// <summary>Every stored version of every record of the enterprise, current or superseded.</summary>
     IReadOnlyList<CanonicalRecord> RecordVersions(string uscc);
 
+    /// <summary>
+    /// Record versions of one kind appended after log position <paramref name="afterSeq"/>, in log
+    /// order, and the position read through (the last returned when the page is full, else the log's
+    /// end) — for workflows that follow the log as a consumer follows a topic.
+    /// </summary>
+    LogPage LogAfter(long afterSeq, CanonicalRecord.BodyOneofCase kind, int limit);
+
     /// <summary>Every USCC that has at least one current record, in order.</summary>
     IReadOnlyList<string> EnterprisesWithRecords();
 
@@ -181,6 +188,9 @@ public interface IProjectionBatch : IDisposable
     void Commit(long projectedThrough);
 }
 
+/// <summary>Records read from the log after a position, and the position read through.</summary>
+public sealed record LogPage(IReadOnlyList<CanonicalRecord> Records, long Through);
+
 /// <summary>Enterprises still to project and the ticket that covers them.</summary>
 public sealed record PendingProjection(IReadOnlyList<string> Usccs, long Through);
 
@@ -276,6 +286,9 @@ public static class Topics
     /// record_count 0 says the enterprise no longer has any record (a tombstone).
     /// </summary>
     public const string Profiles = "datahub.profiles.v1";
+
+    /// <summary>Every step of every regulatory task; key task id; value LinkageEvent.</summary>
+    public const string Linkage = "datahub.linkage.v1";
 
     /// <summary>Every step of every data pull; key pull id; value PullEvent.</summary>
     public const string Pulls = "datahub.pulls.v1";

@@ -60,12 +60,3 @@ public interface ILicenceLibrary
 {
     ValueTask<IReadOnlyList<LicenceEntry>> LicencesAsync(string uscc, CancellationToken cancellationToken);
 }
-
-/// <summary>A message to an agency's people (reminder, demand, escalation) with a key that makes sending it idempotent.</summary>
-public sealed record Notice(string RecipientAgency, string Kind, string PullId, string Text, string IdempotencyKey);
-
-/// <summary>Tells agencies about their pulls. Default: the log; with an SMS gateway configured, SMS to the catalogue's contacts.</summary>
-public interface INotifier
-{
-    ValueTask NotifyAsync(Notice notice, CancellationToken cancellationToken);
-}

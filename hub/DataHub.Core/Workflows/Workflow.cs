@@ -18,3 +18,19 @@ public sealed record WorkflowActor(string Agency, IReadOnlySet<string> Roles, st
     /// <summary>The coordination office and the super-admin studio oversee every pull and task.</summary>
     public bool Oversees => Roles.Contains(CoordinationRole) || Roles.Contains(SuperAdminRole);
 }
+
+/// <summary>
+/// A message to an agency's people (reminder, demand, escalation, new task) about a subject (a pull or
+/// task id), with a key that makes sending it idempotent; a division narrows it to that division's people.
+/// </summary>
+public sealed record Notice(string RecipientAgency, string Kind, string Subject, string Text, string IdempotencyKey)
+{
+    /// <summary>The recipient's division (处室), when the notice is for one; empty = the agency's people.</summary>
+    public string Division { get; init; } = "";
+}
+
+/// <summary>Tells agencies about their pulls and tasks. Default: the log; with an SMS gateway configured, SMS to the catalogue's contacts.</summary>
+public interface INotifier
+{
+    ValueTask NotifyAsync(Notice notice, CancellationToken cancellationToken);
+}

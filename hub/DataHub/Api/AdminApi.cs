@@ -1,5 +1,6 @@
 using DataHub.Core.Workflows;
 using DataHub.Adapters;
+using DataHub.Core.Linkage;
 using DataHub.Core.Pulls;
 using DataHub.Grpc;
 using DataHub.Schema.V1;
@@ -10,7 +11,7 @@ using Google.Protobuf.WellKnownTypes;
 namespace DataHub.Api;
 
 /// <summary>datahub.v1.AdminService: the operators' counts and actions, each audited.</summary>
-internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> adapters, DataPullWorkflow pulls)
+internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> adapters, DataPullWorkflow pulls, LinkageWorkflow linkage)
 {
     public void Bind(GrpcServiceRegistry registry)
     {
@@ -25,6 +26,45 @@ internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> a
         registry.AddUnary<AdapterRequest, Schema.V1.AdapterStatus>(GrpcServiceRegistry.FindMethod(file, "AdminService", "RestartAdapter"), (r, c) => ControlAsync(r, c, "restarted", x => x.RestartAsync));
         registry.AddUnary<GetPullCatalogueRequest, PullCatalogueRevision>(GrpcServiceRegistry.FindMethod(file, "AdminService", "GetPullCatalogue"), (_, _) => Task.FromResult(ToMessage(pulls.CatalogueRevision)));
         registry.AddUnary<UpdatePullCatalogueRequest, PullCatalogueRevision>(GrpcServiceRegistry.FindMethod(file, "AdminService", "UpdatePullCatalogue"), UpdatePullCatalogueAsync);
+        registry.AddUnary<GetLinkageCatalogueRequest, LinkageCatalogueRevision>(GrpcServiceRegistry.FindMethod(file, "AdminService", "GetLinkageCatalogue"),
+            (_, _) => Task.FromResult(ToMessage(linkage.CatalogueRevision)));
+        registry.AddUnary<UpdateLinkageCatalogueRequest, LinkageCatalogueRevision>(GrpcServiceRegistry.FindMethod(file, "AdminService", "UpdateLinkageCatalogue"), UpdateLinkageCatalogueAsync);
+        registry.AddUnary<ListUnmatchedApprovalsRequest, ListUnmatchedApprovalsResponse>(GrpcServiceRegistry.FindMethod(file, "AdminService", "ListUnmatchedApprovals"), ListUnmatchedAsync);
+    }
+
+    private async Task<LinkageCatalogueRevision> UpdateLinkageCatalogueAsync(UpdateLinkageCatalogueRequest request, ServerCallContext context)
+    {
+        var call = AuditedCall.Of(context);
+        try
+        {
+            var stored = await linkage.UpdateCatalogueAsync(request.Csv, (int)request.ExpectedRevision, DataPullApi.ActorOf(call), context.CancellationToken);
+            call.Recorded = true;
+            return ToMessage(stored);
+        }
+        catch (WorkflowRuleException e)
+        {
+            throw DataPullApi.ToRpc(e);
+        }
+    }
+
+    private static LinkageCatalogueRevision ToMessage(StoredLinkageCatalogue c) => new()
+    {
+        Revision = (uint)c.Revision, Csv = c.Csv, EditedBy = c.EditedBy, EditedAt = Timestamp.FromDateTimeOffset(c.EditedAt),
+    };
+
+    private async Task<ListUnmatchedApprovalsResponse> ListUnmatchedAsync(ListUnmatchedApprovalsRequest request, ServerCallContext context)
+    {
+        if (request.Limit > 1000) throw new RpcException(StatusCode.InvalidArgument, $"limit is {request.Limit}; use 1 to 1000 (0 means 100).");
+        var (cases, total) = linkage.Unmatched(request.Limit == 0 ? 100 : (int)request.Limit);
+        var response = new ListUnmatchedApprovalsResponse { Total = (ulong)total };
+        response.Approvals.AddRange(cases.Select(u => new UnmatchedApproval
+        {
+            CaseSource = u.Case.Source, CaseSourceId = u.Case.SourceId, CaseNo = u.Case.ApprovalCase.CaseNo, Uscc = u.Case.Uscc,
+            ApprovalItemCode = u.Case.ApprovalCase.ItemCode, ApprovalItemName = u.Case.ApprovalCase.ItemName,
+            CaseCompletedAt = u.Case.ApprovalCase.CompletedAt, ListedAt = Timestamp.FromDateTimeOffset(u.ListedAt),
+        }));
+        await audit.RecordAsync(AuditedCall.Of(context), "OK", $"unmatched={cases.Count} of {total}");
+        return response;
     }
 
     private async Task<PullCatalogueRevision> UpdatePullCatalogueAsync(UpdatePullCatalogueRequest request, ServerCallContext context)

@@ -34,6 +34,9 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
     /// <summary>The roles that take part in data pulls; the catalogue narrows who may request each item type.</summary>
     internal static readonly string[] PullParticipants = [Roles.Approval, Roles.Regulator, Roles.Coordination, Roles.SuperAdmin];
 
+    /// <summary>The regulators that work the tasks, and the offices that oversee them.</summary>
+    internal static readonly string[] LinkageParticipants = [Roles.Regulator, Roles.Coordination, Roles.SuperAdmin];
+
     /// <summary>The roles that may call each method.</summary>
     public static readonly FrozenDictionary<string, string[]> MethodRoles = new Dictionary<string, string[]>
     {
@@ -63,6 +66,13 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
         ["/datahub.v1.DataPullService/Cancel"] = PullParticipants,
         ["/datahub.v1.DataPullService/Rate"] = PullParticipants,
         ["/datahub.v1.DataPullService/WatchPulls"] = PullParticipants,
+        ["/datahub.v1.LinkageService/ListTasks"] = LinkageParticipants,
+        ["/datahub.v1.LinkageService/AcknowledgeTask"] = [Roles.Regulator],
+        ["/datahub.v1.LinkageService/SubmitResult"] = [Roles.Regulator],
+        ["/datahub.v1.LinkageService/WatchTasks"] = LinkageParticipants,
+        ["/datahub.v1.AdminService/GetLinkageCatalogue"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/UpdateLinkageCatalogue"] = [Roles.Admin],
+        ["/datahub.v1.AdminService/ListUnmatchedApprovals"] = [Roles.Admin],
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Refuses to start when a served method outside the open services has no role rule.</summary>

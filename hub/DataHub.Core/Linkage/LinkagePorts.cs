@@ -1,0 +1,63 @@
+using DataHub.Core.Workflows;
+using DataHub.Schema.V1;
+
+namespace DataHub.Core.Linkage;
+
+/// <summary>
+/// Linkage state: regulatory tasks and their histories, the completed approvals no catalogue row
+/// matched, the position in the record log followed so far, and the catalogue's revisions.
+/// Embedded: SQLite (workflow.db); scale-out: PostgreSQL.
+/// </summary>
+public interface ILinkageStore
+{
+    /// <summary>The record-log position (sequence number) whose records have all been looked at.</summary>
+    long Cursor();
+
+    /// <summary>
+    /// Stores what a page of the log (or a re-match) gave, in one transaction: the new tasks (a case
+    /// that already has its task is skipped), approvals waiting for a catalogue match, the waiting
+    /// approvals now matched, and the new cursor. Returns the tasks actually created.
+    /// </summary>
+    IReadOnlyList<TaskStep> StorePage(IReadOnlyList<TaskStep> created, IReadOnlyList<UnmatchedCase> unmatched, IReadOnlyList<UnmatchedCase> matched, long cursor);
+
+    /// <summary>Reads the task, lets <paramref name="decide"/> take a step (or none) and stores it, in one transaction. NOT_FOUND for an unknown id.</summary>
+    TaskStep? Update(string id, Func<RegulatoryTask, TaskStep?> decide);
+
+    RegulatoryTask? Get(string id);
+
+    IReadOnlyList<LinkageEvent> History(string id);
+
+    /// <summary>One page of a view, newest first.</summary>
+    TaskPage List(TaskListQuery query);
+
+    /// <summary>Ids of tasks whose next deadline action is at or before <paramref name="now"/>.</summary>
+    IReadOnlyList<string> DueForAction(DateTimeOffset now, int limit);
+
+    /// <summary>Tasks not yet handed to the regulation platform's outbox (after a crash between the two stores).</summary>
+    IReadOnlyList<RegulatoryTask> Unpushed(int limit);
+
+    void MarkPushed(string id);
+
+    /// <summary>Completed approvals waiting for a catalogue match, oldest first, and how many wait in all.</summary>
+    (IReadOnlyList<UnmatchedCase> Cases, long Total) Unmatched(int limit);
+
+    StoredLinkageCatalogue? LatestCatalogue();
+
+    /// <summary>Stores a new catalogue revision; ABORTED when the latest revision is not <paramref name="expectedRevision"/>.</summary>
+    StoredLinkageCatalogue SaveCatalogue(string csv, int expectedRevision, string editedBy, DateTimeOffset at);
+
+    /// <summary>Tasks per state and open view-overdue tasks.</summary>
+    (IReadOnlyDictionary<TaskState, long> ByState, long ViewOverdue) Counts();
+}
+
+/// <summary>A completed approval case no catalogue row matched, with the record it came from (to match it again later).</summary>
+public sealed record UnmatchedCase(CanonicalRecord Case, DateTimeOffset ListedAt);
+
+/// <summary>Which tasks a caller lists.</summary>
+public sealed record TaskListQuery(TaskView View, WorkflowActor Actor, TaskState? State, int Limit, long? Before);
+
+/// <summary>A page of tasks and the position to continue from (null on the last page).</summary>
+public sealed record TaskPage(IReadOnlyList<RegulatoryTask> Tasks, long? Next);
+
+/// <summary>A linkage catalogue revision as stored.</summary>
+public sealed record StoredLinkageCatalogue(int Revision, string Csv, string EditedBy, DateTimeOffset EditedAt);

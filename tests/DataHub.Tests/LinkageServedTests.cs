@@ -1,0 +1,70 @@
+using System.Text.Json;
+using DataHub.Core.Linkage;
+using DataHub.Core.Workflows;
+using DataHub.Schema.V1;
+
+namespace DataHub.Tests;
+
+/// <summary>The linkage wired in the served hub: imported approvals become tasks, pushed to the regulation platform's outbox, visible in metrics.</summary>
+[Collection("console")]
+public sealed class LinkageServedTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "datahub-linkage-" + Guid.NewGuid().ToString("N"));
+    private string Data => Path.Combine(_root, "data");
+
+    [Fact]
+    public async Task Completed_approvals_imported_into_a_running_hub_become_tasks_pushed_once_each()
+    {
+        var input = Path.Combine(_root, "in");
+        var (g, manifestJson) = await CliRunner.RunAsync(Data, "generate", "--enterprises", "150", "--seed", "21", "--out", input);
+        Assert.Equal(0, g);
+        var (agencies, _) = PullInteropTests.CatalogueAgencies();
+        var options = HubOptions.Load(Data);
+        var hub = Hub.Open(options with
+        {
+            Agencies = agencies,
+            Server = options.Server with { GrpcPort = 0, HttpPort = 0 },
+            Linkage = options.Linkage with { FollowSeconds = 0.2 },
+        });
+        await using var server = await HubServer.StartAsync(hub, CancellationToken.None, Microsoft.Extensions.Logging.LogLevel.Warning);
+        // Imported while the hub runs: the follower finds the cases in the record log, whatever brought them.
+        var files = JsonDocument.Parse(manifestJson).RootElement.GetProperty("files").EnumerateArray().Select(f => Path.Combine(input, f.GetString()!)).ToList();
+        await DataHub.Cli.DataHubCli.ImportAsync(hub, files, CancellationToken.None);
+
+        var catalogue = server.Linkage.Catalogue;
+        var completed = hub.Store.LogAfter(0, CanonicalRecord.BodyOneofCase.ApprovalCase, 1_000_000).Records
+            .Where(TaskLifecycle.IsCompletedApproval).GroupBy(r => (r.Source, r.SourceId)).Select(g => g.First()).ToList();
+        int expectedTasks = completed.Count(r => catalogue.Match(r.ApprovalCase.ItemCode) is not null);
+        Assert.True(expectedTasks > 10, $"the synthetic data has {expectedTasks} completed catalogued approvals");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        long created = 0;
+        while (DateTime.UtcNow < deadline && (created = server.Linkage.Store.Counts().ByState.Values.Sum()) < expectedTasks) await Task.Delay(100);
+        Assert.Equal(expectedTasks, created);
+        Assert.Equal(completed.Count - expectedTasks, server.Linkage.Unmatched(10_000).Total);
+        Assert.All(server.Linkage.Unmatched(10_000).Cases, u => Assert.Equal("320100000000008", u.Case.ApprovalCase.ItemCode));
+        var pushed = hub.Store.OutboxCounts().Single(o => o.Destination == LinkageWorkflow.RegulationPlatform);
+        Assert.Equal(expectedTasks, pushed.Waiting + pushed.Delivered);
+
+        // The regulator sees its own tasks only, and views one.
+        var amr = new WorkflowActor("city-amr", new HashSet<string> { "regulator" }, "", "/test");
+        var mine = server.Linkage.List(amr, TaskView.Mine, null, 500, null).Tasks;
+        Assert.NotEmpty(mine);
+        Assert.All(mine, t => Assert.Equal("city-amr", t.Regulator));
+        var viewed = await server.Linkage.AcknowledgeAsync(amr, mine[0].Id, CancellationToken.None);
+        Assert.Equal(TaskState.Viewed, viewed.State);
+        var other = new WorkflowActor("city-tax", new HashSet<string> { "regulator" }, "", "/test");
+        var refused = await Assert.ThrowsAsync<WorkflowRuleException>(() => server.Linkage.AcknowledgeAsync(other, mine[0].Id, CancellationToken.None));
+        Assert.Equal(WorkflowErrorKind.NotFound, refused.Kind);
+
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync($"http://127.0.0.1:{server.HttpPort}/metrics");
+        Assert.Contains("datahub_linkage_tasks{state=\"Viewed\"} 1", metrics);
+        Assert.Contains($"datahub_linkage_unmatched_approvals {completed.Count - expectedTasks}", metrics);
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+}
