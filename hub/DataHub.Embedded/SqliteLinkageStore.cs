@@ -62,22 +62,13 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
     public SqliteLinkageStore(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        _writer = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
-        _writer.Open();
-        Execute(_writer, "PRAGMA busy_timeout=30000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-        Execute(_writer, Schema);
-        _readConnectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
+        _writer = WorkflowDatabase.OpenWriter(Path, Schema);
+        _readConnectionString = WorkflowDatabase.ReadOnly(Path);
     }
 
     public string Path { get; }
 
-    private SqliteConnection OpenRead()
-    {
-        var c = new SqliteConnection(_readConnectionString);
-        c.Open();
-        return c;
-    }
+    private SqliteConnection OpenRead() => WorkflowDatabase.Open(_readConnectionString);
 
     private T Write<T>(Func<SqliteTransaction, T> work)
     {

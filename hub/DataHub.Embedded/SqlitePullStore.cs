@@ -97,13 +97,9 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     public SqlitePullStore(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        _writer = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
-        _writer.Open();
-        Execute(_writer, "PRAGMA busy_timeout=30000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-        Execute(_writer, Schema);
+        _writer = WorkflowDatabase.OpenWriter(Path, Schema);
         Execute(_writer, "PRAGMA wal_autocheckpoint=16384;");
-        _readConnectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
+        _readConnectionString = WorkflowDatabase.ReadOnly(Path);
         // A thread of its own: the loop does blocking SQLite work.
         _writeLoop = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _checkpointer = new WalCheckpointer(() =>
@@ -280,12 +276,7 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
             Statements.Bind(s.InsertMaterial, m.Uscc, m.ItemType, m.Evidence.ValidUntil, FormatTime(m.AddedAt), m.Evidence.ToByteArray()).ExecuteNonQuery();
     }
 
-    private SqliteConnection OpenRead()
-    {
-        var c = new SqliteConnection(_readConnectionString);
-        c.Open();
-        return c;
-    }
+    private SqliteConnection OpenRead() => WorkflowDatabase.Open(_readConnectionString);
 
     /// <summary>
     /// The pull number in an id ("DP-20261130-000042" → 42): pulls are found by their primary key, so

@@ -32,20 +32,8 @@ internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> a
         registry.AddUnary<ListUnmatchedApprovalsRequest, ListUnmatchedApprovalsResponse>(GrpcServiceRegistry.FindMethod(file, "AdminService", "ListUnmatchedApprovals"), ListUnmatchedAsync);
     }
 
-    private async Task<LinkageCatalogueRevision> UpdateLinkageCatalogueAsync(UpdateLinkageCatalogueRequest request, ServerCallContext context)
-    {
-        var call = AuditedCall.Of(context);
-        try
-        {
-            var stored = await linkage.UpdateCatalogueAsync(request.Csv, (int)request.ExpectedRevision, DataPullApi.ActorOf(call), context.CancellationToken);
-            call.Recorded = true;
-            return ToMessage(stored);
-        }
-        catch (WorkflowRuleException e)
-        {
-            throw DataPullApi.ToRpc(e);
-        }
-    }
+    private async Task<LinkageCatalogueRevision> UpdateLinkageCatalogueAsync(UpdateLinkageCatalogueRequest request, ServerCallContext context) =>
+        ToMessage(await WorkflowCalls.StepAsync(context, a => linkage.UpdateCatalogueAsync(request.Csv, (int)request.ExpectedRevision, a, context.CancellationToken)));
 
     private static LinkageCatalogueRevision ToMessage(StoredLinkageCatalogue c) => new()
     {
@@ -67,20 +55,8 @@ internal sealed class AdminApi(Hub hub, AuditTrail audit, Func<AdapterRunner?> a
         return response;
     }
 
-    private async Task<PullCatalogueRevision> UpdatePullCatalogueAsync(UpdatePullCatalogueRequest request, ServerCallContext context)
-    {
-        var call = AuditedCall.Of(context);
-        try
-        {
-            var stored = await pulls.UpdateCatalogueAsync(request.DocumentJson, (int)request.ExpectedRevision, DataPullApi.ActorOf(call), context.CancellationToken);
-            call.Recorded = true;
-            return ToMessage(stored);
-        }
-        catch (WorkflowRuleException e)
-        {
-            throw DataPullApi.ToRpc(e);
-        }
-    }
+    private async Task<PullCatalogueRevision> UpdatePullCatalogueAsync(UpdatePullCatalogueRequest request, ServerCallContext context) =>
+        ToMessage(await WorkflowCalls.StepAsync(context, a => pulls.UpdateCatalogueAsync(request.DocumentJson, (int)request.ExpectedRevision, a, context.CancellationToken)));
 
     private static PullCatalogueRevision ToMessage(StoredPullCatalogue c) => new()
     {

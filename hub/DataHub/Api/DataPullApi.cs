@@ -29,59 +29,40 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
         registry.AddUnary<GetPullRequest, GetPullResponse>(Method("GetPull"), GetAsync);
         registry.AddUnary<ListPullsRequest, ListPullsResponse>(Method("ListPulls"), ListAsync);
         registry.AddUnary<RespondPullRequest, DataPull>(Method("RespondPull"), RespondAsync);
-        registry.AddUnary<EscalatePullRequest, DataPull>(Method("Escalate"), (r, c) => StepAsync(c, a => pulls.EscalateAsync(a, r.Id, r.Reason, c.CancellationToken)));
+        registry.AddUnary<EscalatePullRequest, DataPull>(Method("Escalate"), (r, c) => WorkflowCalls.StepAsync(c, a => pulls.EscalateAsync(a, r.Id, r.Reason, c.CancellationToken)));
         registry.AddUnary<RulePullRequest, DataPull>(Method("Rule"), RuleAsync);
-        registry.AddUnary<CancelPullRequest, DataPull>(Method("Cancel"), (r, c) => StepAsync(c, a => pulls.CancelAsync(a, r.Id, r.Reason, c.CancellationToken)));
-        registry.AddUnary<RatePullRequest, DataPull>(Method("Rate"), (r, c) => StepAsync(c, a => pulls.RateAsync(a, r.Id, r.Rating, r.Comment, c.CancellationToken)));
+        registry.AddUnary<CancelPullRequest, DataPull>(Method("Cancel"), (r, c) => WorkflowCalls.StepAsync(c, a => pulls.CancelAsync(a, r.Id, r.Reason, c.CancellationToken)));
+        registry.AddUnary<RatePullRequest, DataPull>(Method("Rate"), (r, c) => WorkflowCalls.StepAsync(c, a => pulls.RateAsync(a, r.Id, r.Rating, r.Comment, c.CancellationToken)));
         registry.AddServerStreaming<WatchPullsRequest, PullEvent>(Method("WatchPulls"), WatchAsync);
     }
-
-    /// <summary>The caller as the workflow sees it.</summary>
-    internal static WorkflowActor ActorOf(AuditedCall call, string? purpose = null) =>
-        new(call.Caller.Id, call.Caller.Roles, purpose ?? call.Purpose, call.Method);
 
     private Task<DataPull> RequestAsync(RequestPullRequest request, ServerCallContext context)
     {
         var uscc = ApiErrors.RequireUscc(request.Uscc, hub.Options.UsccAllowList);
         var call = AuditedCall.Of(context);
-        return StepAsync(context, a => pulls.RequestAsync(a, uscc, request.ItemType, request.Purpose, request.CaseReference, context.CancellationToken), call.Purpose.Length > 0 ? call.Purpose : request.Purpose);
+        return WorkflowCalls.StepAsync(context, a => pulls.RequestAsync(a, uscc, request.ItemType, request.Purpose, request.CaseReference, context.CancellationToken), call.Purpose.Length > 0 ? call.Purpose : request.Purpose);
     }
 
     private Task<DataPull> RespondAsync(RespondPullRequest request, ServerCallContext context) => request.AnswerCase switch
     {
-        RespondPullRequest.AnswerOneofCase.Fulfil => StepAsync(context, a => pulls.FulfilAsync(a, request.Id, request.Fulfil.Content.Memory, request.Fulfil.MediaType,
+        RespondPullRequest.AnswerOneofCase.Fulfil => WorkflowCalls.StepAsync(context, a => pulls.FulfilAsync(a, request.Id, request.Fulfil.Content.Memory, request.Fulfil.MediaType,
             request.Fulfil.FileName, request.Fulfil.ValidUntil, context.CancellationToken)),
-        RespondPullRequest.AnswerOneofCase.Refuse => StepAsync(context, a => pulls.RefuseAsync(a, request.Id, request.Refuse.Reason, request.Refuse.LegalBasis, context.CancellationToken)),
+        RespondPullRequest.AnswerOneofCase.Refuse => WorkflowCalls.StepAsync(context, a => pulls.RefuseAsync(a, request.Id, request.Refuse.Reason, request.Refuse.LegalBasis, context.CancellationToken)),
         _ => throw new RpcException(StatusCode.InvalidArgument, "Set either fulfil (content and media_type) or refuse (reason and legal_basis)."),
     };
 
     private Task<DataPull> RuleAsync(RulePullRequest request, ServerCallContext context) => request.Decision switch
     {
-        RulePullRequest.Types.Decision.UpholdRefusal => StepAsync(context, a => pulls.UpholdRefusalAsync(a, request.Id, request.Opinion, context.CancellationToken)),
-        RulePullRequest.Types.Decision.DirectFulfilment => StepAsync(context, a => pulls.DirectFulfilmentAsync(a, request.Id, request.Opinion, (int)Math.Min(request.TimeLimitWorkingDays, 1000), context.CancellationToken)),
+        RulePullRequest.Types.Decision.UpholdRefusal => WorkflowCalls.StepAsync(context, a => pulls.UpholdRefusalAsync(a, request.Id, request.Opinion, context.CancellationToken)),
+        RulePullRequest.Types.Decision.DirectFulfilment => WorkflowCalls.StepAsync(context, a => pulls.DirectFulfilmentAsync(a, request.Id, request.Opinion, (int)Math.Min(request.TimeLimitWorkingDays, 1000), context.CancellationToken)),
         _ => throw new RpcException(StatusCode.InvalidArgument, "decision is missing: UPHOLD_REFUSAL or DIRECT_FULFILMENT."),
     };
-
-    private async Task<DataPull> StepAsync(ServerCallContext context, Func<WorkflowActor, Task<DataPull>> step, string? purpose = null)
-    {
-        var call = AuditedCall.Of(context);
-        try
-        {
-            var pull = await step(ActorOf(call, purpose));
-            call.Recorded = true;
-            return pull;
-        }
-        catch (WorkflowRuleException e)
-        {
-            throw ToRpc(e);
-        }
-    }
 
     private async Task<GetPullResponse> GetAsync(GetPullRequest request, ServerCallContext context)
     {
         try
         {
-            var (pull, history) = pulls.Get(ActorOf(AuditedCall.Of(context)), request.Id.Trim());
+            var (pull, history) = pulls.Get(WorkflowCalls.ActorOf(AuditedCall.Of(context)), request.Id.Trim());
             // The evidence is the enterprise's data: its disclosure is audited before it leaves.
             await audit.DiscloseAsync(context, pull.Uscc, $"read pull={pull.Id} state={pull.State}");
             var response = new GetPullResponse { Pull = pull };
@@ -90,7 +71,7 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
         }
         catch (WorkflowRuleException e)
         {
-            throw ToRpc(e);
+            throw WorkflowCalls.ToRpc(e);
         }
     }
 
@@ -103,7 +84,7 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
                 ? b : throw new RpcException(StatusCode.InvalidArgument, $"page_token {ApiErrors.Quote(request.PageToken)} is not one this service gave out.");
         try
         {
-            var page = pulls.List(ActorOf(AuditedCall.Of(context)), request.View, request.State == PullState.Unspecified ? null : request.State,
+            var page = pulls.List(WorkflowCalls.ActorOf(AuditedCall.Of(context)), request.View, request.State == PullState.Unspecified ? null : request.State,
                 request.PageSize == 0 ? 50 : (int)request.PageSize, before);
             var response = new ListPullsResponse { NextPageToken = page.Next?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "" };
             response.Pulls.AddRange(page.Pulls);
@@ -111,13 +92,13 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
         }
         catch (WorkflowRuleException e)
         {
-            throw ToRpc(e);
+            throw WorkflowCalls.ToRpc(e);
         }
     }
 
     private async Task WatchAsync(WatchPullsRequest request, GrpcResponseStream<PullEvent> responses, ServerCallContext context)
     {
-        var actor = ActorOf(AuditedCall.Of(context));
+        var actor = WorkflowCalls.ActorOf(AuditedCall.Of(context));
         if (_watches.AddOrUpdate(actor.Agency, 1, (_, n) => n + 1) > MaxWatchesPerAgency)
         {
             _watches.AddOrUpdate(actor.Agency, 0, (_, n) => n - 1);
@@ -143,13 +124,4 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
             _watches.AddOrUpdate(actor.Agency, 0, (_, n) => n - 1);
         }
     }
-
-    internal static RpcException ToRpc(WorkflowRuleException e) => new(e.Kind switch
-    {
-        WorkflowErrorKind.InvalidArgument => StatusCode.InvalidArgument,
-        WorkflowErrorKind.NotFound => StatusCode.NotFound,
-        WorkflowErrorKind.PermissionDenied => StatusCode.PermissionDenied,
-        WorkflowErrorKind.Aborted => StatusCode.Aborted,
-        _ => StatusCode.FailedPrecondition,
-    }, e.Message);
 }

@@ -69,7 +69,7 @@ internal sealed class HttpApi(Hub hub, AdapterRunner? runner, WebhookIngest webh
         var document = await reader.ReadToEndAsync(context.RequestAborted);
         try
         {
-            var stored = await pulls.UpdateCatalogueAsync(document, revision, DataPullApi.ActorOf(call, call.Purpose), context.RequestAborted);
+            var stored = await pulls.UpdateCatalogueAsync(document, revision, WorkflowCalls.ActorOf(call, call.Purpose), context.RequestAborted);
             call.Recorded = true;
             context.Response.Headers.ETag = $"\"{stored.Revision}\"";
             return Results.Text(stored.Document, "application/json; charset=utf-8");

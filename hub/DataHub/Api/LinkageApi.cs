@@ -22,25 +22,10 @@ internal sealed class LinkageApi(Hub hub, LinkageWorkflow linkage, AuditTrail au
         MethodDescriptor Method(string name) => GrpcServiceRegistry.FindMethod(file, "LinkageService", name);
         registry.AddUnary<ListTasksRequest, ListTasksResponse>(Method("ListTasks"), ListAsync);
         registry.AddUnary<AcknowledgeTaskRequest, RegulatoryTask>(Method("AcknowledgeTask"),
-            (r, c) => StepAsync(c, a => linkage.AcknowledgeAsync(a, r.Id, c.CancellationToken)));
+            (r, c) => WorkflowCalls.StepAsync(c, a => linkage.AcknowledgeAsync(a, r.Id, c.CancellationToken)));
         registry.AddUnary<SubmitResultRequest, RegulatoryTask>(Method("SubmitResult"),
-            (r, c) => StepAsync(c, a => linkage.SubmitResultAsync(a, r.Id, r.Result, c.CancellationToken)));
+            (r, c) => WorkflowCalls.StepAsync(c, a => linkage.SubmitResultAsync(a, r.Id, r.Result, c.CancellationToken)));
         registry.AddServerStreaming<WatchTasksRequest, LinkageEvent>(Method("WatchTasks"), WatchAsync);
-    }
-
-    private static async Task<RegulatoryTask> StepAsync(ServerCallContext context, Func<WorkflowActor, Task<RegulatoryTask>> step)
-    {
-        var call = AuditedCall.Of(context);
-        try
-        {
-            var task = await step(DataPullApi.ActorOf(call));
-            call.Recorded = true;
-            return task;
-        }
-        catch (WorkflowRuleException e)
-        {
-            throw DataPullApi.ToRpc(e);
-        }
     }
 
     private async Task<ListTasksResponse> ListAsync(ListTasksRequest request, ServerCallContext context)
@@ -50,7 +35,7 @@ internal sealed class LinkageApi(Hub hub, LinkageWorkflow linkage, AuditTrail au
         if (request.PageToken.Length > 0)
             before = long.TryParse(request.PageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var b) && b > 0
                 ? b : throw new RpcException(StatusCode.InvalidArgument, $"page_token {ApiErrors.Quote(request.PageToken)} is not one this service gave out.");
-        var page = linkage.List(DataPullApi.ActorOf(AuditedCall.Of(context)), request.View, request.State == TaskState.Unspecified ? null : request.State,
+        var page = linkage.List(WorkflowCalls.ActorOf(AuditedCall.Of(context)), request.View, request.State == TaskState.Unspecified ? null : request.State,
             request.PageSize == 0 ? 50 : (int)request.PageSize, before);
         var response = new ListTasksResponse { NextPageToken = page.Next?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "" };
         response.Tasks.AddRange(page.Tasks);
@@ -60,7 +45,7 @@ internal sealed class LinkageApi(Hub hub, LinkageWorkflow linkage, AuditTrail au
 
     private async Task WatchAsync(WatchTasksRequest request, GrpcResponseStream<LinkageEvent> responses, ServerCallContext context)
     {
-        var actor = DataPullApi.ActorOf(AuditedCall.Of(context));
+        var actor = WorkflowCalls.ActorOf(AuditedCall.Of(context));
         using var subscription = hub.Bus.Subscribe(Topics.Linkage, cutOffWhenFull: true);
         await audit.RecordAsync(AuditedCall.Of(context), "OK", "watch tasks");
         await context.WriteResponseHeadersAsync();
