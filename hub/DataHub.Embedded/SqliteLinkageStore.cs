@@ -23,6 +23,7 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
             case_source TEXT NOT NULL,
             case_source_id TEXT NOT NULL,
             regulator TEXT NOT NULL,
+            uscc TEXT NOT NULL,
             state INTEGER NOT NULL,
             overdue INTEGER NOT NULL,
             next_action_at INTEGER,
@@ -30,6 +31,7 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
             task BLOB NOT NULL,
             UNIQUE(case_source, case_source_id));
         CREATE INDEX IF NOT EXISTS linkage_tasks_regulator ON linkage_tasks(regulator, seq);
+        CREATE INDEX IF NOT EXISTS linkage_tasks_uscc ON linkage_tasks(uscc, seq);
         CREATE INDEX IF NOT EXISTS linkage_tasks_due ON linkage_tasks(next_action_at) WHERE next_action_at IS NOT NULL;
         CREATE INDEX IF NOT EXISTS linkage_tasks_unpushed ON linkage_tasks(pushed) WHERE pushed = 0;
         CREATE TABLE IF NOT EXISTS linkage_events(
@@ -102,9 +104,9 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
         {
             var t = step.Task;
             using var insert = WriteCommand(tx, """
-                INSERT OR IGNORE INTO linkage_tasks(id, case_source, case_source_id, regulator, state, overdue, next_action_at, pushed, task)
-                VALUES($id, $source, $sourceId, $regulator, $state, $overdue, $next, 0, $task) RETURNING seq
-                """, ("$id", t.Id), ("$source", t.CaseSource), ("$sourceId", t.CaseSourceId), ("$regulator", t.Regulator), ("$state", (int)t.State),
+                INSERT OR IGNORE INTO linkage_tasks(id, case_source, case_source_id, regulator, uscc, state, overdue, next_action_at, pushed, task)
+                VALUES($id, $source, $sourceId, $regulator, $uscc, $state, $overdue, $next, 0, $task) RETURNING seq
+                """, ("$id", t.Id), ("$source", t.CaseSource), ("$sourceId", t.CaseSourceId), ("$regulator", t.Regulator), ("$uscc", t.Uscc), ("$state", (int)t.State),
                 ("$overdue", t.ViewOverdue ? 1 : 0), ("$next", (object?)step.NextActionAt?.ToUnixTimeMilliseconds() ?? DBNull.Value), ("$task", t.ToByteArray()));
             // A case that already has its task (a later version of the same case, or a re-read) adds nothing.
             if (insert.ExecuteScalar() is not long seq) continue;
@@ -208,6 +210,16 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
         var more = tasks.Count > query.Limit;
         if (more) tasks.RemoveAt(tasks.Count - 1);
         return new TaskPage(tasks.Select(t => t.Task).ToList(), more ? tasks[^1].Seq : null);
+    }
+
+    public IReadOnlyList<RegulatoryTask> TasksOf(string uscc)
+    {
+        using var c = OpenRead();
+        using var cmd = Command(c, "SELECT task FROM linkage_tasks WHERE uscc = $u ORDER BY seq DESC", ("$u", uscc));
+        using var r = cmd.ExecuteReader();
+        var tasks = new List<RegulatoryTask>();
+        while (r.Read()) tasks.Add(RegulatoryTask.Parser.ParseFrom((byte[])r[0]));
+        return tasks;
     }
 
     public IReadOnlyList<string> DueForAction(DateTimeOffset now, int limit)

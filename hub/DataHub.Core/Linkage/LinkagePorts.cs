@@ -30,6 +30,9 @@ public interface ILinkageStore
     /// <summary>One page of a view, newest first.</summary>
     TaskPage List(TaskListQuery query);
 
+    /// <summary>Every task of one enterprise, newest first (the profile's 监管任务 section).</summary>
+    IReadOnlyList<RegulatoryTask> TasksOf(string uscc);
+
     /// <summary>Ids of tasks whose next deadline action is at or before <paramref name="now"/>.</summary>
     IReadOnlyList<string> DueForAction(DateTimeOffset now, int limit);
 
