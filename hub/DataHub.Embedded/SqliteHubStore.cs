@@ -139,15 +139,16 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         return ReadRecords(cmd);
     }
 
-    public LogPage LogAfter(long afterSeq, CanonicalRecord.BodyOneofCase kind, int limit)
+    public LogPage LogAfter(long afterSeq, IReadOnlyCollection<CanonicalRecord.BodyOneofCase> kinds, int limit)
     {
         using var c = OpenLog();
         using var tx = c.BeginTransaction();
         using var head = Command(c, "SELECT coalesce(max(seq), 0) FROM records");
         head.Transaction = tx;
         long end = (long)head.ExecuteScalar()!;
-        using var cmd = Command(c, "SELECT seq, body FROM records WHERE seq > $after AND seq <= $end AND kind = $kind ORDER BY seq LIMIT $limit",
-            ("$after", afterSeq), ("$end", end), ("$kind", (long)kind), ("$limit", limit));
+        // The kinds are enum values, not caller text: written into the statement as numbers.
+        using var cmd = Command(c, $"SELECT seq, body FROM records WHERE seq > $after AND seq <= $end AND kind IN ({string.Join(",", kinds.Select(k => (long)k))}) ORDER BY seq LIMIT $limit",
+            ("$after", afterSeq), ("$end", end), ("$limit", limit));
         cmd.Transaction = tx;
         using var r = cmd.ExecuteReader();
         var records = new List<CanonicalRecord>();
@@ -277,6 +278,19 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         using var c = OpenLog();
         using var cmd = Command(c, "SELECT id, destination, idempotency_key, kind, payload, created_at, attempts, last_error FROM outbox " +
                                    "WHERE delivered_at IS NULL AND next_attempt_at <= $n ORDER BY id LIMIT $l", ("$n", FormatTime(now)), ("$l", limit));
+        return ReadOutbox(cmd);
+    }
+
+    public IReadOnlyList<OutboxMessage> WaitingOutbox(string destination, long afterId, int limit)
+    {
+        using var c = OpenLog();
+        using var cmd = Command(c, "SELECT id, destination, idempotency_key, kind, payload, created_at, attempts, last_error FROM outbox " +
+                                   "WHERE delivered_at IS NULL AND destination = $d AND id > $a ORDER BY id LIMIT $l", ("$d", destination), ("$a", afterId), ("$l", limit));
+        return ReadOutbox(cmd);
+    }
+
+    private static List<OutboxMessage> ReadOutbox(SqliteCommand cmd)
+    {
         using var r = cmd.ExecuteReader();
         var list = new List<OutboxMessage>();
         while (r.Read())

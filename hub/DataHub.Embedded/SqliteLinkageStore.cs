@@ -28,12 +28,14 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
             overdue INTEGER NOT NULL,
             next_action_at INTEGER,
             pushed INTEGER NOT NULL,
+            loop_pending INTEGER NOT NULL DEFAULT 0,
             task BLOB NOT NULL,
             UNIQUE(case_source, case_source_id));
         CREATE INDEX IF NOT EXISTS linkage_tasks_regulator ON linkage_tasks(regulator, seq);
         CREATE INDEX IF NOT EXISTS linkage_tasks_uscc ON linkage_tasks(uscc, seq);
         CREATE INDEX IF NOT EXISTS linkage_tasks_due ON linkage_tasks(next_action_at) WHERE next_action_at IS NOT NULL;
         CREATE INDEX IF NOT EXISTS linkage_tasks_unpushed ON linkage_tasks(pushed) WHERE pushed = 0;
+        CREATE INDEX IF NOT EXISTS linkage_tasks_loop ON linkage_tasks(loop_pending) WHERE loop_pending = 1;
         CREATE TABLE IF NOT EXISTS linkage_events(
             task_seq INTEGER NOT NULL,
             seq INTEGER NOT NULL,
@@ -50,6 +52,21 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
             id INTEGER PRIMARY KEY CHECK (id = 1),
             log_seq INTEGER NOT NULL);
         INSERT OR IGNORE INTO linkage_cursor(id, log_seq) VALUES(1, 0);
+        CREATE TABLE IF NOT EXISTS linkage_commitments(
+            seq INTEGER PRIMARY KEY,
+            code TEXT NOT NULL UNIQUE,
+            state INTEGER NOT NULL,
+            next_action_at INTEGER,
+            commitment BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS linkage_commitments_due ON linkage_commitments(next_action_at) WHERE next_action_at IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS linkage_commitment_events(
+            commitment_seq INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            event BLOB NOT NULL,
+            PRIMARY KEY(commitment_seq, seq)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS publicity_alerts(
+            idempotency_key TEXT PRIMARY KEY,
+            alerted_at TEXT NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS linkage_catalogue(
             revision INTEGER PRIMARY KEY,
             csv TEXT NOT NULL,
@@ -156,9 +173,9 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
         var step = decide(current);
         if (step is null) return null;
         var t = step.Task;
-        using var update = WriteCommand(tx, "UPDATE linkage_tasks SET state = $state, overdue = $overdue, next_action_at = $next, task = $task WHERE seq = $seq",
+        using var update = WriteCommand(tx, "UPDATE linkage_tasks SET state = $state, overdue = $overdue, next_action_at = $next, loop_pending = $loop, task = $task WHERE seq = $seq",
             ("$seq", seq), ("$state", (int)t.State), ("$overdue", t.ViewOverdue ? 1 : 0), ("$next", (object?)step.NextActionAt?.ToUnixTimeMilliseconds() ?? DBNull.Value),
-            ("$task", t.ToByteArray()));
+            ("$loop", TaskLifecycle.RevocationPending(t) ? 1 : 0), ("$task", t.ToByteArray()));
         update.ExecuteNonQuery();
         InsertEvent(tx, seq, step.Event);
         return step;
@@ -245,6 +262,103 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
         using var cmd = WriteCommand(tx, "UPDATE linkage_tasks SET pushed = 1 WHERE id = $id", ("$id", id));
         return cmd.ExecuteNonQuery();
     });
+
+    public CommitmentStep? TrackCommitment(string code, Func<TrackedCommitment?, CommitmentStep?> decide) => Write(tx =>
+    {
+        using var read = WriteCommand(tx, "SELECT seq, commitment FROM linkage_commitments WHERE code = $code", ("$code", code));
+        long? seq = null;
+        TrackedCommitment? current = null;
+        using (var r = read.ExecuteReader())
+            if (r.Read())
+            {
+                seq = r.GetInt64(0);
+                current = TrackedCommitment.Parser.ParseFrom((byte[])r[1]);
+            }
+        var step = decide(current);
+        if (step is null) return null;
+        var c = step.Commitment;
+        var next = (object?)step.NextActionAt?.ToUnixTimeMilliseconds() ?? DBNull.Value;
+        if (seq is null)
+        {
+            using var insert = WriteCommand(tx, "INSERT INTO linkage_commitments(code, state, next_action_at, commitment) VALUES($code, $state, $next, $c) RETURNING seq",
+                ("$code", code), ("$state", (int)c.State), ("$next", next), ("$c", c.ToByteArray()));
+            seq = (long)insert.ExecuteScalar()!;
+        }
+        else
+        {
+            using var update = WriteCommand(tx, "UPDATE linkage_commitments SET state = $state, next_action_at = $next, commitment = $c WHERE seq = $seq",
+                ("$seq", seq), ("$state", (int)c.State), ("$next", next), ("$c", c.ToByteArray()));
+            update.ExecuteNonQuery();
+        }
+        var e = step.Event;
+        var snapshot = e.Commitment;
+        e.Commitment = null;
+        byte[] bytes;
+        try { bytes = e.ToByteArray(); } finally { e.Commitment = snapshot; }
+        using var insertEvent = WriteCommand(tx, "INSERT INTO linkage_commitment_events(commitment_seq, seq, event) VALUES($c, $s, $e)", ("$c", seq), ("$s", (long)e.Seq), ("$e", bytes));
+        insertEvent.ExecuteNonQuery();
+        return step;
+    });
+
+    public IReadOnlyList<string> CommitmentsDue(DateTimeOffset now, int limit)
+    {
+        using var c = OpenRead();
+        using var cmd = Command(c, "SELECT code FROM linkage_commitments WHERE next_action_at IS NOT NULL AND next_action_at <= $now ORDER BY next_action_at, seq LIMIT $limit",
+            ("$now", now.ToUnixTimeMilliseconds()), ("$limit", limit));
+        return ReadStrings(cmd);
+    }
+
+    public (IReadOnlyList<TrackedCommitment> Commitments, long? Next) ListCommitments(CommitmentView view, int limit, long? before)
+    {
+        var where = view switch
+        {
+            CommitmentView.All => "1 = 1",
+            CommitmentView.Failed => $"state IN ({(int)CommitmentTrackState.Overdue}, {(int)CommitmentTrackState.Broken}, {(int)CommitmentTrackState.VerificationFailed})",
+            _ => $"state = {(int)CommitmentTrackState.Pending}",
+        };
+        using var c = OpenRead();
+        using var cmd = Command(c, $"SELECT seq, commitment FROM linkage_commitments WHERE {where} AND seq < $before ORDER BY seq DESC LIMIT $limit",
+            ("$before", before ?? long.MaxValue), ("$limit", limit + 1));
+        using var r = cmd.ExecuteReader();
+        var rows = new List<(long Seq, TrackedCommitment C)>();
+        while (r.Read()) rows.Add((r.GetInt64(0), TrackedCommitment.Parser.ParseFrom((byte[])r[1])));
+        var more = rows.Count > limit;
+        if (more) rows.RemoveAt(rows.Count - 1);
+        return (rows.Select(x => x.C).ToList(), more ? rows[^1].Seq : null);
+    }
+
+    public IReadOnlyList<LinkageEvent> CommitmentHistory(string code)
+    {
+        using var c = OpenRead();
+        using var cmd = Command(c, "SELECT e.event FROM linkage_commitment_events e JOIN linkage_commitments m ON m.seq = e.commitment_seq WHERE m.code = $code ORDER BY e.seq", ("$code", code));
+        using var r = cmd.ExecuteReader();
+        var events = new List<LinkageEvent>();
+        while (r.Read()) events.Add(LinkageEvent.Parser.ParseFrom((byte[])r[0]));
+        return events;
+    }
+
+    public bool MarkPublicityAlert(string idempotencyKey, DateTimeOffset at) => Write(tx =>
+    {
+        using var insert = WriteCommand(tx, "INSERT OR IGNORE INTO publicity_alerts(idempotency_key, alerted_at) VALUES($k, $at)", ("$k", idempotencyKey), ("$at", FormatTime(at)));
+        return insert.ExecuteNonQuery() == 1;
+    });
+
+    public long PublicityAlerts()
+    {
+        using var c = OpenRead();
+        using var cmd = Command(c, "SELECT count(*) FROM publicity_alerts");
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    public IReadOnlyList<RegulatoryTask> PendingRevocations(int limit)
+    {
+        using var c = OpenRead();
+        using var cmd = Command(c, "SELECT task FROM linkage_tasks WHERE loop_pending = 1 ORDER BY seq LIMIT $limit", ("$limit", limit));
+        using var r = cmd.ExecuteReader();
+        var tasks = new List<RegulatoryTask>();
+        while (r.Read()) tasks.Add(RegulatoryTask.Parser.ParseFrom((byte[])r[0]));
+        return tasks;
+    }
 
     public (IReadOnlyList<UnmatchedCase> Cases, long Total) Unmatched(int limit)
     {

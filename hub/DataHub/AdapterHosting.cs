@@ -84,16 +84,19 @@ internal static class AdapterHosting
     /// </summary>
     internal static Func<OutboxIntent, byte[]> BodyFor(string destination) => destination switch
     {
-        CreditPublicityPolicy.Destination => CreditPublicityRow,
+        // 双公示 permits and penalties in the platform's own rows; dishonesty records (the linkage's back loop) in the envelope.
+        CreditPublicityPolicy.Destination => intent => intent.Kind is CreditPublicityPolicy.PermitKind or CreditPublicityPolicy.PenaltyKind ? CreditPublicityRow(intent) : Envelope(intent),
         // Notices are written as the gateway's JSON already (SmsGatewayNotifier).
         SmsGatewayNotifier.Destination => intent => intent.Payload,
-        _ => intent => Encoding.UTF8.GetBytes(new JsonObject
-        {
-            ["kind"] = intent.Kind,
-            ["idempotencyKey"] = intent.IdempotencyKey,
-            ["payloadBase64"] = Convert.ToBase64String(intent.Payload),
-        }.ToJsonString()),
+        _ => Envelope,
     };
+
+    private static byte[] Envelope(OutboxIntent intent) => Encoding.UTF8.GetBytes(new JsonObject
+    {
+        ["kind"] = intent.Kind,
+        ["idempotencyKey"] = intent.IdempotencyKey,
+        ["payloadBase64"] = Convert.ToBase64String(intent.Payload),
+    }.ToJsonString());
 
     private static readonly CreditPlatformSource CreditPlatform = new();
 

@@ -15,7 +15,7 @@ internal sealed class Hub
         Store = new SqliteHubStore(options.DatabasePath);
         Bus = new InProcessEventBus();
         Pipeline = new IngestPipeline(Store, Bus, new RecordNormalizer(options.UsccAllowList),
-            [new CanonicalJsonLinesMapper(), .. SourceSystems.All.SelectMany(s => s.Feeds).Select(f => f.Mapper)], TimeProvider.System,
+            [new CanonicalJsonLinesMapper(), new CanonicalRecordMapper(), .. SourceSystems.All.SelectMany(s => s.Feeds).Select(f => f.Mapper)], TimeProvider.System,
             new IngestOptions { BatchSize = options.BatchSize, OutboxPolicies = [new CreditPublicityPolicy()] });
     }
 

@@ -126,7 +126,7 @@ internal sealed partial class HubServer : IAsyncDisposable
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
         var notifier = PullHosting.CreateNotifier(hub, () => pulls!.Catalogue, logs, TimeProvider.System);
         pulls = await PullHosting.OpenWorkflowAsync(hub, pullStore, audit, profiles, notifier, logs, TimeProvider.System);
-        linkage = LinkageHosting.OpenWorkflow(hub, linkageStore, audit, notifier, pulls.Calendar, pulls.Catalogue.CoordinationOffice, TimeProvider.System);
+        linkage = LinkageHosting.OpenWorkflow(hub, linkageStore, audit, new ProfileLicenceLibrary(profiles), notifier, pulls.Calendar, pulls.Catalogue.CoordinationOffice, TimeProvider.System);
         health.Bind(registry);
         new ReflectionService(registry).Bind();
         new IngestApi(hub, trail, TimeProvider.System).Bind(registry);
@@ -178,6 +178,7 @@ internal sealed partial class HubServer : IAsyncDisposable
         new HttpApi(hub, runner, new WebhookIngest(hub.Pipeline, TimeProvider.System), httpAuth, trail, TimeProvider.System, pulls).Map(app);
         new ConsoleApi(hub, profiles, httpAuth, trail, TimeProvider.System).Map(app);
         new PullConsoleApi(hub, pulls, httpAuth, trail).Map(app);
+        new TaskConsoleApi(hub, linkage, httpAuth, trail).Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         var console = Path.Combine(AppContext.BaseDirectory, "wwwroot", "console");
         if (Directory.Exists(console))

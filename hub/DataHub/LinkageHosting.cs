@@ -20,12 +20,16 @@ internal sealed record LinkageOptions
     /// <summary>How often the record log is followed for completed approvals and the task deadlines are looked at.</summary>
     public double FollowSeconds { get; init; } = 5;
 
+    /// <summary>The approval agency's id: it relays commitment reminders to applicants and hears of failed commitments.</summary>
+    public string ApprovalAgency { get; init; } = "city-approval";
+
     public static LinkageOptions Load(IConfigurationSection section)
     {
         var options = new LinkageOptions
         {
             CataloguePath = section["CataloguePath"] ?? new LinkageOptions().CataloguePath,
             FollowSeconds = section.GetValue("FollowSeconds", 5.0),
+            ApprovalAgency = section["ApprovalAgency"] ?? "city-approval",
         };
         if (options.FollowSeconds is < 0.1 or > 3600)
             throw new HubConfigurationException($"DataHub:Linkage:FollowSeconds is {options.FollowSeconds}; use 0.1 to 3600.");
@@ -36,14 +40,15 @@ internal sealed record LinkageOptions
 /// <summary>Composition of the linkage: catalogue, store, the log follower and deadline service, metrics.</summary>
 internal static partial class LinkageHosting
 {
-    public static LinkageWorkflow OpenWorkflow(Hub hub, SqliteLinkageStore store, IAuditLog audit, INotifier notifier, Core.Calendar.WorkingDayCalendar calendar,
-        string coordinationOffice, TimeProvider time)
+    public static LinkageWorkflow OpenWorkflow(Hub hub, SqliteLinkageStore store, IAuditLog audit, Core.Pulls.ILicenceLibrary licences, INotifier notifier,
+        Core.Calendar.WorkingDayCalendar calendar, string coordinationOffice, TimeProvider time)
     {
         var path = hub.Options.Linkage.CataloguePath;
         if (store.LatestCatalogue() is null && !File.Exists(path))
             throw new HubConfigurationException($"DataHub:Linkage:CataloguePath '{path}' does not exist; the hub needs a linkage catalogue the first time it starts.");
         var csv = store.LatestCatalogue() is null ? File.ReadAllText(path) : "";
-        return LinkageWorkflow.Open(store, hub.Store, notifier, hub.Bus, audit, calendar, time, coordinationOffice, csv, path);
+        return LinkageWorkflow.Open(store, hub.Store, hub.Pipeline, licences, notifier, hub.Bus, audit, calendar, time,
+            new LinkageAgencies(coordinationOffice, hub.Options.Linkage.ApprovalAgency), csv, path);
     }
 
     /// <summary>Tasks in Prometheus text format, for /metrics.</summary>
@@ -57,6 +62,8 @@ internal static partial class LinkageHosting
         text.Append(CultureInfo.InvariantCulture, $"datahub_linkage_tasks_view_overdue {overdue}\n");
         text.Append("# HELP datahub_linkage_unmatched_approvals Completed approvals no catalogue row matches.\n# TYPE datahub_linkage_unmatched_approvals gauge\n");
         text.Append(CultureInfo.InvariantCulture, $"datahub_linkage_unmatched_approvals {store.Unmatched(0).Total}\n");
+        text.Append("# HELP datahub_publicity_overdue_alerts 双公示 permits and penalties alerted as undelivered 7 working days after their decision.\n# TYPE datahub_publicity_overdue_alerts counter\n");
+        text.Append(CultureInfo.InvariantCulture, $"datahub_publicity_overdue_alerts {store.PublicityAlerts()}\n");
     }
 }
 

@@ -329,6 +329,10 @@ public class IngestPipelineTests
 
         public IReadOnlyList<CanonicalRecord> RecordVersions(string uscc) => inner.RecordVersions(uscc);
 
+        public LogPage LogAfter(long afterSeq, IReadOnlyCollection<CanonicalRecord.BodyOneofCase> kinds, int limit) => inner.LogAfter(afterSeq, kinds, limit);
+
+        public IReadOnlyList<OutboxMessage> WaitingOutbox(string destination, long afterId, int limit) => inner.WaitingOutbox(destination, afterId, limit);
+
         public IReadOnlyList<string> EnterprisesWithRecords() => inner.EnterprisesWithRecords();
 
         public IReadOnlyList<string> EnterprisesWithProfiles() => inner.EnterprisesWithProfiles();

@@ -242,4 +242,100 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         Assert.False(await requester.Locator("#refuseForm").IsVisibleAsync());
         Assert.Equal(DataHub.Schema.V1.PullState.Refused, pulls.Store.Get(id)!.State);
     }
+
+    [Fact]
+    public async Task A_regulator_views_its_regulatory_task_and_reports_the_result_on_the_console()
+    {
+        // The fixture's agencies are not the shipped linkage catalogue's (city-amr …): link its items, and the one it
+        // leaves out, to "regulator", as an administrator would through UpdateLinkageCatalogue. The approvals waiting
+        // for a match and those not yet followed become its tasks.
+        var linkage = _served.Server.Linkage;
+        var rules = linkage.Catalogue.Rules.Select(r => r with { Regulator = "regulator" }).ToList();
+        if (!rules.Any(r => r.ApprovalItemCode == "320100000000008"))
+            rules.Add(new DataHub.Core.Linkage.LinkageRule("320100000000008", "", "排污许可", "JG-HB-001", "排污单位监督检查", "regulator", "环境监管处"));
+        var csv = string.Join("\n", rules.Select(r => string.Join(",", r.ApprovalItemCode, r.ApprovalSubItem, r.ApprovalItemName, r.RegulatoryItemCode, r.RegulatoryItemName, r.Regulator, r.Division))
+            .Prepend(string.Join(",", DataHub.Core.Linkage.LinkageCatalogue.Columns)));
+        await linkage.UpdateCatalogueAsync(csv, linkage.CatalogueRevision.Revision,
+            new WorkflowActor("admin", new HashSet<string> { DataHub.Security.Roles.Admin }, "", "test"), CancellationToken.None);
+        await linkage.FollowLogAsync(CancellationToken.None);
+        var regulator = new WorkflowActor("regulator", new HashSet<string> { DataHub.Security.Roles.Regulator });
+        var newest = linkage.List(regulator, DataHub.Schema.V1.TaskView.Mine, null, 1, null).Tasks;
+        Assert.True(newest.Count == 1, "the fixture's approvals should give \"regulator\" at least one task");
+        var task = newest[0];
+        Assert.Equal(DataHub.Schema.V1.TaskState.PendingView, task.State);
+
+        // From the navigation to 监管任务: 我的任务 lists the task, newest first.
+        var page = await SignInAsync("regulator");
+        await page.Locator("header nav").GetByRole(AriaRole.Link, new() { Name = "监管任务", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync("**/tasks.html**");
+        var row = page.Locator($"#tasks tr[data-id='{task.Id}']");
+        await row.WaitForAsync();
+        Assert.Equal("page", await page.GetAttributeAsync("#view-mine", "aria-current"));
+        Assert.Equal(1, await page.Locator("#view-overdue").CountAsync());
+        Assert.Contains("待认领", await row.InnerTextAsync());
+        Assert.Contains(task.RegulatoryItemName, await row.InnerTextAsync());
+        Assert.Equal($"profile.html?uscc={task.Uscc}", await row.Locator("a.enterprise-link").GetAttributeAsync("href"));
+        Assert.Equal(["任务编号", "企业", "审批事项", "监管事项", "监管部门（处室）", "状态", "认领期限", "反馈期限"], await page.Locator("#tasks thead th").AllInnerTextsAsync());
+        await AssertLabelledAsync(page);
+        await ShotAsync(page, "tasks-mine");
+
+        // The task opens with the keyboard; 认领 is the one step it offers.
+        await row.Locator("a.task-link").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync("**/task.html?id=**");
+        await page.Locator("#acknowledgeForm").WaitForAsync();
+        Assert.Equal(task.Id, (await page.InnerTextAsync("#taskId")).Trim());
+        Assert.Equal("待认领", (await page.InnerTextAsync("#taskState")).Trim());
+        Assert.Equal($"profile.html?uscc={task.Uscc}", await page.GetAttributeAsync("#enterpriseLink", "href"));
+        Assert.Equal($"record.html?uscc={Uri.EscapeDataString(task.Uscc)}&source={Uri.EscapeDataString(task.CaseSource)}&sourceId={Uri.EscapeDataString(task.CaseSourceId)}",
+            await page.GetAttributeAsync("#caseLink", "href"));
+        Assert.False(await page.Locator("#resultForm").IsVisibleAsync());
+        Assert.Equal(1, await page.Locator("#history li[data-type='TASK_CREATED']").CountAsync());
+        await AssertLabelledAsync(page);
+        await ShotAsync(page, "task-pending");
+
+        await page.ClickAsync("#acknowledgeButton");
+        await page.Locator("#taskState", new() { HasText = "监管中" }).WaitForAsync();
+        Assert.Contains("已认领", await page.InnerTextAsync("#actionResult"));
+        Assert.False(await page.Locator("#acknowledgeForm").IsVisibleAsync());
+        Assert.True(await page.Locator("#resultForm").IsVisibleAsync());
+        Assert.Equal(2, await page.Locator("#history li").CountAsync());
+        // The rectification deadline is asked for only with 责令整改.
+        Assert.False(await page.Locator("#resultDeadline").IsVisibleAsync());
+        await AssertLabelledAsync(page);
+        await ShotAsync(page, "task-viewed");
+
+        // The form's checks: an outcome, the details, and with 责令整改 the deadline.
+        await page.ClickAsync("#resultButton");
+        Assert.Contains("请选择监管结果", await page.Locator("#resultForm [role=alert]").InnerTextAsync());
+        await page.CheckAsync("#outcomeRectification");
+        await page.Locator("#resultDeadline").WaitForAsync();
+        await page.FillAsync("#resultDetails", "现场检查发现从业人员健康证明过期，责令限期整改");
+        await page.ClickAsync("#resultButton");
+        Assert.Contains("整改期限", await page.Locator("#resultForm [role=alert]").InnerTextAsync());
+        Assert.Equal("true", await page.GetAttributeAsync("#resultDeadline", "aria-invalid"));
+        var deadline = DateTime.UtcNow.AddHours(8).AddDays(30).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        await page.FillAsync("#resultDeadline", deadline);
+        await AssertLabelledAsync(page);
+        await ShotAsync(page, "task-result-form");
+        await page.ClickAsync("#resultButton");
+        await page.Locator("#taskState", new() { HasText = "已反馈" }).WaitForAsync();
+        Assert.Contains("监管结果已反馈", await page.InnerTextAsync("#actionResult"));
+        Assert.Equal("责令整改", (await page.InnerTextAsync("#resultOutcome")).Trim());
+        Assert.Contains(deadline, await page.InnerTextAsync("#resultFacts"));
+        Assert.True(await page.Locator("#noActions").IsVisibleAsync());
+        Assert.Contains("健康证明过期", await page.InnerTextAsync("#history li[data-type='RESULT_SUBMITTED']"));
+        await ShotAsync(page, "task-result");
+
+        // The enterprise's profile lists the task in its 监管任务 section.
+        await page.ClickAsync("#enterpriseLink");
+        await page.WaitForURLAsync("**/profile.html?**");
+        var listed = page.Locator($"#profileTasks tr:has(a[href='task.html?id={task.Id}'])");
+        await listed.WaitForAsync();
+        Assert.Contains("已反馈", await listed.InnerTextAsync());
+        Assert.Contains("责令整改", await listed.InnerTextAsync());
+        await listed.ScrollIntoViewIfNeededAsync();
+        await ShotAsync(page, "profile-tasks");
+        Assert.Equal(DataHub.Schema.V1.TaskState.ResultSubmitted, linkage.Store.Get(task.Id)!.State);
+    }
 }

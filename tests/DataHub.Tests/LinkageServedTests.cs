@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DataHub.Core.Ingest;
 using DataHub.Core.Linkage;
 using DataHub.Core.Workflows;
 using DataHub.Schema.V1;
@@ -15,6 +16,9 @@ public sealed class LinkageServedTests : IDisposable
     [Fact]
     public async Task Completed_approvals_imported_into_a_running_hub_become_tasks_pushed_once_each()
     {
+        // The regulation platform is down at first: the tasks wait in the outbox and arrive once each when it is back.
+        await using var platform = new Simulators.OutboundReceiver { Down = true };
+        await platform.StartAsync();
         var input = Path.Combine(_root, "in");
         var (g, manifestJson) = await CliRunner.RunAsync(Data, "generate", "--enterprises", "150", "--seed", "21", "--out", input);
         Assert.Equal(0, g);
@@ -25,6 +29,14 @@ public sealed class LinkageServedTests : IDisposable
             Agencies = agencies,
             Server = options.Server with { GrpcPort = 0, HttpPort = 0 },
             Linkage = options.Linkage with { FollowSeconds = 0.2 },
+            Outbound = new Dictionary<string, Adapters.OutboundOptions>
+            {
+                [LinkageWorkflow.RegulationPlatform] = new()
+                {
+                    Url = platform.UrlFor(LinkageWorkflow.RegulationPlatform).ToString(), MaxRetryDelaySeconds = 0.5,
+                    Resilience = new Adapters.ResilienceOptions { RequestsPerSecond = 2000, BreakSeconds = 0.5 },
+                },
+            },
         });
         await using var server = await HubServer.StartAsync(hub, CancellationToken.None, Microsoft.Extensions.Logging.LogLevel.Warning);
         // Imported while the hub runs: the follower finds the cases in the record log, whatever brought them.
@@ -34,16 +46,33 @@ public sealed class LinkageServedTests : IDisposable
         var catalogue = server.Linkage.Catalogue;
         var completed = hub.Store.LogAfter(0, CanonicalRecord.BodyOneofCase.ApprovalCase, 1_000_000).Records
             .Where(TaskLifecycle.IsCompletedApproval).GroupBy(r => (r.Source, r.SourceId)).Select(g => g.First()).ToList();
-        int expectedTasks = completed.Count(r => catalogue.Match(r.ApprovalCase.ItemCode) is not null);
-        Assert.True(expectedTasks > 10, $"the synthetic data has {expectedTasks} completed catalogued approvals");
+        var routed = completed.Where(r => catalogue.Match(r.ApprovalCase.ItemCode) is not null).Select(r => r.ApprovalCase.CaseNo).ToHashSet(StringComparer.Ordinal);
+        // 事后核查 commitments of routed cases become tasks of their own.
+        int postChecks = hub.Store.LogAfter(0, CanonicalRecord.BodyOneofCase.Commitment, 1_000_000).Records
+            .Where(r => CommitmentLifecycle.IsTracked(r) && r.Commitment.Type == CommitmentType.PostCheck && routed.Contains(r.Commitment.CaseNo))
+            .Select(r => r.Commitment.CommitmentCode).Distinct().Count();
+        int expectedTasks = routed.Count + postChecks;
+        Assert.True(routed.Count > 10 && postChecks > 0, $"the synthetic data has {routed.Count} completed catalogued approvals and {postChecks} post-approval checks");
         var deadline = DateTime.UtcNow.AddSeconds(30);
         long created = 0;
         while (DateTime.UtcNow < deadline && (created = server.Linkage.Store.Counts().ByState.Values.Sum()) < expectedTasks) await Task.Delay(100);
-        Assert.Equal(expectedTasks, created);
-        Assert.Equal(completed.Count - expectedTasks, server.Linkage.Unmatched(10_000).Total);
+        await Task.Delay(500);
+        Assert.Equal(expectedTasks, server.Linkage.Store.Counts().ByState.Values.Sum());
+        Assert.Equal(completed.Count - routed.Count, server.Linkage.Unmatched(10_000).Total);
         Assert.All(server.Linkage.Unmatched(10_000).Cases, u => Assert.Equal("320100000000008", u.Case.ApprovalCase.ItemCode));
         var pushed = hub.Store.OutboxCounts().Single(o => o.Destination == LinkageWorkflow.RegulationPlatform);
         Assert.Equal(expectedTasks, pushed.Waiting + pushed.Delivered);
+        while (platform.Refused == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.True(platform.Refused > 0, "the dispatcher tried the platform while it was down");
+        Assert.Empty(platform.Received);
+        platform.Down = false;
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        while (platform.Received.Count < expectedTasks && DateTime.UtcNow < deadline) await Task.Delay(100);
+        await Task.Delay(300);
+        Assert.Equal(expectedTasks, platform.Received.Count);
+        Assert.Equal(0, platform.Repeats);
+        Assert.Equal(expectedTasks, platform.Received.Select(m => m.IdempotencyKey).Distinct().Count());
+        Assert.All(platform.Received, m => Assert.StartsWith("regulation-platform:task:RT-", m.IdempotencyKey));
 
         // The regulator sees its own tasks only, and views one.
         var amr = new WorkflowActor("city-amr", new HashSet<string> { "regulator" }, "", "/test");
@@ -59,7 +88,7 @@ public sealed class LinkageServedTests : IDisposable
         using var http = new HttpClient();
         var metrics = await http.GetStringAsync($"http://127.0.0.1:{server.HttpPort}/metrics");
         Assert.Contains("datahub_linkage_tasks{state=\"Viewed\"} 1", metrics);
-        Assert.Contains($"datahub_linkage_unmatched_approvals {completed.Count - expectedTasks}", metrics);
+        Assert.Contains($"datahub_linkage_unmatched_approvals {completed.Count - routed.Count}", metrics);
     }
 
     public void Dispose()

@@ -29,11 +29,11 @@ public interface IHubStore
     IReadOnlyList<CanonicalRecord> RecordVersions(string uscc);
 
     /// <summary>
-    /// Record versions of one kind appended after log position <paramref name="afterSeq"/>, in log
+    /// Record versions of these kinds appended after log position <paramref name="afterSeq"/>, in log
     /// order, and the position read through (the last returned when the page is full, else the log's
     /// end) — for workflows that follow the log as a consumer follows a topic.
     /// </summary>
-    LogPage LogAfter(long afterSeq, CanonicalRecord.BodyOneofCase kind, int limit);
+    LogPage LogAfter(long afterSeq, IReadOnlyCollection<CanonicalRecord.BodyOneofCase> kinds, int limit);
 
     /// <summary>Every USCC that has at least one current record, in order.</summary>
     IReadOnlyList<string> EnterprisesWithRecords();
@@ -61,6 +61,9 @@ public interface IHubStore
 
     /// <summary>Outbox messages due for delivery (not delivered, next attempt at or before <paramref name="now"/>), oldest first.</summary>
     IReadOnlyList<OutboxMessage> DueOutbox(DateTimeOffset now, int limit);
+
+    /// <summary>Outbox messages of one destination not yet delivered, after a message id, in id order (for delivery deadlines).</summary>
+    IReadOnlyList<OutboxMessage> WaitingOutbox(string destination, long afterId, int limit);
 
     /// <summary>Records a delivery the receiver acknowledged.</summary>
     void MarkOutboxDelivered(long id, DateTimeOffset at);
@@ -186,6 +189,12 @@ public interface IProjectionBatch : IDisposable
 
     /// <summary>Commits, recording that every ticket up to <paramref name="projectedThrough"/> is projected.</summary>
     void Commit(long projectedThrough);
+}
+
+public static class HubStoreExtensions
+{
+    /// <summary>Records of one kind after a log position.</summary>
+    public static LogPage LogAfter(this IHubStore store, long afterSeq, CanonicalRecord.BodyOneofCase kind, int limit) => store.LogAfter(afterSeq, [kind], limit);
 }
 
 /// <summary>Records read from the log after a position, and the position read through.</summary>

@@ -41,6 +41,30 @@ public interface ILinkageStore
 
     void MarkPushed(string id);
 
+    /// <summary>Tasks with a REVOKE_PERMIT result not yet returned to the approval side (after a crash half-way).</summary>
+    IReadOnlyList<RegulatoryTask> PendingRevocations(int limit);
+
+    /// <summary>
+    /// Reads the tracked commitment (null before its first sight), lets <paramref name="decide"/> take a
+    /// step (or none) and stores it with its event, in one transaction.
+    /// </summary>
+    CommitmentStep? TrackCommitment(string code, Func<TrackedCommitment?, CommitmentStep?> decide);
+
+    /// <summary>Codes of commitments whose next deadline action (reminder, overdue) is at or before <paramref name="now"/>.</summary>
+    IReadOnlyList<string> CommitmentsDue(DateTimeOffset now, int limit);
+
+    /// <summary>One page of tracked commitments, newest first.</summary>
+    (IReadOnlyList<TrackedCommitment> Commitments, long? Next) ListCommitments(CommitmentView view, int limit, long? before);
+
+    /// <summary>Every event of a tracked commitment, in order.</summary>
+    IReadOnlyList<LinkageEvent> CommitmentHistory(string code);
+
+    /// <summary>Records the alert for a 双公示 message past its deadline; false when it was alerted before.</summary>
+    bool MarkPublicityAlert(string idempotencyKey, DateTimeOffset at);
+
+    /// <summary>How many 双公示 messages were alerted as past their deadline.</summary>
+    long PublicityAlerts();
+
     /// <summary>Completed approvals waiting for a catalogue match, oldest first, and how many wait in all.</summary>
     (IReadOnlyList<UnmatchedCase> Cases, long Total) Unmatched(int limit);
 

@@ -55,10 +55,34 @@ public static class TaskLifecycle
             State = TaskState.PendingView,
             CreatedAt = Timestamp.FromDateTimeOffset(at),
             CaseCompletedAt = c.CompletedAt,
+            ResultLicenceNo = c.ResultLicenceNo,
             ViewDueOn = ChinaDates.Format(calendar.AddWorkingDays(ChinaDates.DateOf(at), ViewWorkingDays)),
         };
         return Step(task, LinkageEventType.TaskCreated, PullLifecycle.HubActor, at,
             $"审批办结（{c.CaseNo}，{task.ApprovalItemName}）推送至 {rule.Regulator} {rule.Division}，监管事项 {rule.RegulatoryItemName}，请于 {task.ViewDueOn} 前认领", calendar);
+    }
+
+    /// <summary>
+    /// A post-approval check (事后核查): a task for the division that supervises the case's item,
+    /// carrying what the applicant committed to; its id is the case task's with "-HC".
+    /// </summary>
+    public static TaskStep CreatedForPostCheck(RegulatoryTask caseTask, CanonicalRecord commitmentRecord, WorkingDayCalendar calendar, DateTimeOffset at)
+    {
+        var task = caseTask.Clone();
+        task.Id = caseTask.Id + "-HC";
+        task.CaseSource = commitmentRecord.Source;
+        task.CaseSourceId = commitmentRecord.SourceId;
+        task.CommitmentContent = commitmentRecord.Commitment.Content;
+        task.State = TaskState.PendingView;
+        task.CreatedAt = Timestamp.FromDateTimeOffset(at);
+        task.ViewDueOn = ChinaDates.Format(calendar.AddWorkingDays(ChinaDates.DateOf(at), ViewWorkingDays));
+        task.ViewedAt = null;
+        task.Result = null;
+        task.ResultDueOn = "";
+        task.ViewReminded = task.ViewOverdue = task.ResultOverdue = task.RevocationReturned = false;
+        task.Events = 0;
+        return Step(task, LinkageEventType.TaskCreated, PullLifecycle.HubActor, at,
+            $"告知承诺事后核查（{caseTask.CaseNo}）推送至 {task.Regulator} {task.Division}：{task.CommitmentContent}；请于 {task.ViewDueOn} 前认领", calendar);
     }
 
     /// <summary>The division views (认领) the task; late views are allowed and stay flagged.</summary>
@@ -110,6 +134,20 @@ public static class TaskLifecycle
             _ => "建议撤销许可（回推审批部门）",
         };
         return Step(task, LinkageEventType.ResultSubmitted, actor.Agency, at, $"监管结果：{outcome}{(task.ResultOverdue ? $"（超期反馈，应于 {task.ResultDueOn} 前）" : "")}。{details}", calendar);
+    }
+
+    /// <summary>Whether a task's REVOKE_PERMIT result still has to go back to the approval side.</summary>
+    public static bool RevocationPending(RegulatoryTask task) =>
+        task.State == TaskState.ResultSubmitted && task.Result?.Outcome == SupervisionOutcome.RevokePermit && !task.RevocationReturned;
+
+    /// <summary>The hub has sent a revocation back (回路): to the approval side, into the records, to the credit platform.</summary>
+    public static TaskStep? RevocationReturned(RegulatoryTask current, WorkingDayCalendar calendar, DateTimeOffset at)
+    {
+        if (!RevocationPending(current)) return null;
+        var task = current.Clone();
+        task.RevocationReturned = true;
+        return Step(task, LinkageEventType.RevocationReturned, PullLifecycle.HubActor, at,
+            $"撤销许可意见已回推审批部门；许可证 {(task.ResultLicenceNo.Length > 0 ? task.ResultLicenceNo : "（未登记证号）")} 记为已撤销，失信记录已推送公共信用信息平台", calendar);
     }
 
     /// <summary>The deadline step due now: the view overdue flag first (a reminder after the due date is moot), else the reminder.</summary>

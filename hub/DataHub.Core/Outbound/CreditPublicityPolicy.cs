@@ -21,6 +21,17 @@ public sealed class CreditPublicityPolicy : IOutboxPolicy
     public const string PermitKind = "permit";
     public const string PenaltyKind = "penalty";
 
+    /// <summary>Working days after its decision within which a permit or penalty must be public [001 §二4].</summary>
+    public const int PublicityWorkingDays = 7;
+
+    /// <summary>The decision date of a permit (issued on) or penalty (decided on), when the record gives one.</summary>
+    public static DateOnly? DecisionDate(CanonicalRecord record) => record.BodyCase switch
+    {
+        CanonicalRecord.BodyOneofCase.Licence => Records.ChinaDates.ParseCanonical(record.Licence.IssuedOn),
+        CanonicalRecord.BodyOneofCase.Penalty => Records.ChinaDates.ParseCanonical(record.Penalty.DecidedOn),
+        _ => null,
+    };
+
     public IEnumerable<OutboxIntent> IntentsFor(CanonicalRecord stored)
     {
         if (stored.Source == CreditPlatformSource) yield break;

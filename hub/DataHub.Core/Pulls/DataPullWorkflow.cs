@@ -242,7 +242,8 @@ public sealed class DataPullWorkflow
         return _store.LatestMaterial(uscc, item.Code, today)?.Evidence;
     }
 
-    private static bool IsValidOn(Licence licence, DateOnly day) =>
+    /// <summary>Valid on the day: status valid, and the day within its validity.</summary>
+    public static bool IsValidOn(Licence licence, DateOnly day) =>
         licence.Status == LicenceStatus.Valid &&
         (ChinaDates.ParseCanonical(licence.ValidFrom) is not { } from || from <= day) &&
         (licence.ValidUntil.Length == 0 || ChinaDates.ParseCanonical(licence.ValidUntil) is { } until && until >= day);

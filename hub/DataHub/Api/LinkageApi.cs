@@ -26,6 +26,7 @@ internal sealed class LinkageApi(Hub hub, LinkageWorkflow linkage, AuditTrail au
         registry.AddUnary<SubmitResultRequest, RegulatoryTask>(Method("SubmitResult"),
             (r, c) => WorkflowCalls.StepAsync(c, a => linkage.SubmitResultAsync(a, r.Id, r.Result, c.CancellationToken)));
         registry.AddServerStreaming<WatchTasksRequest, LinkageEvent>(Method("WatchTasks"), WatchAsync);
+        registry.AddUnary<ListCommitmentsRequest, ListCommitmentsResponse>(Method("ListCommitments"), ListCommitmentsAsync);
     }
 
     private async Task<ListTasksResponse> ListAsync(ListTasksRequest request, ServerCallContext context)
@@ -43,6 +44,21 @@ internal sealed class LinkageApi(Hub hub, LinkageWorkflow linkage, AuditTrail au
         return response;
     }
 
+    private async Task<ListCommitmentsResponse> ListCommitmentsAsync(ListCommitmentsRequest request, ServerCallContext context)
+    {
+        if (request.PageSize > 500) throw new RpcException(StatusCode.InvalidArgument, $"page_size is {request.PageSize}; use 1 to 500 (0 means 50).");
+        long? before = null;
+        if (request.PageToken.Length > 0)
+            before = long.TryParse(request.PageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var b) && b > 0
+                ? b : throw new RpcException(StatusCode.InvalidArgument, $"page_token {ApiErrors.Quote(request.PageToken)} is not one this service gave out.");
+        var (commitments, next) = linkage.Store.ListCommitments(request.View == CommitmentView.Unspecified ? CommitmentView.Open : request.View,
+            request.PageSize == 0 ? 50 : (int)request.PageSize, before);
+        var response = new ListCommitmentsResponse { NextPageToken = next?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "" };
+        response.Commitments.AddRange(commitments);
+        await audit.RecordAsync(AuditedCall.Of(context), "OK", $"commitments={commitments.Count} view={request.View}");
+        return response;
+    }
+
     private async Task WatchAsync(WatchTasksRequest request, GrpcResponseStream<LinkageEvent> responses, ServerCallContext context)
     {
         var actor = WorkflowCalls.ActorOf(AuditedCall.Of(context));
@@ -54,7 +70,9 @@ internal sealed class LinkageApi(Hub hub, LinkageWorkflow linkage, AuditTrail au
             await foreach (var message in subscription.Reader.ReadAllAsync(context.CancellationToken))
             {
                 var e = (LinkageEvent)message.Value;
-                if (TaskLifecycle.CanSee(e.Task, actor)) await responses.WriteAsync(e);
+                // Commitment events are the approval side's; task events their regulator's (overseers see all).
+                if (e.Task is { } task ? TaskLifecycle.CanSee(task, actor) : actor.Oversees || actor.Roles.Contains(Roles.Approval))
+                    await responses.WriteAsync(e);
             }
         }
         catch (SubscriberOverflowException e)

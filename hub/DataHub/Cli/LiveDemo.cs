@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using DataHub.Adapters;
 using DataHub.Adapters.ELicence;
 using DataHub.Api;
+using DataHub.Core.Linkage;
 using DataHub.Core.Outbound;
 using DataHub.Simulators;
 using DataHub.Synthetic;
@@ -31,7 +32,9 @@ internal static class LiveDemo
         await using var receiver = new OutboundReceiver();
         await receiver.StartAsync();
         foreach (var s in sources.Simulators) Console.Error.WriteLine($"  simulated {s.System.DisplayName,-14} {s.System.Source,-20} {s.BaseAddress}");
-        Console.Error.WriteLine($"  simulated 双公示 receiver (credit platform) {receiver.UrlFor(CreditPublicityPolicy.Destination)}");
+        // One simulated receiver stands in for every outbound system; it keeps what each destination got.
+        string[] destinations = [CreditPublicityPolicy.Destination, SmsGatewayNotifier.Destination, LinkageWorkflow.RegulationPlatform, LinkageWorkflow.ApprovalPlatform];
+        foreach (var d in destinations) Console.Error.WriteLine($"  simulated receiver {d,-20} {receiver.UrlFor(d)}");
 
         var pushSecret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var options = baseOptions with
@@ -43,7 +46,7 @@ internal static class LiveDemo
                 WebhookSecret = pushSecret,
                 Resilience = new ResilienceOptions { TimeoutSeconds = 5, BreakSeconds = 3 },
             }),
-            Outbound = new Dictionary<string, OutboundOptions> { [CreditPublicityPolicy.Destination] = new() { Url = receiver.UrlFor(CreditPublicityPolicy.Destination).ToString() } },
+            Outbound = destinations.ToDictionary(d => d, d => new OutboundOptions { Url = receiver.UrlFor(d).ToString() }),
         };
         var (hub, keys) = DemoAgencies.Apply(Hub.Open(options));
         await using var server = await HubServer.StartAsync(hub, ct, LogLevel.Warning);
@@ -78,7 +81,7 @@ internal static class LiveDemo
                 int published = sources.Tick(enterprises: Math.Max(1, generator.Enterprises / 200), updates: 10);
                 var s = hub.Store.Stats();
                 var sourceLine = string.Join("  ", hub.Store.SourceCounts().Select(c => $"{c.Source} {c.Records:N0}/{c.Quarantined:N0}"));
-                Console.Error.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] +{published} rows published · records {s.Records:N0} · profiles {s.Profiles:N0} · quarantined {s.Quarantined:N0} · unresolved {s.Unresolved:N0} · 双公示 delivered {receiver.Received.Count:N0} · per source (stored/quarantined): {sourceLine}");
+                Console.Error.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] +{published} rows published · records {s.Records:N0} · profiles {s.Profiles:N0} · quarantined {s.Quarantined:N0} · unresolved {s.Unresolved:N0} · tasks {server.Linkage.Store.Counts().ByState.Values.Sum():N0} · delivered: {string.Join(", ", receiver.Received.GroupBy(m => m.Destination).Select(g => $"{g.Key} {g.Count():N0}"))} · per source (stored/quarantined): {sourceLine}");
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

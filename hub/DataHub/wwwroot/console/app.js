@@ -6,6 +6,9 @@ export const PROFILE_ROLES = ['reader', 'approval', 'regulator', 'coordination',
 /** Roles that take part in data pulls (数据调取); the catalogue narrows who may request each item. */
 export const PULL_ROLES = ['approval', 'regulator', 'coordination', 'superadmin'];
 
+/** Roles that see regulatory tasks (审管联动监管任务): the regulators theirs, the coordination office and super-admin all overdue ones. */
+export const TASK_ROLES = ['regulator', 'coordination', 'superadmin'];
+
 export const $ = (sel, root = document) => root.querySelector(sel);
 
 /** Creates an element; attrs: class, text, dataset-like "data-*", event handlers "on*", anything else as attribute. */
@@ -60,12 +63,13 @@ export const hasRole = (agency, ...roles) => !!agency?.roles?.some(r => roles.in
 export const canReadProfiles = agency => hasRole(agency, ...PROFILE_ROLES);
 export const isAdmin = agency => hasRole(agency, 'admin');
 export const canPull = agency => hasRole(agency, ...PULL_ROLES);
+export const canTask = agency => hasRole(agency, ...TASK_ROLES);
 
 /** The page to start on after sign-in. */
 export const homePage = agency => canReadProfiles(agency) ? 'search.html' : isAdmin(agency) ? 'adapters.html' : 'search.html';
 
 /**
- * Checks the session, draws the header and returns the agency; `need` is 'profiles', 'pulls' or 'admin'.
+ * Checks the session, draws the header and returns the agency; `need` is 'profiles', 'pulls', 'tasks' or 'admin'.
  * When the agency lacks the role, shows a message in #main and returns null.
  */
 export async function initPage(need) {
@@ -74,7 +78,7 @@ export async function initPage(need) {
   catch (e) { if (e.status !== 401) showError($('#main'), e); return null; }
   const agency = session.agency;
   renderHeader(agency);
-  const ok = need === 'admin' ? isAdmin(agency) : need === 'profiles' ? canReadProfiles(agency) : need === 'pulls' ? canPull(agency) : true;
+  const ok = need === 'admin' ? isAdmin(agency) : need === 'profiles' ? canReadProfiles(agency) : need === 'pulls' ? canPull(agency) : need === 'tasks' ? canTask(agency) : true;
   if (!ok) {
     $('#main').replaceChildren(el('h1', { text: '无权访问' }),
       el('p', { class: 'notice', text: '当前机构没有访问此页面所需的角色。如需开通，请联系系统管理员。' }));
@@ -88,9 +92,10 @@ function renderHeader(agency) {
   const links = [];
   if (canReadProfiles(agency)) links.push(['search.html', '企业查询']);
   if (canPull(agency)) links.push(['pulls.html', '数据调取']);
+  if (canTask(agency)) links.push(['tasks.html', '监管任务']);
   if (isAdmin(agency)) links.push(['adapters.html', '数据源适配器'], ['quarantine.html', '隔离区'], ['unresolved.html', '待匹配记录']);
   const nav = el('nav', { 'aria-label': '主导航' }, el('ul', {}, links.map(([href, text]) =>
-    el('li', {}, el('a', { href, text, 'aria-current': (page === href || (page === 'profile.html' && href === 'search.html') || (page === 'pull.html' && href === 'pulls.html')) ? 'page' : null })))));
+    el('li', {}, el('a', { href, text, 'aria-current': (page === href || (page === 'profile.html' && href === 'search.html') || (page === 'pull.html' && href === 'pulls.html') || (page === 'task.html' && href === 'tasks.html')) ? 'page' : null })))));
   const signOut = el('button', { type: 'button', id: 'signOut', class: 'link-button', text: '退出', onclick: async () => {
     try { await api('/api/console/session', { method: 'DELETE', noRedirect: true }); } catch { /* signed out anyway */ }
     location.href = 'index.html';
