@@ -5,11 +5,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using DataHub.Adapters;
-using DataHub.Core.Audit;
 using DataHub.Security;
 using DataHub.Simulators;
 using DataHub.Synthetic;
-using Microsoft.Extensions.Configuration;
+using static DataHub.Tests.ConsoleHttp;
 
 namespace DataHub.Tests;
 
@@ -51,26 +50,12 @@ public sealed class PullConsoleTests(PullConsoleTests.PullHub served) : IClassFi
         }
 
         /// <summary>The demo agencies the shipped catalogue names (city-amr owns the LIC-* items, city-housing MAT-FIRE-ACCEPT).</summary>
-        private AgencyDirectory Agencies()
-        {
-            var settings = new Dictionary<string, string?>();
-            void Agency(int i, string id, string name, string[] roles, string[] scopes)
-            {
-                Keys[id] = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
-                settings[$"A:{i}:Id"] = id;
-                settings[$"A:{i}:Name"] = name;
-                for (int r = 0; r < roles.Length; r++) settings[$"A:{i}:Roles:{r}"] = roles[r];
-                for (int s = 0; s < scopes.Length; s++) settings[$"A:{i}:Scopes:{s}"] = scopes[s];
-                settings[$"A:{i}:ApiKeySha256:0"] = AgencyDirectory.HashKey(Keys[id]);
-                settings[$"A:{i}:RequestsPerSecond"] = "10000";
-            }
-            Agency(0, "city-approval", "行政审批局", [Roles.Approval, Roles.Reader], [Scopes.ProfileBasic, Scopes.ProfileLicences, Scopes.ProfileApprovals]);
-            Agency(1, "city-amr", "市场监督管理局", [Roles.Regulator], [Scopes.ProfileAll]);
-            Agency(2, "city-housing", "住房和城乡建设局", [Roles.Regulator], [Scopes.ProfileBasic]);
-            Agency(3, "city-coordination", "市协调办", [Roles.Coordination], [Scopes.ProfileBasic]);
-            Agency(4, "city-superadmin", "超级管理员工作室", [Roles.SuperAdmin], [Scopes.ProfileBasic, Scopes.ProfileLicences]);
-            return AgencyDirectory.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("A"));
-        }
+        private AgencyDirectory Agencies() => ConsoleHttp.Agencies(Keys, 10000,
+            new("city-approval", "行政审批局", [Roles.Approval, Roles.Reader], [Scopes.ProfileBasic, Scopes.ProfileLicences, Scopes.ProfileApprovals]),
+            new("city-amr", "市场监督管理局", [Roles.Regulator], [Scopes.ProfileAll]),
+            new("city-housing", "住房和城乡建设局", [Roles.Regulator], [Scopes.ProfileBasic]),
+            new("city-coordination", "市协调办", [Roles.Coordination], [Scopes.ProfileBasic]),
+            new("city-superadmin", "超级管理员工作室", [Roles.SuperAdmin], [Scopes.ProfileBasic, Scopes.ProfileLicences]));
 
         public async Task DisposeAsync()
         {
@@ -80,42 +65,7 @@ public sealed class PullConsoleTests(PullConsoleTests.PullHub served) : IClassFi
         }
     }
 
-    private HttpClient Browser(bool csrfHeader = true)
-    {
-        var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = served.HttpAddress };
-        if (csrfHeader) http.DefaultRequestHeaders.Add("X-DataHub-Console", "1");
-        return http;
-    }
-
-    private async Task<HttpClient> SignedInAsync(string agency, bool csrfHeader = true)
-    {
-        var http = Browser(csrfHeader);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/console/session") { Content = JsonContent.Create(new { apiKey = served.Keys[agency] }) };
-        // Signing in itself is not a cookie-session write.
-        request.Headers.Add("X-DataHub-Console", "1");
-        using var response = await http.SendAsync(request);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return http;
-    }
-
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected, string what)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{what} answered {(int)response.StatusCode}, expected {(int)expected}: {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    private static async Task<JsonElement> GetAsync(HttpClient http, string path, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        using var response = await http.GetAsync(path);
-        return await JsonAsync(response, expected, "GET " + path);
-    }
-
-    private static async Task<JsonElement> PostAsync(HttpClient http, string path, object body, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        using var response = await http.PostAsJsonAsync(path, body);
-        return await JsonAsync(response, expected, "POST " + path);
-    }
+    private Task<HttpClient> SignedInAsync(string agency, bool csrfHeader = true) => ConsoleHttp.SignedInAsync(served.HttpAddress, served.Keys[agency], csrfHeader);
 
     /// <summary>An enterprise whose profile holds no valid e-licence food-business licence (JY): a pull for LIC-JY becomes a directed demand.</summary>
     private string EnterpriseWithoutFoodLicence(int skip = 0) => served.Served.Store.EnterprisesWithProfiles()
@@ -238,28 +188,22 @@ public sealed class PullConsoleTests(PullConsoleTests.PullHub served) : IClassFi
 
         // The audit chain: one entry per step with the pull id and the console call; the reads and the
         // download as disclosures naming the enterprise; refused calls recorded with their status.
-        var audit = new DataHub.Embedded.SqliteAuditLog(served.Served.Options.AuditPath);
-        await using (audit)
+        var entries = await AuditEntriesAsync(served.Served.Options.AuditPath);
+        var steps = entries.Where(e => e.Detail.Contains($"pull={id} event=", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["Demanded", "Refused", "Escalated", "RuledFulfil", "Fulfilled", "Rated"],
+            steps.Select(e => e.Detail.Split(' ').Single(w => w.StartsWith("event=", StringComparison.Ordinal))["event=".Length..]));
+        Assert.All(steps, e =>
         {
-            var all = audit.ReadAll().ToList();
-            Assert.Null(AuditChain.Verify(all, out _));
-            var entries = all.Select(e => e.Draft).ToList();
-            var steps = entries.Where(e => e.Detail.Contains($"pull={id} event=", StringComparison.Ordinal)).ToList();
-            Assert.Equal(["Demanded", "Refused", "Escalated", "RuledFulfil", "Fulfilled", "Rated"],
-                steps.Select(e => e.Detail.Split(' ').Single(w => w.StartsWith("event=", StringComparison.Ordinal))["event=".Length..]));
-            Assert.All(steps, e =>
-            {
-                Assert.Equal(uscc, e.Uscc);
-                Assert.Equal("OK", e.Result);
-                Assert.StartsWith("POST /api/console/pulls", e.Method);
-            });
-            Assert.Equal("办理食品经营许可延续，核验原证", steps[0].Purpose);
-            Assert.Contains(entries, e => e.Agency == "city-approval" && e.Uscc == uscc && e.Method == $"GET /api/console/pulls/{id}/evidence" && e.Detail.Contains(sha256));
-            Assert.Contains(entries, e => e.Agency == "city-amr" && e.Uscc == uscc && e.Method == $"GET /api/console/pulls/{id}" && e.Detail.Contains($"pull={id}"));
-            Assert.Contains(entries, e => e.Agency == "city-amr" && e.Method == $"POST /api/console/pulls/{id}/refuse" && e.Result == "HTTP 400");
-            Assert.Contains(entries, e => e.Agency == "city-approval" && e.Method == $"POST /api/console/pulls/{id}/rate" && e.Result == "HTTP 409");
-            Assert.Contains(entries, e => e.Agency == "city-housing" && e.Method == $"GET /api/console/pulls/{id}" && e.Result == "HTTP 404");
-        }
+            Assert.Equal(uscc, e.Uscc);
+            Assert.Equal("OK", e.Result);
+            Assert.StartsWith("POST /api/console/pulls", e.Method);
+        });
+        Assert.Equal("办理食品经营许可延续，核验原证", steps[0].Purpose);
+        Assert.Contains(entries, e => e.Agency == "city-approval" && e.Uscc == uscc && e.Method == $"GET /api/console/pulls/{id}/evidence" && e.Detail.Contains(sha256));
+        Assert.Contains(entries, e => e.Agency == "city-amr" && e.Uscc == uscc && e.Method == $"GET /api/console/pulls/{id}" && e.Detail.Contains($"pull={id}"));
+        Assert.Contains(entries, e => e.Agency == "city-amr" && e.Method == $"POST /api/console/pulls/{id}/refuse" && e.Result == "HTTP 400");
+        Assert.Contains(entries, e => e.Agency == "city-approval" && e.Method == $"POST /api/console/pulls/{id}/rate" && e.Result == "HTTP 409");
+        Assert.Contains(entries, e => e.Agency == "city-housing" && e.Method == $"GET /api/console/pulls/{id}" && e.Result == "HTTP 404");
     }
 
     private static string ValidUntil() => DateOnly.FromDateTime(DateTime.UtcNow).AddYears(2).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
@@ -282,8 +226,7 @@ public sealed class PullConsoleTests(PullConsoleTests.PullHub served) : IClassFi
         Assert.Equal("AWAITING_OWNER", (await GetAsync(amr, $"api/console/pulls/{id}")).GetProperty("pull").GetProperty("state").GetString());
 
         // An API key needs no CSRF header: it is not a cookie a cross-site form could send.
-        using var bearer = new HttpClient { BaseAddress = served.HttpAddress };
-        bearer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", served.Keys["city-approval"]);
+        using var bearer = ConsoleHttp.Bearer(served.HttpAddress, served.Keys["city-approval"]);
         Assert.Equal("CANCELLED", (await PostAsync(bearer, $"api/console/pulls/{id}/cancel", new { reason = "改用纸质材料核验" })).GetProperty("state").GetString());
         await PostAsync(bearer, $"api/console/pulls/{id}/cancel", new { }, HttpStatusCode.Conflict);
     }

@@ -1,11 +1,8 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
-using DataHub.Core.Audit;
 using DataHub.Security;
-using Microsoft.Extensions.Configuration;
+using static DataHub.Tests.ConsoleHttp;
 
 namespace DataHub.Tests;
 
@@ -51,26 +48,12 @@ public sealed class TaskConsoleTests(TaskConsoleTests.TaskHub served) : IClassFi
         }
 
         /// <summary>The agencies of PullInteropTests.CatalogueAgencies (the catalogue's ids), with names and profile scopes for the profile's section.</summary>
-        private AgencyDirectory Agencies()
-        {
-            var settings = new Dictionary<string, string?>();
-            void Agency(int i, string id, string name, string[] roles, string[] scopes)
-            {
-                Keys[id] = Convert.ToHexString(Guid.NewGuid().ToByteArray());
-                settings[$"A:{i}:Id"] = id;
-                settings[$"A:{i}:Name"] = name;
-                for (int r = 0; r < roles.Length; r++) settings[$"A:{i}:Roles:{r}"] = roles[r];
-                for (int s = 0; s < scopes.Length; s++) settings[$"A:{i}:Scopes:{s}"] = scopes[s];
-                settings[$"A:{i}:ApiKeySha256:0"] = AgencyDirectory.HashKey(Keys[id]);
-                settings[$"A:{i}:RequestsPerSecond"] = "100000";
-            }
-            Agency(0, "city-approval", "行政审批局", [Roles.Approval, Roles.Reader], [Scopes.ProfileBasic, Scopes.ProfileLicences, Scopes.ProfileApprovals]);
-            Agency(1, "city-amr", "市场监督管理局", [Roles.Regulator], [Scopes.ProfileAll]);
-            Agency(2, "city-tax", "税务局", [Roles.Regulator], [Scopes.ProfileBasic, Scopes.ProfileRegulation]);
-            Agency(3, "city-coordination", "市协调办", [Roles.Coordination], [Scopes.ProfileAll]);
-            Agency(4, "admin", "系统管理员", [Roles.Admin], []);
-            return AgencyDirectory.Load(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("A"));
-        }
+        private AgencyDirectory Agencies() => ConsoleHttp.Agencies(Keys, 100000,
+            new("city-approval", "行政审批局", [Roles.Approval, Roles.Reader], [Scopes.ProfileBasic, Scopes.ProfileLicences, Scopes.ProfileApprovals]),
+            new("city-amr", "市场监督管理局", [Roles.Regulator], [Scopes.ProfileAll]),
+            new("city-tax", "税务局", [Roles.Regulator], [Scopes.ProfileBasic, Scopes.ProfileRegulation]),
+            new("city-coordination", "市协调办", [Roles.Coordination], [Scopes.ProfileAll]),
+            new("admin", "系统管理员", [Roles.Admin], []));
 
         public async Task DisposeAsync()
         {
@@ -80,31 +63,7 @@ public sealed class TaskConsoleTests(TaskConsoleTests.TaskHub served) : IClassFi
         }
     }
 
-    private HttpClient Bearer(string agency)
-    {
-        var http = new HttpClient { BaseAddress = served.HttpAddress };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", served.Keys[agency]);
-        return http;
-    }
-
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected, string what)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"{what} answered {(int)response.StatusCode}, expected {(int)expected}: {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
-
-    private static async Task<JsonElement> GetAsync(HttpClient http, string path, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        using var response = await http.GetAsync(path);
-        return await JsonAsync(response, expected, "GET " + path);
-    }
-
-    private static async Task<JsonElement> PostAsync(HttpClient http, string path, object? body, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        using var response = body is null ? await http.PostAsync(path, null) : await http.PostAsJsonAsync(path, body);
-        return await JsonAsync(response, expected, "POST " + path);
-    }
+    private HttpClient Bearer(string agency) => ConsoleHttp.Bearer(served.HttpAddress, served.Keys[agency]);
 
     private static string Today() => DateTime.UtcNow.AddHours(8).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
@@ -224,30 +183,24 @@ public sealed class TaskConsoleTests(TaskConsoleTests.TaskHub served) : IClassFi
 
         // The audit chain: the workflow's entry per step (no second one for the console call), the
         // disclosures naming the enterprise, the refused calls with their status.
-        var audit = new DataHub.Embedded.SqliteAuditLog(served.Served.Options.AuditPath);
-        await using (audit)
-        {
-            var all = audit.ReadAll().ToList();
-            Assert.Null(AuditChain.Verify(all, out _));
-            var entries = all.Select(e => e.Draft).ToList();
-            var steps = entries.Where(e => e.Detail.Contains($"task={id} event=", StringComparison.Ordinal)).ToList();
-            Assert.Equal(["TaskCreated", "Acknowledged", "ResultSubmitted"],
-                steps.Select(e => e.Detail.Split(' ').Single(w => w.StartsWith("event=", StringComparison.Ordinal))["event=".Length..]));
-            Assert.All(steps, e => Assert.Equal(uscc, e.Uscc));
-            Assert.Equal("datahub", steps[0].Agency);
-            Assert.Equal(("city-amr", $"POST /api/console/tasks/{id}/acknowledge"), (steps[1].Agency, steps[1].Method));
-            Assert.Equal(("city-amr", $"POST /api/console/tasks/{id}/result"), (steps[2].Agency, steps[2].Method));
-            Assert.Single(entries, e => e.Method == $"POST /api/console/tasks/{id}/acknowledge" && e.Result == "OK");
-            Assert.Single(entries, e => e.Method == $"POST /api/console/tasks/{id}/result" && e.Result == "OK");
-            Assert.Contains(entries, e => e.Agency == "city-amr" && e.Uscc == uscc && e.Method == $"GET /api/console/tasks/{id}" && e.Detail.Contains($"task={id}"));
-            Assert.Contains(entries, e => e.Agency == "city-coordination" && e.Uscc == uscc && e.Method == $"GET /api/console/tasks/{id}");
-            Assert.Contains(entries, e => e.Agency == "city-amr" && e.Uscc == uscc && e.Method.StartsWith("GET /api/console/profiles/", StringComparison.Ordinal) && e.Method.EndsWith("/tasks", StringComparison.Ordinal));
-            Assert.Contains(entries, e => e.Agency == "city-tax" && e.Method == $"GET /api/console/tasks/{id}" && e.Result == "HTTP 404");
-            Assert.Contains(entries, e => e.Agency == "city-amr" && e.Method == $"POST /api/console/tasks/{id}/acknowledge" && e.Result == "HTTP 409");
-            Assert.Contains(entries, e => e.Agency == "city-amr" && e.Method == $"POST /api/console/tasks/{id}/result" && e.Result == "HTTP 400");
-            Assert.Contains(entries, e => e.Agency == "city-coordination" && e.Method == $"POST /api/console/tasks/{id}/acknowledge" && e.Result == "PERMISSION_DENIED");
-            Assert.Contains(entries, e => e.Agency == "city-approval" && e.Method == $"GET /api/console/profiles/{uscc}/tasks" && e.Result == "HTTP 403");
-        }
+        var entries = await AuditEntriesAsync(served.Served.Options.AuditPath);
+        var steps = entries.Where(e => e.Detail.Contains($"task={id} event=", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["TaskCreated", "Acknowledged", "ResultSubmitted"],
+            steps.Select(e => e.Detail.Split(' ').Single(w => w.StartsWith("event=", StringComparison.Ordinal))["event=".Length..]));
+        Assert.All(steps, e => Assert.Equal(uscc, e.Uscc));
+        Assert.Equal("datahub", steps[0].Agency);
+        Assert.Equal(("city-amr", $"POST /api/console/tasks/{id}/acknowledge"), (steps[1].Agency, steps[1].Method));
+        Assert.Equal(("city-amr", $"POST /api/console/tasks/{id}/result"), (steps[2].Agency, steps[2].Method));
+        Assert.Single(entries, e => e.Method == $"POST /api/console/tasks/{id}/acknowledge" && e.Result == "OK");
+        Assert.Single(entries, e => e.Method == $"POST /api/console/tasks/{id}/result" && e.Result == "OK");
+        Assert.Contains(entries, e => e.Agency == "city-amr" && e.Uscc == uscc && e.Method == $"GET /api/console/tasks/{id}" && e.Detail.Contains($"task={id}"));
+        Assert.Contains(entries, e => e.Agency == "city-coordination" && e.Uscc == uscc && e.Method == $"GET /api/console/tasks/{id}");
+        Assert.Contains(entries, e => e.Agency == "city-amr" && e.Uscc == uscc && e.Method.StartsWith("GET /api/console/profiles/", StringComparison.Ordinal) && e.Method.EndsWith("/tasks", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.Agency == "city-tax" && e.Method == $"GET /api/console/tasks/{id}" && e.Result == "HTTP 404");
+        Assert.Contains(entries, e => e.Agency == "city-amr" && e.Method == $"POST /api/console/tasks/{id}/acknowledge" && e.Result == "HTTP 409");
+        Assert.Contains(entries, e => e.Agency == "city-amr" && e.Method == $"POST /api/console/tasks/{id}/result" && e.Result == "HTTP 400");
+        Assert.Contains(entries, e => e.Agency == "city-coordination" && e.Method == $"POST /api/console/tasks/{id}/acknowledge" && e.Result == "PERMISSION_DENIED");
+        Assert.Contains(entries, e => e.Agency == "city-approval" && e.Method == $"GET /api/console/profiles/{uscc}/tasks" && e.Result == "HTTP 403");
     }
 
     [Fact]
@@ -282,14 +235,8 @@ public sealed class TaskConsoleTests(TaskConsoleTests.TaskHub served) : IClassFi
 
         // A cookie session's write needs the console header; the task stays as it was.
         var id = (await PendingTaskAsync(amr, 1)).GetProperty("id").GetString()!;
-        using (var cookie = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = served.HttpAddress })
+        using (var cookie = await ConsoleHttp.SignedInAsync(served.HttpAddress, served.Keys["city-amr"], csrfHeader: false))
         {
-            using (var request = new HttpRequestMessage(HttpMethod.Post, "api/console/session") { Content = JsonContent.Create(new { apiKey = served.Keys["city-amr"] }) })
-            {
-                request.Headers.Add("X-DataHub-Console", "1");
-                using var response = await cookie.SendAsync(request);
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            }
             var refused = await PostAsync(cookie, $"api/console/tasks/{id}/acknowledge", null, HttpStatusCode.Forbidden);
             Assert.Contains("X-DataHub-Console", refused.GetProperty("detail").GetString());
             Assert.Equal("PENDING_VIEW", (await GetAsync(cookie, $"api/console/tasks/{id}")).GetProperty("task").GetProperty("state").GetString());

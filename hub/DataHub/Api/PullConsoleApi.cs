@@ -1,17 +1,15 @@
-using DataHub.Core.Workflows;
-using System.Globalization;
-using System.Reflection;
 using System.Text.Json.Nodes;
+using DataHub.Core.Workflows;
 using DataHub.Core.Pulls;
 using DataHub.Schema.V1;
 using DataHub.Security;
 using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.StaticFiles;
+using static DataHub.Api.ConsoleWorkflows;
 
 namespace DataHub.Api;
 
@@ -26,51 +24,45 @@ namespace DataHub.Api;
 internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth auth, AuditTrail audit)
 {
     private const string Root = "/api/console/pulls";
-    private const int DefaultPageSize = 20;
-    private const int MaxPageSize = 100;
+    private const string Subject = "pull";
     private static readonly string[] Rulers = [Roles.Coordination];
     private static readonly JsonFormatter ProtoJson = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
     private static readonly FileExtensionContentTypeProvider MediaTypes = new();
 
     public void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet(Root, (Func<HttpContext, Task<IResult>>)(c => Participants(c, "pull list", (a, call) => Task.FromResult(List(c, a, call)))))
+        app.MapGet(Root, (Func<HttpContext, Task<IResult>>)(c => Participants(c, "pull list", (_, call) => Task.FromResult(List(c, call)))))
             .WithSummary("Pulls of one view, newest first: view=mine|assigned|overdue|escalated, state=AWAITING_OWNER|FULFILLED|REFUSED|IN_COORDINATION|REFUSAL_UPHELD|CANCELLED, pageSize (1–100), before (the previous page's next).");
         app.MapGet(Root + "/catalogue", (Func<HttpContext, Task<IResult>>)(c => Participants(c, "pull catalogue", (a, _) => Task.FromResult(Catalogue(a)))))
             .WithSummary("The item types the signed-in agency may request: code, name, kind, owner, time limit in working days, legal basis.");
         app.MapGet(Root + "/{id}", (HttpContext c, string id) => Participants(c, "pull", (a, call) => GetAsync(a, call, id)))
             .WithSummary("A pull the agency requested, owns or oversees, with its history, the evidence's metadata (not its bytes) and the steps the agency may take now; audited with the enterprise.");
-        app.MapGet(Root + "/{id}/evidence", (HttpContext c, string id) => Participants(c, "pull evidence", (a, call) => EvidenceAsync(a, call, id)))
+        app.MapGet(Root + "/{id}/evidence", (HttpContext c, string id) => Participants(c, "pull evidence", (_, call) => EvidenceAsync(call, id)))
             .WithSummary("The evidence of a fulfilled pull as a download (a licence as JSON); audited with the enterprise.");
-        app.MapPost(Root, (Func<HttpContext, Task<IResult>>)(c => Participants(c, "pull request", (a, call) => RequestAsync(c, a, call))))
+        app.MapPost(Root, (Func<HttpContext, Task<IResult>>)(c => Participants(c, "pull request", (_, call) => RequestAsync(c, call))))
             .WithSummary("Asks for an item of an enterprise: {uscc, itemType, purpose, caseReference}. FULFILLED at once from the library, or AWAITING_OWNER with a due date.");
-        app.MapPost(Root + "/{id}/fulfil", (HttpContext c, string id) => Participants(c, "pull fulfil", (a, call) => FulfilAsync(c, a, call, id)))
+        app.MapPost(Root + "/{id}/fulfil", (HttpContext c, string id) => Participants(c, "pull fulfil", (_, call) => FulfilAsync(c, call, id)))
             .WithSummary("The owner fulfils: multipart/form-data with file (and optional validUntil, mediaType, fileName), or JSON {contentBase64, mediaType, fileName, validUntil}.");
-        app.MapPost(Root + "/{id}/refuse", (HttpContext c, string id) => Participants(c, "pull refuse", (a, call) => RefuseAsync(c, a, call, id)))
+        app.MapPost(Root + "/{id}/refuse", (HttpContext c, string id) => Participants(c, "pull refuse", (_, call) => RefuseAsync(c, call, id)))
             .WithSummary("The owner refuses: {reason, legalBasis}, both required.");
-        app.MapPost(Root + "/{id}/escalate", (HttpContext c, string id) => Participants(c, "pull escalate", (a, call) => EscalateAsync(c, a, call, id)))
+        app.MapPost(Root + "/{id}/escalate", (HttpContext c, string id) => Participants(c, "pull escalate", (_, call) => EscalateAsync(c, call, id)))
             .WithSummary("The requester takes a refusal to the coordination office: {reason}.");
-        app.MapPost(Root + "/{id}/rule", (HttpContext c, string id) => auth.RunAsync(c, Rulers, "pull rule", (a, call) => RuleAsync(c, a, call, id)))
+        app.MapPost(Root + "/{id}/rule", (HttpContext c, string id) => auth.RunAsync(c, Rulers, "pull rule", (_, call) => RuleAsync(c, call, id)))
             .WithSummary("The coordination office rules: {decision: uphold|direct, opinion, timeLimitWorkingDays (direct; 0 = the catalogue's limit)}.");
-        app.MapPost(Root + "/{id}/cancel", (HttpContext c, string id) => Participants(c, "pull cancel", (a, call) => CancelAsync(c, a, call, id)))
+        app.MapPost(Root + "/{id}/cancel", (HttpContext c, string id) => Participants(c, "pull cancel", (_, call) => CancelAsync(c, call, id)))
             .WithSummary("The requester withdraws a pull that is not closed: {reason} (optional).");
-        app.MapPost(Root + "/{id}/rate", (HttpContext c, string id) => Participants(c, "pull rate", (a, call) => RateAsync(c, a, call, id)))
+        app.MapPost(Root + "/{id}/rate", (HttpContext c, string id) => Participants(c, "pull rate", (_, call) => RateAsync(c, call, id)))
             .WithSummary("The requester rates a closed pull once: {rating: good|fair|poor, comment} (a comment is required for poor).");
     }
 
     private Task<IResult> Participants(HttpContext context, string action, Func<Agency, AuditedCall, Task<IResult>> run) =>
         auth.RunAsync(context, AgencyInterceptor.PullParticipants, action, run);
 
-    /// <summary>The caller as the workflow sees it.</summary>
-    private static WorkflowActor ActorOf(Agency agency, AuditedCall call, string? purpose = null) =>
-        new(agency.Id, agency.Roles, purpose ?? call.Purpose, call.Method);
-
     // ---- reads ----
 
-    private IResult List(HttpContext context, Agency agency, AuditedCall call)
+    private IResult List(HttpContext context, AuditedCall call)
     {
         var q = context.Request.Query;
-        IResult Bad(string detail) => HttpAuth.Problem(400, "Bad list parameter", detail);
         var viewText = q["view"].ToString().Trim().ToLowerInvariant();
         PullView? view = viewText switch
         {
@@ -80,37 +72,12 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
             "escalated" => PullView.Escalated,
             _ => null,
         };
-        if (view is null) return Bad($"view {ApiErrors.Quote(viewText)} is not mine, assigned, overdue or escalated.");
-        PullState? state = null;
-        if (q["state"].ToString().Trim() is { Length: > 0 } stateText)
+        if (view is null) return BadListParameter($"view {ApiErrors.Quote(viewText)} is not mine, assigned, overdue or escalated.");
+        return Page<PullState>(q, viewText.Length == 0 ? "mine" : viewText, "PULL_STATE_", Subject, "pulls", (state, pageSize, before) =>
         {
-            state = ParseState(stateText);
-            if (state is null) return Bad($"state {ApiErrors.Quote(stateText)} is not one of {string.Join(", ", States.Select(s => Name(s, "PULL_STATE_")))}.");
-        }
-        int pageSize = DefaultPageSize;
-        if (q["pageSize"].ToString() is { Length: > 0 } sizeText && (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
-            return Bad($"pageSize {ApiErrors.Quote(sizeText)} must be 1 to {MaxPageSize}.");
-        long? before = null;
-        if (q["before"].ToString() is { Length: > 0 } beforeText)
-        {
-            if (!long.TryParse(beforeText, NumberStyles.None, CultureInfo.InvariantCulture, out var b) || b <= 0)
-                return Bad($"before {ApiErrors.Quote(beforeText)} is not a position this API gave out (a previous page's next).");
-            before = b;
-        }
-        try
-        {
-            var page = pulls.List(ActorOf(agency, call), view.Value, state, pageSize, before);
-            return Results.Json(new
-            {
-                view = viewText.Length == 0 ? "mine" : viewText,
-                pulls = page.Pulls.Select(Describe),
-                next = page.Next?.ToString(CultureInfo.InvariantCulture),
-            }, HttpApi.Json);
-        }
-        catch (WorkflowRuleException e)
-        {
-            return Problem(e);
-        }
+            var page = pulls.List(WorkflowCalls.ActorOf(call), view.Value, state, pageSize, before);
+            return (page.Pulls.Select(Describe), page.Next);
+        });
     }
 
     private IResult Catalogue(Agency agency)
@@ -139,16 +106,8 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
 
     private async Task<IResult> GetAsync(Agency agency, AuditedCall call, string id)
     {
-        DataPull pull;
-        IReadOnlyList<PullEvent> history;
-        try
-        {
-            (pull, history) = pulls.Get(ActorOf(agency, call), id.Trim());
-        }
-        catch (WorkflowRuleException e)
-        {
-            return Problem(e);
-        }
+        if (!TryRead(() => pulls.Get(WorkflowCalls.ActorOf(call), id.Trim()), Subject, out var read, out var problem)) return problem;
+        var (pull, history) = read;
         // The pull names the enterprise and may carry its evidence: a disclosure, audited before it leaves.
         await audit.RecordAsync(call, "OK", $"console pull={pull.Id} state={pull.State}", pull.Uscc);
         var json = JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Describe(pull), HttpApi.Json))!.AsObject();
@@ -157,31 +116,13 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
         {
             pull = json,
             actions = ActionsFor(pull, agency),
-            history = history.Select(h => new
-            {
-                seq = h.Seq,
-                type = Name(h.Type, "PULL_EVENT_TYPE_"),
-                typeText = EventText(h.Type),
-                actor = h.Actor,
-                actorName = h.Actor == PullLifecycle.HubActor ? "数据交换枢纽（系统）" : AgencyName(h.Actor),
-                at = h.At?.ToDateTimeOffset(),
-                detail = h.Detail,
-                state = Name(h.StateAfter, "PULL_STATE_"),
-            }),
+            history = history.Select(h => HistoryEntry(auth, h.Seq, Name(h.Type, "PULL_EVENT_TYPE_"), EventText(h.Type), h.Actor, h.At, h.Detail, Name(h.StateAfter, "PULL_STATE_"))),
         }, HttpApi.Json);
     }
 
-    private async Task<IResult> EvidenceAsync(Agency agency, AuditedCall call, string id)
+    private async Task<IResult> EvidenceAsync(AuditedCall call, string id)
     {
-        DataPull pull;
-        try
-        {
-            pull = pulls.Get(ActorOf(agency, call), id.Trim()).Pull;
-        }
-        catch (WorkflowRuleException e)
-        {
-            return Problem(e);
-        }
+        if (!TryRead(() => pulls.Get(WorkflowCalls.ActorOf(call), id.Trim()).Pull, Subject, out var pull, out var problem)) return problem;
         if (pull.Evidence is not { } evidence)
             return HttpAuth.Problem(404, "No evidence", $"Pull {pull.Id} is {PullLifecycle.StateName(pull.State)} and holds no evidence yet. / 该调取尚未办结，没有可下载的材料。");
         byte[] bytes;
@@ -237,17 +178,17 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
 
     private static IResult BadBody(string shape) => HttpAuth.Problem(400, "Bad request body", $"Send a JSON body {shape}. / 请求内容格式不正确。");
 
-    private async Task<IResult> RequestAsync(HttpContext context, Agency agency, AuditedCall call)
+    private async Task<IResult> RequestAsync(HttpContext context, AuditedCall call)
     {
         var body = await HttpApi.ReadBodyAsync<RequestBody>(context);
         if (body is null) return BadBody("{\"uscc\", \"itemType\", \"purpose\", \"caseReference\"}");
         // INVALID_ARGUMENT in English and Chinese, as the other services answer (HttpAuth makes it a 400 problem).
         var uscc = ApiErrors.RequireUscc(body.Uscc ?? "", hub.Options.UsccAllowList);
-        return await StepAsync(agency, call, a => pulls.RequestAsync(a, uscc, body.ItemType ?? "", body.Purpose ?? "", body.CaseReference ?? "", context.RequestAborted),
+        return await StepAsync(call, a => pulls.RequestAsync(a, uscc, body.ItemType ?? "", body.Purpose ?? "", body.CaseReference ?? "", context.RequestAborted),
             call.Purpose.Length > 0 ? call.Purpose : body.Purpose?.Trim(), created: true);
     }
 
-    private async Task<IResult> FulfilAsync(HttpContext context, Agency agency, AuditedCall call, string id)
+    private async Task<IResult> FulfilAsync(HttpContext context, AuditedCall call, string id)
     {
         byte[] content;
         string mediaType, fileName, validUntil;
@@ -295,24 +236,24 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
             mediaType = body.MediaType ?? "";
             validUntil = body.ValidUntil ?? "";
         }
-        return await StepAsync(agency, call, a => pulls.FulfilAsync(a, id, content, mediaType, fileName, validUntil, context.RequestAborted));
+        return await StepAsync(call, a => pulls.FulfilAsync(a, id, content, mediaType, fileName, validUntil, context.RequestAborted));
     }
 
-    private async Task<IResult> RefuseAsync(HttpContext context, Agency agency, AuditedCall call, string id)
+    private async Task<IResult> RefuseAsync(HttpContext context, AuditedCall call, string id)
     {
         var body = await HttpApi.ReadBodyAsync<RefuseBody>(context);
         if (body is null) return BadBody("{\"reason\", \"legalBasis\"}");
-        return await StepAsync(agency, call, a => pulls.RefuseAsync(a, id, body.Reason ?? "", body.LegalBasis ?? "", context.RequestAborted));
+        return await StepAsync(call, a => pulls.RefuseAsync(a, id, body.Reason ?? "", body.LegalBasis ?? "", context.RequestAborted));
     }
 
-    private async Task<IResult> EscalateAsync(HttpContext context, Agency agency, AuditedCall call, string id)
+    private async Task<IResult> EscalateAsync(HttpContext context, AuditedCall call, string id)
     {
         var body = await HttpApi.ReadBodyAsync<ReasonBody>(context);
         if (body is null) return BadBody("{\"reason\"}");
-        return await StepAsync(agency, call, a => pulls.EscalateAsync(a, id, body.Reason ?? "", context.RequestAborted));
+        return await StepAsync(call, a => pulls.EscalateAsync(a, id, body.Reason ?? "", context.RequestAborted));
     }
 
-    private async Task<IResult> RuleAsync(HttpContext context, Agency agency, AuditedCall call, string id)
+    private async Task<IResult> RuleAsync(HttpContext context, AuditedCall call, string id)
     {
         var body = await HttpApi.ReadBodyAsync<RuleBody>(context);
         if (body is null) return BadBody("{\"decision\": \"uphold\" or \"direct\", \"opinion\", \"timeLimitWorkingDays\"}");
@@ -320,21 +261,21 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
         if (days is < 0 or > 1000) return HttpAuth.Problem(400, "Bad request body", $"timeLimitWorkingDays is {days}; use 1 to 60 (0 = the catalogue's limit).");
         return body.Decision?.Trim().ToLowerInvariant() switch
         {
-            "uphold" => await StepAsync(agency, call, a => pulls.UpholdRefusalAsync(a, id, body.Opinion ?? "", context.RequestAborted)),
-            "direct" => await StepAsync(agency, call, a => pulls.DirectFulfilmentAsync(a, id, body.Opinion ?? "", days, context.RequestAborted)),
+            "uphold" => await StepAsync(call, a => pulls.UpholdRefusalAsync(a, id, body.Opinion ?? "", context.RequestAborted)),
+            "direct" => await StepAsync(call, a => pulls.DirectFulfilmentAsync(a, id, body.Opinion ?? "", days, context.RequestAborted)),
             _ => HttpAuth.Problem(400, "Bad request body", $"decision {ApiErrors.Quote(body.Decision ?? "")} is not uphold (维持拒绝) or direct (责成办理)."),
         };
     }
 
-    private async Task<IResult> CancelAsync(HttpContext context, Agency agency, AuditedCall call, string id)
+    private async Task<IResult> CancelAsync(HttpContext context, AuditedCall call, string id)
     {
         // The reason is optional: an empty body is a cancel without one.
         var body = context.Request.ContentLength is 0 ? new ReasonBody(null) : await HttpApi.ReadBodyAsync<ReasonBody>(context);
         if (body is null) return BadBody("{\"reason\"}");
-        return await StepAsync(agency, call, a => pulls.CancelAsync(a, id, body.Reason ?? "", context.RequestAborted));
+        return await StepAsync(call, a => pulls.CancelAsync(a, id, body.Reason ?? "", context.RequestAborted));
     }
 
-    private async Task<IResult> RateAsync(HttpContext context, Agency agency, AuditedCall call, string id)
+    private async Task<IResult> RateAsync(HttpContext context, AuditedCall call, string id)
     {
         var body = await HttpApi.ReadBodyAsync<RateBody>(context);
         if (body is null) return BadBody("{\"rating\": \"good\", \"fair\" or \"poor\", \"comment\"}");
@@ -346,32 +287,11 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
             _ => null,
         };
         if (rating is null) return HttpAuth.Problem(400, "Bad request body", $"rating {ApiErrors.Quote(body.Rating ?? "")} is not good (好), fair (中) or poor (差).");
-        return await StepAsync(agency, call, a => pulls.RateAsync(a, id, rating.Value, body.Comment ?? "", context.RequestAborted));
+        return await StepAsync(call, a => pulls.RateAsync(a, id, rating.Value, body.Comment ?? "", context.RequestAborted));
     }
 
-    /// <summary>Takes a step; the workflow's own audit entry stands for the call, so it is marked recorded.</summary>
-    private async Task<IResult> StepAsync(Agency agency, AuditedCall call, Func<WorkflowActor, Task<DataPull>> step, string? purpose = null, bool created = false)
-    {
-        try
-        {
-            var pull = await step(ActorOf(agency, call, purpose));
-            call.Recorded = true;
-            return Results.Json(Describe(pull), HttpApi.Json, statusCode: created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
-        }
-        catch (WorkflowRuleException e)
-        {
-            return Problem(e);
-        }
-    }
-
-    internal static IResult Problem(WorkflowRuleException e) => e.Kind switch
-    {
-        WorkflowErrorKind.InvalidArgument => HttpAuth.Problem(400, "Bad request", e.Message),
-        WorkflowErrorKind.NotFound => HttpAuth.Problem(404, "No such pull", e.Message),
-        WorkflowErrorKind.PermissionDenied => HttpAuth.Problem(403, "Not allowed", e.Message),
-        WorkflowErrorKind.Aborted => HttpAuth.Problem(409, "Changed meanwhile", e.Message),
-        _ => HttpAuth.Problem(409, "Not possible in this state", e.Message),
-    };
+    private Task<IResult> StepAsync(AuditedCall call, Func<WorkflowActor, Task<DataPull>> step, string? purpose = null, bool created = false) =>
+        ConsoleWorkflows.StepAsync(call, Subject, step, Describe, purpose, created);
 
     // ---- shapes ----
 
@@ -442,27 +362,7 @@ internal sealed class PullConsoleApi(Hub hub, DataPullWorkflow pulls, HttpAuth a
         return actions;
     }
 
-    private string AgencyName(string id) => auth.Agencies.Agencies.FirstOrDefault(a => a.Id == id)?.Name ?? id;
-
-    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
-
-    private static readonly PullState[] States = [.. Enum.GetValues<PullState>().Where(s => s != PullState.Unspecified)];
-
-    private static PullState? ParseState(string text)
-    {
-        foreach (var s in States)
-            if (string.Equals(text, Name(s, "PULL_STATE_"), StringComparison.OrdinalIgnoreCase) || string.Equals(text, "PULL_STATE_" + Name(s, "PULL_STATE_"), StringComparison.OrdinalIgnoreCase)
-                || string.Equals(text, s.ToString(), StringComparison.OrdinalIgnoreCase))
-                return s;
-        return null;
-    }
-
-    /// <summary>The proto name of an enum value without its prefix: PullState.AwaitingOwner → "AWAITING_OWNER".</summary>
-    internal static string Name<T>(T value, string prefix) where T : struct, Enum
-    {
-        var original = typeof(T).GetField(value.ToString())?.GetCustomAttribute<OriginalNameAttribute>()?.Name ?? value.ToString();
-        return original.StartsWith(prefix, StringComparison.Ordinal) ? original[prefix.Length..] : original;
-    }
+    private string AgencyName(string id) => ConsoleWorkflows.AgencyName(auth, id);
 
     internal static string StateText(PullState s) => s switch
     {

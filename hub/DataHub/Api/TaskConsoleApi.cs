@@ -1,12 +1,11 @@
-using System.Globalization;
 using DataHub.Core.Linkage;
-using DataHub.Core.Pulls;
 using DataHub.Core.Workflows;
 using DataHub.Schema.V1;
 using DataHub.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using static DataHub.Api.ConsoleWorkflows;
 
 namespace DataHub.Api;
 
@@ -21,19 +20,18 @@ namespace DataHub.Api;
 internal sealed class TaskConsoleApi(Hub hub, LinkageWorkflow linkage, HttpAuth auth, AuditTrail audit)
 {
     private const string Root = "/api/console/tasks";
-    private const int DefaultPageSize = 20;
-    private const int MaxPageSize = 100;
+    private const string Subject = "task";
     private static readonly string[] Regulators = [Roles.Regulator];
 
     public void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet(Root, (Func<HttpContext, Task<IResult>>)(c => Participants(c, "task list", (a, call) => Task.FromResult(List(c, a, call)))))
+        app.MapGet(Root, (Func<HttpContext, Task<IResult>>)(c => Participants(c, "task list", (_, call) => Task.FromResult(List(c, call)))))
             .WithSummary("Regulatory tasks (监管任务) of one view, newest first: view=mine|overdue (overdue: not viewed by the view deadline; all tasks for the coordination office and super-admin), state=PENDING_VIEW|VIEWED|RESULT_SUBMITTED, pageSize (1–100), before (the previous page's next).");
         app.MapGet(Root + "/{id}", (HttpContext c, string id) => Participants(c, "task", (a, call) => GetAsync(a, call, id)))
             .WithSummary("A task the agency regulates or oversees, with its history and the steps the agency may take now; audited with the enterprise.");
-        app.MapPost(Root + "/{id}/acknowledge", (HttpContext c, string id) => auth.RunAsync(c, Regulators, "task acknowledge", (a, call) => AcknowledgeAsync(c, a, call, id)))
+        app.MapPost(Root + "/{id}/acknowledge", (HttpContext c, string id) => auth.RunAsync(c, Regulators, "task acknowledge", (_, call) => AcknowledgeAsync(c, call, id)))
             .WithSummary("The task's regulator views (认领) it: PENDING_VIEW → VIEWED, overdue or not.");
-        app.MapPost(Root + "/{id}/result", (HttpContext c, string id) => auth.RunAsync(c, Regulators, "task result", (a, call) => ResultAsync(c, a, call, id)))
+        app.MapPost(Root + "/{id}/result", (HttpContext c, string id) => auth.RunAsync(c, Regulators, "task result", (_, call) => ResultAsync(c, call, id)))
             .WithSummary("The task's regulator reports the supervision's result (VIEWED only): {outcome: compliant|rectification|revoke, details, finishedOn (YYYY-MM-DD), rectificationDeadline (YYYY-MM-DD, rectification only)}; due 5 working days after finishedOn.");
         app.MapGet("/api/console/profiles/{uscc}/tasks", (HttpContext c, string uscc) => auth.RunAsync(c, AgencyInterceptor.ProfileReaders, "profile tasks", (a, call) => ProfileTasksAsync(a, call, uscc)))
             .WithSummary("Every regulatory task of one enterprise, newest first (the profile's 监管任务 section); needs the profile:regulation scope; audited with the enterprise.");
@@ -42,15 +40,11 @@ internal sealed class TaskConsoleApi(Hub hub, LinkageWorkflow linkage, HttpAuth 
     private Task<IResult> Participants(HttpContext context, string action, Func<Agency, AuditedCall, Task<IResult>> run) =>
         auth.RunAsync(context, AgencyInterceptor.LinkageParticipants, action, run);
 
-    /// <summary>The caller as the workflow sees it.</summary>
-    private static WorkflowActor ActorOf(Agency agency, AuditedCall call) => new(agency.Id, agency.Roles, call.Purpose, call.Method);
-
     // ---- reads ----
 
-    private IResult List(HttpContext context, Agency agency, AuditedCall call)
+    private IResult List(HttpContext context, AuditedCall call)
     {
         var q = context.Request.Query;
-        IResult Bad(string detail) => HttpAuth.Problem(400, "Bad list parameter", detail);
         var viewText = q["view"].ToString().Trim().ToLowerInvariant();
         TaskView? view = viewText switch
         {
@@ -58,68 +52,30 @@ internal sealed class TaskConsoleApi(Hub hub, LinkageWorkflow linkage, HttpAuth 
             "overdue" => TaskView.Overdue,
             _ => null,
         };
-        if (view is null) return Bad($"view {ApiErrors.Quote(viewText)} is not mine or overdue.");
-        TaskState? state = null;
-        if (q["state"].ToString().Trim() is { Length: > 0 } stateText)
+        if (view is null) return BadListParameter($"view {ApiErrors.Quote(viewText)} is not mine or overdue.");
+        return Page<TaskState>(q, viewText.Length == 0 ? "mine" : viewText, "TASK_STATE_", Subject, "tasks", (state, pageSize, before) =>
         {
-            state = ParseState(stateText);
-            if (state is null) return Bad($"state {ApiErrors.Quote(stateText)} is not one of {string.Join(", ", States.Select(s => Name(s, "TASK_STATE_")))}.");
-        }
-        int pageSize = DefaultPageSize;
-        if (q["pageSize"].ToString() is { Length: > 0 } sizeText && (!int.TryParse(sizeText, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
-            return Bad($"pageSize {ApiErrors.Quote(sizeText)} must be 1 to {MaxPageSize}.");
-        long? before = null;
-        if (q["before"].ToString() is { Length: > 0 } beforeText)
-        {
-            if (!long.TryParse(beforeText, NumberStyles.None, CultureInfo.InvariantCulture, out var b) || b <= 0)
-                return Bad($"before {ApiErrors.Quote(beforeText)} is not a position this API gave out (a previous page's next).");
-            before = b;
-        }
-        try
-        {
-            var page = linkage.List(ActorOf(agency, call), view.Value, state, pageSize, before);
-            return Results.Json(new
-            {
-                view = viewText.Length == 0 ? "mine" : viewText,
-                tasks = page.Tasks.Select(Describe),
-                next = page.Next?.ToString(CultureInfo.InvariantCulture),
-            }, HttpApi.Json);
-        }
-        catch (WorkflowRuleException e)
-        {
-            return Problem(e);
-        }
+            var page = linkage.List(WorkflowCalls.ActorOf(call), view.Value, state, pageSize, before);
+            return (page.Tasks.Select(Describe), page.Next);
+        });
     }
 
     private async Task<IResult> GetAsync(Agency agency, AuditedCall call, string id)
     {
-        RegulatoryTask task;
-        IReadOnlyList<LinkageEvent> history;
-        try
-        {
-            (task, history) = linkage.Get(ActorOf(agency, call), id.Trim());
-        }
-        catch (WorkflowRuleException e)
-        {
-            return Problem(e);
-        }
+        if (!TryRead(() => linkage.Get(WorkflowCalls.ActorOf(call), id.Trim()), Subject, out var read, out var problem)) return problem;
+        var (task, history) = read;
         // The task names the enterprise, its approval and the supervision's result: a disclosure, audited before it leaves.
         await audit.RecordAsync(call, "OK", $"console task={task.Id} state={task.State} case={task.CaseNo}", task.Uscc);
         return Results.Json(new
         {
             task = Describe(task),
             actions = ActionsFor(task, agency),
-            history = history.Select(h => new
+            history = history.Select(h =>
             {
-                seq = h.Seq,
-                type = Name(h.Type, "LINKAGE_EVENT_TYPE_"),
-                typeText = EventText(Name(h.Type, "LINKAGE_EVENT_TYPE_")),
-                actor = h.Actor,
-                actorName = h.Actor == PullLifecycle.HubActor ? "数据交换枢纽（系统）" : AgencyName(h.Actor),
-                at = h.At?.ToDateTimeOffset(),
-                detail = h.Detail,
-                state = StateAfter(h) is { } after ? Name(after, "TASK_STATE_") : null,
-                stateText = StateAfter(h) is { } s ? StateText(s) : null,
+                var entry = HistoryEntry(auth, h.Seq, Name(h.Type, "LINKAGE_EVENT_TYPE_"), EventText(Name(h.Type, "LINKAGE_EVENT_TYPE_")), h.Actor, h.At, h.Detail,
+                    StateAfter(h) is { } after ? Name(after, "TASK_STATE_") : null);
+                entry["stateText"] = StateAfter(h) is { } s ? StateText(s) : null;
+                return entry;
             }),
         }, HttpApi.Json);
     }
@@ -138,10 +94,10 @@ internal sealed class TaskConsoleApi(Hub hub, LinkageWorkflow linkage, HttpAuth 
 
     private sealed record ResultBody(string? Outcome, string? Details, string? FinishedOn, string? RectificationDeadline);
 
-    private Task<IResult> AcknowledgeAsync(HttpContext context, Agency agency, AuditedCall call, string id) =>
-        StepAsync(agency, call, a => linkage.AcknowledgeAsync(a, id, context.RequestAborted));
+    private Task<IResult> AcknowledgeAsync(HttpContext context, AuditedCall call, string id) =>
+        StepAsync(call, a => linkage.AcknowledgeAsync(a, id, context.RequestAborted));
 
-    private async Task<IResult> ResultAsync(HttpContext context, Agency agency, AuditedCall call, string id)
+    private async Task<IResult> ResultAsync(HttpContext context, AuditedCall call, string id)
     {
         var body = await HttpApi.ReadBodyAsync<ResultBody>(context);
         if (body is null)
@@ -160,32 +116,11 @@ internal sealed class TaskConsoleApi(Hub hub, LinkageWorkflow linkage, HttpAuth 
             FinishedOn = body.FinishedOn ?? "",
             RectificationDeadline = body.RectificationDeadline ?? "",
         };
-        return await StepAsync(agency, call, a => linkage.SubmitResultAsync(a, id, result, context.RequestAborted));
+        return await StepAsync(call, a => linkage.SubmitResultAsync(a, id, result, context.RequestAborted));
     }
 
-    /// <summary>Takes a step; the workflow's own audit entry stands for the call, so it is marked recorded.</summary>
-    private async Task<IResult> StepAsync(Agency agency, AuditedCall call, Func<WorkflowActor, Task<RegulatoryTask>> step)
-    {
-        try
-        {
-            var task = await step(ActorOf(agency, call));
-            call.Recorded = true;
-            return Results.Json(Describe(task), HttpApi.Json);
-        }
-        catch (WorkflowRuleException e)
-        {
-            return Problem(e);
-        }
-    }
-
-    internal static IResult Problem(WorkflowRuleException e) => e.Kind switch
-    {
-        WorkflowErrorKind.InvalidArgument => HttpAuth.Problem(400, "Bad request", e.Message),
-        WorkflowErrorKind.NotFound => HttpAuth.Problem(404, "No such task", e.Message),
-        WorkflowErrorKind.PermissionDenied => HttpAuth.Problem(403, "Not allowed", e.Message),
-        WorkflowErrorKind.Aborted => HttpAuth.Problem(409, "Changed meanwhile", e.Message),
-        _ => HttpAuth.Problem(409, "Not possible in this state", e.Message),
-    };
+    private Task<IResult> StepAsync(AuditedCall call, Func<WorkflowActor, Task<RegulatoryTask>> step) =>
+        ConsoleWorkflows.StepAsync(call, Subject, step, Describe);
 
     // ---- shapes ----
 
@@ -246,20 +181,7 @@ internal sealed class TaskConsoleApi(Hub hub, LinkageWorkflow linkage, HttpAuth 
         };
     }
 
-    private string AgencyName(string id) => auth.Agencies.Agencies.FirstOrDefault(a => a.Id == id)?.Name ?? id;
-
-    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
-
-    private static readonly TaskState[] States = [.. Enum.GetValues<TaskState>().Where(s => s != TaskState.Unspecified)];
-
-    private static TaskState? ParseState(string text)
-    {
-        foreach (var s in States)
-            if (string.Equals(text, Name(s, "TASK_STATE_"), StringComparison.OrdinalIgnoreCase) || string.Equals(text, "TASK_STATE_" + Name(s, "TASK_STATE_"), StringComparison.OrdinalIgnoreCase)
-                || string.Equals(text, s.ToString(), StringComparison.OrdinalIgnoreCase))
-                return s;
-        return null;
-    }
+    private string AgencyName(string id) => ConsoleWorkflows.AgencyName(auth, id);
 
     /// <summary>The outcome from the console's short names, the proto names, or the Chinese words.</summary>
     internal static SupervisionOutcome? ParseOutcome(string text) => text.Trim().ToUpperInvariant() switch
@@ -286,8 +208,6 @@ internal sealed class TaskConsoleApi(Hub hub, LinkageWorkflow linkage, HttpAuth 
         SupervisionOutcome.RevokePermit => "撤销许可",
         _ => "未知",
     };
-
-    private static string Name<T>(T value, string prefix) where T : struct, Enum => PullConsoleApi.Name(value, prefix);
 
     /// <summary>The task's state after a step: the event's snapshot when it has one (the store keeps events without it), else what the step leads to.</summary>
     private static TaskState? StateAfter(LinkageEvent e) => e.Task is { State: not TaskState.Unspecified } t ? t.State : Name(e.Type, "LINKAGE_EVENT_TYPE_") switch

@@ -217,3 +217,202 @@ export function table(columns, rows, { caption, rowClass, empty = '暂无记录'
       return el('td', {}, v instanceof Node ? v : dash(v));
     })))));
 }
+
+// ---- workflow pages (data pulls, regulatory tasks) ----
+
+/** Problem titles by HTTP status, put before a workflow page's error messages. */
+export const PROBLEM = { 400: '请求有误', 403: '无权操作', 404: '未找到', 409: '当前状态不允许此操作', 429: '请求过于频繁' };
+
+/** An error's message after its status's title (from `titles`). */
+export const problem = (e, titles = PROBLEM) => (titles[e?.status] ? `${titles[e.status]}：` : '') + (e instanceof Error ? e.message : String(e));
+
+/** An item's state as a badge (class state-<state>). */
+export const stateBadge = item => el('span', { class: `badge state-${String(item.state || '').toLowerCase()}`, text: item.stateText || item.state });
+
+/** Sets an existing badge to an item's state. */
+export function setStateBadge(node, item) {
+  node.textContent = item.stateText || item.state;
+  node.className = `badge state-${String(item.state || '').toLowerCase()}`;
+}
+
+/** A due date and, when it has passed, an overdue badge (children for a cell or span). */
+export const dueOn = (date, overdue, { none = '—', badge = '超期' } = {}) =>
+  [date ? fmtDate(date) : none, overdue ? el('span', { class: 'badge overdue', text: badge }) : null];
+
+/** "name（id）", or the id when the name is the id or missing. */
+export const who = (id, name) => name && name !== id ? `${name}（${id}）` : dash(id);
+
+/**
+ * A workflow list page: view tabs in #views, the state filter #stateFilter, #reload, the list in #listArea
+ * (table#<key>) with #listCount, and #pager; the view and state kept in the URL of `page`.
+ * `views` are [view, label, title]; `shown(view)` tells the tabs this agency sees; a view from the URL that
+ * is unknown or not shown becomes `fallback`. `columns` are the table's headers, `cells(item)` its cells.
+ * Returns { view, setView, load } (load() draws the first page).
+ */
+export function pagedList({ page, path, key, views, empty, shown = () => true, fallback, columns, cells, rowClass = () => null, titles, pageSize = 20 }) {
+  const params = new URLSearchParams(location.search);
+  let view = params.get('view') || fallback;
+  if (!views.some(([v]) => v === view) || !shown(view)) view = fallback;
+  let cursors = [null];
+
+  function renderTabs() {
+    $('#views').replaceChildren(...views.filter(([v]) => shown(v)).map(([v, text, title]) => el('a', {
+      href: `${page}?view=${v}`, id: `view-${v}`, title, text, 'aria-current': v === view ? 'page' : null,
+      onclick: ev => { if (ev.ctrlKey || ev.metaKey || ev.shiftKey) return; ev.preventDefault(); setView(v); },
+    })));
+  }
+
+  function setView(v) {
+    view = v; cursors = [null];
+    renderTabs(); syncUrl(); load();
+  }
+
+  function syncUrl() {
+    const q = new URLSearchParams({ view });
+    if ($('#stateFilter').value) q.set('state', $('#stateFilter').value);
+    history.replaceState(null, '', `${page}?${q}`);
+  }
+
+  async function load() {
+    const area = $('#listArea');
+    const q = new URLSearchParams({ view, pageSize });
+    if ($('#stateFilter').value) q.set('state', $('#stateFilter').value);
+    const before = cursors[cursors.length - 1];
+    if (before) q.set('before', before);
+    let data;
+    try { data = await api(`${path}?${q}`); }
+    catch (e) { showError(area, problem(e, titles)); $('#listCount').textContent = ''; $('#pager').replaceChildren(); return; }
+    const items = data[key] || [];
+    const label = views.find(([v]) => v === view)[1];
+    $('#listCount').textContent = items.length ? `${label}：第 ${cursors.length} 页，本页 ${items.length} 条` : '';
+    if (!items.length) area.replaceChildren(el('p', { class: 'empty', text: empty[view] }));
+    else area.replaceChildren(el('table', { id: key, class: 'data' },
+      el('caption', { class: 'sr-only', text: `${label}（最新在前）` }),
+      el('thead', {}, el('tr', {}, columns.map(t => el('th', { scope: 'col', text: t })))),
+      el('tbody', {}, items.map(item => el('tr', { 'data-id': item.id, class: rowClass(item) }, cells(item))))));
+    pager(data.next);
+  }
+
+  function pager(next) {
+    const nav = $('#pager');
+    nav.replaceChildren();
+    if (cursors.length === 1 && !next) return;
+    nav.append(
+      el('button', { type: 'button', id: 'prevPage', text: '上一页', disabled: cursors.length === 1, onclick: () => { cursors.pop(); load(); } }),
+      el('span', { class: 'sub', text: `第 ${cursors.length} 页` }),
+      el('button', { type: 'button', id: 'nextPage', text: '下一页', disabled: !next, onclick: () => { cursors.push(next); load(); } }));
+  }
+
+  $('#stateFilter').value = params.get('state') || '';
+  renderTabs();
+  $('#stateFilter').addEventListener('change', () => { cursors = [null]; syncUrl(); load(); });
+  $('#reload').addEventListener('click', () => load());
+  return { get view() { return view; }, setView, load };
+}
+
+/** The ?id= of a detail page. */
+export const pageId = () => (new URLSearchParams(location.search).get('id') || '').trim();
+
+/**
+ * A workflow detail page for `need` ('pulls', 'tasks'): the item at `path` drawn by `render` into `body`,
+ * or why not in `error` (`noId` without an id, `notFound` for a 404); `wire(load)` sets up the page's forms.
+ */
+export async function detailPage(need, { id, path, error, body, noId, notFound, titles, render, wire }) {
+  async function load() {
+    let data;
+    try { data = await api(path); }
+    catch (e) { $(body).hidden = true; showError($(error), e.status === 404 ? notFound : problem(e, titles)); return; }
+    $(error).replaceChildren();
+    $(body).hidden = false;
+    render(data);
+  }
+  const agency = await initPage(need);
+  if (agency) {
+    if (!id) showError($(error), noId);
+    else {
+      wire(load);
+      await load();
+    }
+  }
+}
+
+/** Definition-list children from [term, value (Node or text), wide]; wide values take a whole row. */
+export function kv(rows) {
+  const out = [];
+  let col = 0;
+  for (const [k, v, wide] of rows) {
+    if (wide && col % 2 === 1) { out[out.length - 1].classList.add('wide'); col++; }
+    out.push(el('dt', { text: k }), el('dd', { class: wide ? 'wide' : null }, v instanceof Node ? v : dash(v)));
+    col += wide ? 2 : 1;
+  }
+  if (col % 2 === 1) out[out.length - 1].classList.add('wide');
+  return out;
+}
+
+/** Draws a workflow item's history (oldest first) into a timeline list. */
+export function renderHistory(list, history) {
+  list.replaceChildren(...history.map(h => el('li', { 'data-type': h.type },
+    el('span', { class: 'when', text: fmtDateTime(h.at) }),
+    el('span', { class: 'what', text: h.typeText || h.type }),
+    el('span', { class: 'sub', title: h.actor, text: h.actorName || h.actor }),
+    el('span', { class: 'sub', text: ` · 第 ${h.seq} 步${h.stateText ? ` · ${h.stateText}` : ''}` }),
+    h.detail ? el('div', { class: 'detail', text: h.detail }) : null)));
+}
+
+/** Shows the action forms (#<name>Form) that `show` allows and resets the others; #noActions when none. */
+export function showActionForms(show) {
+  for (const [name, visible] of Object.entries(show)) {
+    const form = $(`#${name}Form`);
+    form.hidden = !visible;
+    if (!visible) form.reset();
+  }
+  $('#noActions').hidden = Object.values(show).some(Boolean);
+}
+
+/** Marks a form's empty required fields; names them in `err` and focuses the first. True when all are filled. */
+export function requireFilled(form, err) {
+  const names = [];
+  for (const f of form.querySelectorAll('[required]')) {
+    const empty = f.type === 'file' ? !f.files?.length : !String(f.value || '').trim();
+    f.setAttribute('aria-invalid', empty ? 'true' : 'false');
+    if (empty) names.push(f.labels?.[0]?.textContent.replace(/（.*?）/g, '') || f.name);
+  }
+  if (!names.length) return true;
+  showError(err, `请填写：${names.join('、')}。`);
+  form.querySelector('[aria-invalid="true"]')?.focus();
+  return false;
+}
+
+/**
+ * Submits a detail page's action forms (form.action-form with a .form-error): `prepare(form, ev, err)` checks
+ * the form and returns [action, call], or nothing when it showed why not. After the call the form is reset,
+ * the item reloaded, done[action] shown in #actionResult and `after(action)` run; a 409 or 404 (someone
+ * else took a step meanwhile) reloads the item and shows why this step was refused in #actionResult.
+ */
+export function wireActionForms({ prepare, load, done, titles, after }) {
+  for (const form of document.querySelectorAll('form.action-form')) {
+    form.addEventListener('submit', async ev => {
+      ev.preventDefault();
+      const err = form.querySelector('.form-error');
+      err.replaceChildren();
+      $('#actionResult').replaceChildren();
+      const prepared = prepare(form, ev, err);
+      if (!prepared) return;
+      const [action, call] = prepared;
+      const buttons = form.querySelectorAll('button');
+      buttons.forEach(b => { b.disabled = true; });
+      try {
+        await call();
+        form.reset();
+        await load();
+        $('#actionResult').replaceChildren(el('p', { class: 'ok', text: done[action] }));
+        after?.(action);
+      } catch (e) {
+        if (e.status === 409 || e.status === 404) {
+          await load();
+          showError($('#actionResult'), problem(e, titles));
+        } else showError(err, problem(e, titles));
+      } finally { buttons.forEach(b => { b.disabled = false; }); }
+    });
+  }
+}
