@@ -55,9 +55,11 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
         CREATE TABLE IF NOT EXISTS linkage_commitments(
             seq INTEGER PRIMARY KEY,
             code TEXT NOT NULL UNIQUE,
+            uscc TEXT NOT NULL,
             state INTEGER NOT NULL,
             next_action_at INTEGER,
             commitment BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS linkage_commitments_uscc ON linkage_commitments(uscc, seq);
         CREATE INDEX IF NOT EXISTS linkage_commitments_due ON linkage_commitments(next_action_at) WHERE next_action_at IS NOT NULL;
         CREATE TABLE IF NOT EXISTS linkage_commitment_events(
             commitment_seq INTEGER NOT NULL,
@@ -280,8 +282,8 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
         var next = (object?)step.NextActionAt?.ToUnixTimeMilliseconds() ?? DBNull.Value;
         if (seq is null)
         {
-            using var insert = WriteCommand(tx, "INSERT INTO linkage_commitments(code, state, next_action_at, commitment) VALUES($code, $state, $next, $c) RETURNING seq",
-                ("$code", code), ("$state", (int)c.State), ("$next", next), ("$c", c.ToByteArray()));
+            using var insert = WriteCommand(tx, "INSERT INTO linkage_commitments(code, uscc, state, next_action_at, commitment) VALUES($code, $uscc, $state, $next, $c) RETURNING seq",
+                ("$code", code), ("$uscc", c.Uscc), ("$state", (int)c.State), ("$next", next), ("$c", c.ToByteArray()));
             seq = (long)insert.ExecuteScalar()!;
         }
         else
@@ -308,7 +310,14 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
         return ReadStrings(cmd);
     }
 
-    public (IReadOnlyList<TrackedCommitment> Commitments, long? Next) ListCommitments(CommitmentView view, int limit, long? before)
+    public TrackedCommitment? GetCommitment(string code)
+    {
+        using var c = OpenRead();
+        using var cmd = Command(c, "SELECT commitment FROM linkage_commitments WHERE code = $code", ("$code", code));
+        return cmd.ExecuteScalar() is byte[] bytes ? TrackedCommitment.Parser.ParseFrom(bytes) : null;
+    }
+
+    public (IReadOnlyList<TrackedCommitment> Commitments, long? Next) ListCommitments(CommitmentView view, int limit, long? before, string? uscc = null)
     {
         var where = view switch
         {
@@ -317,8 +326,9 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
             _ => $"state = {(int)CommitmentTrackState.Pending}",
         };
         using var c = OpenRead();
+        if (uscc is not null) where += " AND uscc = $uscc";
         using var cmd = Command(c, $"SELECT seq, commitment FROM linkage_commitments WHERE {where} AND seq < $before ORDER BY seq DESC LIMIT $limit",
-            ("$before", before ?? long.MaxValue), ("$limit", limit + 1));
+            ("$before", before ?? long.MaxValue), ("$limit", limit + 1), ("$uscc", (object?)uscc ?? DBNull.Value));
         using var r = cmd.ExecuteReader();
         var rows = new List<(long Seq, TrackedCommitment C)>();
         while (r.Read()) rows.Add((r.GetInt64(0), TrackedCommitment.Parser.ParseFrom((byte[])r[1])));

@@ -179,6 +179,7 @@ internal sealed partial class HubServer : IAsyncDisposable
         new ConsoleApi(hub, profiles, httpAuth, trail, TimeProvider.System).Map(app);
         new PullConsoleApi(hub, pulls, httpAuth, trail).Map(app);
         new TaskConsoleApi(hub, linkage, httpAuth, trail).Map(app);
+        new CommitmentConsoleApi(hub, linkage, httpAuth, trail).Map(app);
         app.MapOpenApi("/openapi/{documentName}.json");
         var console = Path.Combine(AppContext.BaseDirectory, "wwwroot", "console");
         if (Directory.Exists(console))

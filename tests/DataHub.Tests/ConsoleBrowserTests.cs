@@ -17,7 +17,11 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
     private ServedHub _served = null!;
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
-    private readonly string _shots = Path.Combine(GrpcInteropTests.RepositoryRoot(), "artifacts", "screenshots");
+    private readonly string _shots = ScreenshotDirectory();
+
+    /// <summary>Where browser tests keep their screenshots (test artifacts), created when missing.</summary>
+    internal static string ScreenshotDirectory() =>
+        Directory.CreateDirectory(Path.Combine(GrpcInteropTests.RepositoryRoot(), "artifacts", "screenshots")).FullName;
 
     public async Task InitializeAsync()
     {

@@ -53,8 +53,11 @@ public interface ILinkageStore
     /// <summary>Codes of commitments whose next deadline action (reminder, overdue) is at or before <paramref name="now"/>.</summary>
     IReadOnlyList<string> CommitmentsDue(DateTimeOffset now, int limit);
 
-    /// <summary>One page of tracked commitments, newest first.</summary>
-    (IReadOnlyList<TrackedCommitment> Commitments, long? Next) ListCommitments(CommitmentView view, int limit, long? before);
+    /// <summary>One page of tracked commitments, newest first; of one enterprise when <paramref name="uscc"/> is given.</summary>
+    (IReadOnlyList<TrackedCommitment> Commitments, long? Next) ListCommitments(CommitmentView view, int limit, long? before, string? uscc = null);
+
+    /// <summary>One tracked commitment, or null.</summary>
+    TrackedCommitment? GetCommitment(string code);
 
     /// <summary>Every event of a tracked commitment, in order.</summary>
     IReadOnlyList<LinkageEvent> CommitmentHistory(string code);

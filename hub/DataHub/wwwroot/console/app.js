@@ -93,6 +93,7 @@ function renderHeader(agency) {
   if (canReadProfiles(agency)) links.push(['search.html', '企业查询']);
   if (canPull(agency)) links.push(['pulls.html', '数据调取']);
   if (canTask(agency)) links.push(['tasks.html', '监管任务']);
+  if (hasRole(agency, 'approval', 'coordination', 'superadmin')) links.push(['commitments.html', '承诺跟踪']);
   if (isAdmin(agency)) links.push(['adapters.html', '数据源适配器'], ['quarantine.html', '隔离区'], ['unresolved.html', '待匹配记录']);
   const nav = el('nav', { 'aria-label': '主导航' }, el('ul', {}, links.map(([href, text]) =>
     el('li', {}, el('a', { href, text, 'aria-current': (page === href || (page === 'profile.html' && href === 'search.html') || (page === 'pull.html' && href === 'pulls.html') || (page === 'task.html' && href === 'tasks.html')) ? 'page' : null })))));
@@ -293,15 +294,7 @@ export function pagedList({ page, path, key, views, empty, shown = () => true, f
     pager(data.next);
   }
 
-  function pager(next) {
-    const nav = $('#pager');
-    nav.replaceChildren();
-    if (cursors.length === 1 && !next) return;
-    nav.append(
-      el('button', { type: 'button', id: 'prevPage', text: '上一页', disabled: cursors.length === 1, onclick: () => { cursors.pop(); load(); } }),
-      el('span', { class: 'sub', text: `第 ${cursors.length} 页` }),
-      el('button', { type: 'button', id: 'nextPage', text: '下一页', disabled: !next, onclick: () => { cursors.push(next); load(); } }));
-  }
+  function pager(next) { renderPager(cursors, next, load); }
 
   $('#stateFilter').value = params.get('state') || '';
   renderTabs();
@@ -415,4 +408,15 @@ export function wireActionForms({ prepare, load, done, titles, after }) {
       } finally { buttons.forEach(b => { b.disabled = false; }); }
     });
   }
+}
+
+/** Previous / next page buttons in #pager for a list paged by positions (cursors: the positions of the pages shown so far). */
+export function renderPager(cursors, next, reload) {
+  const nav = $('#pager');
+  nav.replaceChildren();
+  if (cursors.length === 1 && !next) return;
+  nav.append(
+    el('button', { type: 'button', id: 'prevPage', text: '上一页', disabled: cursors.length === 1, onclick: () => { cursors.pop(); reload(); } }),
+    el('span', { class: 'sub', text: `第 ${cursors.length} 页` }),
+    el('button', { type: 'button', id: 'nextPage', text: '下一页', disabled: !next, onclick: () => { cursors.push(next); reload(); } }));
 }
