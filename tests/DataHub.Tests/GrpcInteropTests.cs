@@ -133,6 +133,17 @@ public sealed class GrpcInteropTests : IDisposable
         Assert.Contains("altered", firstBreak.GetProperty("reason").GetString());
     }
 
+    /// <summary>The protos' Python message classes from Debian's protoc (grpcio's own would be too new for Debian's runtime), in root/py.</summary>
+    internal static async Task<string> PythonMessagesAsync(string root)
+    {
+        var pythonOut = Directory.CreateDirectory(Path.Combine(root, "py")).FullName;
+        var protos = Path.Combine(RepositoryRoot(), "protos");
+        var protoFiles = Directory.GetFiles(protos, "*.proto", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(protos, f));
+        var (protocExit, protocOut) = await RunProcess("protoc", ["-I", protos, "--python_out", pythonOut, .. protoFiles], new());
+        Assert.True(protocExit == 0, "protoc (Debian protobuf-compiler) failed:\n" + protocOut);
+        return pythonOut;
+    }
+
     internal static async Task<(int Exit, string Output)> RunProcess(string file, string[] arguments, Dictionary<string, string> environment)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -91,6 +91,33 @@ public sealed class LinkageServedTests : IDisposable
         Assert.Contains($"datahub_linkage_unmatched_approvals {completed.Count - routed.Count}", metrics);
     }
 
+    [Fact]
+    public async Task Python_grpcio_lists_views_and_reports_on_tasks_and_reads_commitments_and_the_catalogue()
+    {
+        const string Python = "/usr/bin/python3";
+        Assert.True(File.Exists(Python), $"{Python} is missing: run the README's test command (bash ops/test.sh), which installs python3-grpcio.");
+        var input = Path.Combine(_root, "in");
+        var (g, manifestJson) = await CliRunner.RunAsync(Data, "generate", "--enterprises", "150", "--seed", "22", "--out", input);
+        Assert.Equal(0, g);
+        var files = JsonDocument.Parse(manifestJson).RootElement.GetProperty("files").EnumerateArray().Select(f => Path.Combine(input, f.GetString()!)).ToList();
+        Assert.Equal(0, (await CliRunner.RunAsync(Data, ["import", .. files])).Exit);
+        var (agencies, keys) = PullInteropTests.CatalogueAgencies();
+        var options = HubOptions.Load(Data);
+        var hub = Hub.Open(options with { Agencies = agencies, Server = options.Server with { GrpcPort = 0, HttpPort = 0 }, Linkage = options.Linkage with { FollowSeconds = 0.2 } });
+        var pythonOut = await GrpcInteropTests.PythonMessagesAsync(_root);
+        await using var server = await HubServer.StartAsync(hub, CancellationToken.None, Microsoft.Extensions.Logging.LogLevel.Warning);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (server.Linkage.Store.Counts().ByState.Values.Sum() == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
+        await Task.Delay(1000);
+
+        var environment = keys.ToDictionary(k => "DATAHUB_KEY_" + k.Key.ToUpperInvariant().Replace('-', '_'), k => k.Value);
+        var (exit, output) = await GrpcInteropTests.RunProcess(Python,
+            [Path.Combine(GrpcInteropTests.RepositoryRoot(), "tests", "interop", "linkage_interop.py"), "--target", $"127.0.0.1:{server.GrpcPort}", "--pydir", pythonOut], environment);
+        Assert.True(exit == 0, "linkage interop checks failed:\n" + output);
+        Assert.Contains("all linkage interop checks passed", output);
+        Assert.DoesNotMatch("(?m)^FAIL ", output);
+    }
+
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -57,12 +57,7 @@ public sealed class PullInteropTests : IDisposable
         var hub = Hub.Open(options with { Agencies = agencies, Server = options.Server with { GrpcPort = 0, HttpPort = 0 } });
         var (licensed, other) = PullTargets(hub);
 
-        var pythonOut = Path.Combine(_root, "py");
-        Directory.CreateDirectory(pythonOut);
-        var protos = Path.Combine(RepositoryRoot(), "protos");
-        var protoFiles = Directory.GetFiles(protos, "*.proto", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(protos, f));
-        var (protocExit, protocOut) = await RunProcess("protoc", ["-I", protos, "--python_out", pythonOut, .. protoFiles], new());
-        Assert.True(protocExit == 0, "protoc (Debian protobuf-compiler) failed:\n" + protocOut);
+        var pythonOut = await PythonMessagesAsync(_root);
 
         await using (var server = await HubServer.StartAsync(hub, CancellationToken.None, Microsoft.Extensions.Logging.LogLevel.Warning))
         {
