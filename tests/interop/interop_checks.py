@@ -1,4 +1,6 @@
-"""Shared by the interop suites: named checks that report PASS / FAIL lines, and expected gRPC errors."""
+"""Shared by the interop suites: named checks that report PASS / FAIL lines, expected gRPC errors, and stream watchers."""
+import threading
+import time
 import traceback
 
 import grpc
@@ -30,3 +32,19 @@ def expect_error(code, fn, contains=None):
             assert contains in (e.details() or ""), f"expected {contains!r} in {e.details()!r}"
         return e
     raise AssertionError(f"expected {code}, the call succeeded")
+
+
+def watch_into(call):
+    """Collects a server stream's messages in a list, on a thread of its own, until the stream ends or is cancelled."""
+    received = []
+
+    def collect():
+        try:
+            for message in call:
+                received.append(message)
+        except grpc.RpcError:
+            pass
+
+    threading.Thread(target=collect, daemon=True).start()
+    time.sleep(0.3)
+    return received

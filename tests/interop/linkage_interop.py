@@ -7,13 +7,12 @@ regulator), city-approval (approval side), admin. Prints one line per check; exi
 import argparse
 import os
 import sys
-import threading
 import time
 
 import grpc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_checks import check, expect_error, failures  # noqa: E402
+from interop_checks import check, expect_error, failures, watch_into  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--target", required=True)
@@ -47,20 +46,8 @@ watch = channel.unary_stream("/datahub.v1.LinkageService/WatchTasks", request_se
                              response_deserializer=linkage.LinkageEvent.FromString)
 
 state = {}
-watched = []
 watch_call = watch(linkage.WatchTasksRequest(), metadata=meta("city-amr"), timeout=60)
-
-
-def collect():
-    try:
-        for event in watch_call:
-            watched.append(event)
-    except grpc.RpcError:
-        pass
-
-
-threading.Thread(target=collect, daemon=True).start()
-time.sleep(0.3)
+watched = watch_into(watch_call)
 
 
 @check("a regulator lists its own tasks only; another regulator cannot see them")

@@ -9,13 +9,12 @@ import argparse
 import hashlib
 import os
 import sys
-import threading
 import time
 
 import grpc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_checks import check, expect_error, failures  # noqa: E402
+from interop_checks import check, expect_error, failures, watch_into  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--target", required=True)
@@ -56,21 +55,8 @@ update_catalogue = unary("UpdatePullCatalogue", admin.UpdatePullCatalogueRequest
 
 
 state = {}
-watched = []
 watch_call = watch(pulls.WatchPullsRequest(), metadata=meta("city-approval"), timeout=60)
-
-
-def collect():
-    try:
-        for event in watch_call:
-            watched.append(event)
-    except grpc.RpcError:
-        pass
-
-
-watcher = threading.Thread(target=collect, daemon=True)
-watcher.start()
-time.sleep(0.3)
+watched = watch_into(watch_call)
 
 
 @check("a licence the e-licence library holds is answered at once, with its source record and a SHA-256 the client can recompute")
