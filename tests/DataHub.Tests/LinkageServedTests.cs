@@ -106,9 +106,15 @@ public sealed class LinkageServedTests : IDisposable
         var hub = Hub.Open(options with { Agencies = agencies, Server = options.Server with { GrpcPort = 0, HttpPort = 0 }, Linkage = options.Linkage with { FollowSeconds = 0.2 } });
         var pythonOut = await GrpcInteropTests.PythonMessagesAsync(_root);
         await using var server = await HubServer.StartAsync(hub, CancellationToken.None, Microsoft.Extensions.Logging.LogLevel.Warning);
+        // Until the follower has caught up: the task count holds still for a second.
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (server.Linkage.Store.Counts().ByState.Values.Sum() == 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
-        await Task.Delay(1000);
+        long seen = -1, now;
+        while ((now = server.Linkage.Store.Counts().ByState.Values.Sum()) != seen || now == 0)
+        {
+            if (DateTime.UtcNow > deadline) break;
+            seen = now;
+            await Task.Delay(1000);
+        }
 
         var environment = keys.ToDictionary(k => "DATAHUB_KEY_" + k.Key.ToUpperInvariant().Replace('-', '_'), k => k.Value);
         var (exit, output) = await GrpcInteropTests.RunProcess(Python,
