@@ -408,7 +408,8 @@ public sealed class CommitmentConsoleTests(CommitmentConsoleTests.CommitmentHub 
         await page.GotoAsync("/", new Microsoft.Playwright.PageGotoOptions { WaitUntil = Microsoft.Playwright.WaitUntilState.NetworkIdle });
         await page.FillAsync("#apiKey", served.Keys["city-approval"]);
         await page.ClickAsync("#signIn");
-        await page.WaitForURLAsync(url => !url.Contains("index.html", StringComparison.Ordinal) && url.Contains("/console/", StringComparison.Ordinal));
+        await page.WaitForURLAsync(url => !url.Contains("index.html", StringComparison.Ordinal) && url.Contains("/console/", StringComparison.Ordinal),
+            new Microsoft.Playwright.PageWaitForURLOptions { WaitUntil = Microsoft.Playwright.WaitUntilState.Commit, Timeout = 60_000 });
 
         // 待履行 first: the open commitments, newest first, with the enterprise's profile link.
         await page.GotoAsync("/console/commitments.html");

@@ -58,8 +58,11 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await page.GotoAsync("/", new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
         await page.FillAsync("#apiKey", _served.Keys[agency]);
         await page.ClickAsync("#signIn");
-        // Readers land on the search page, operators on the adapters page.
-        await page.WaitForURLAsync(url => !url.Contains("index.html", StringComparison.Ordinal) && url.Contains("/console/", StringComparison.Ordinal));
+        // Readers land on the search page, operators on the adapters page. Waiting for the navigation to commit,
+        // not for the page's load event: on a loaded CI machine a page's module (and so its load event) can take
+        // long, and every next step waits for the element it needs anyway.
+        await page.WaitForURLAsync(url => !url.Contains("index.html", StringComparison.Ordinal) && url.Contains("/console/", StringComparison.Ordinal),
+            new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
         return page;
     }
 
