@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 
 # python3-grpcio, python3-protobuf, protobuf-compiler, libprotobuf-dev: the gRPC interop suite (an independent client);
 # nghttp2-client: h2load for `datahub bench grpc`; chromium and fonts-wqy-zenhei: the console's browser tests
-# (a CJK font, or Chinese renders as empty boxes in the screenshots).
-DEBIAN_PACKAGES=(python3-grpcio python3-protobuf protobuf-compiler libprotobuf-dev nghttp2-client chromium fonts-wqy-zenhei)
+# (a CJK font, or Chinese renders as empty boxes in the screenshots); librdkafka1 and librdkafka-dev: the Kafka
+# client's native library and its mock cluster (the test broker); kcat: an independent Kafka client.
+DEBIAN_PACKAGES=(python3-grpcio python3-protobuf protobuf-compiler libprotobuf-dev nghttp2-client chromium fonts-wqy-zenhei librdkafka1 librdkafka-dev kcat)
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -23,4 +24,9 @@ echo "== dotnet $(dotnet --version)"
 dotnet restore DataHub.sln
 dotnet build DataHub.sln --no-restore -c Release
 # One test project at a time: the browser and served-hub tests time out under the CPU load of the adapter suites running beside them on 2 cores.
-dotnet test DataHub.sln --no-build -c Release -m:1 --logger "console;verbosity=normal" --results-directory artifacts/test-results "$@"
+rm -rf artifacts/test-results
+status=0
+dotnet test DataHub.sln --no-build -c Release -m:1 --logger "console;verbosity=normal" --logger trx --results-directory artifacts/test-results "$@" || status=$?
+# The console output is long; the failures are repeated last, where a truncated log still shows them.
+python3 ops/test-summary.py artifacts/test-results
+exit $status

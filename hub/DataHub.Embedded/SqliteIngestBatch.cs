@@ -114,6 +114,19 @@ internal sealed class SqliteIngestBatch(SqliteConnection connection) : SqliteBat
         return list;
     }
 
+    public bool Contains(string source, string sourceId, string contentHash)
+    {
+        var owner = Statement("SELECT source, source_id, content_hash FROM records WHERE version_key=$v", "$v");
+        // Probes the slots Append would have tried, until an empty one (the version is not there).
+        for (int probe = 0; ; probe++)
+        {
+            Bind(owner, KeyOf(probe, source, sourceId, contentHash));
+            using var reader = owner.ExecuteReader();
+            if (!reader.Read()) return false;
+            if (reader.GetString(0) == source && reader.GetString(1) == sourceId && reader.GetString(2) == contentHash) return true;
+        }
+    }
+
     public bool EnqueueUnresolved(CanonicalRecord record, string normalizedName, DateTimeOffset at)
     {
         var cmd = Statement("INSERT OR IGNORE INTO unresolved(source, source_id, content_hash, enterprise_name, normalized_name, body, enqueued_at) " +

@@ -183,6 +183,25 @@ public class IngestPipelineTests
     }
 
     [Fact]
+    public async Task A_record_attached_by_name_and_served_again_is_a_duplicate_not_queued_again()
+    {
+        using var hub = new TempHub();
+        var code = DataHub.Core.Identifiers.Uscc.Generate(new Random(6), "320706");
+        const string complaint = "{\"enterprise_name\":\"海州明德商贸有限公司\",\"source\":\"hotline-12345\",\"source_id\":\"W9\",\"occurred_at\":\"2026-01-01T00:00:00Z\",\"complaint\":{}}";
+        await hub.IngestLinesAsync([$"{{\"uscc\":\"{code}\",\"source\":\"market-supervision\",\"source_id\":\"REG\",\"occurred_at\":\"2020-01-01T00:00:00Z\",\"registration\":{{\"name\":\"海州明德商贸有限公司\"}}}}"]);
+        Assert.Equal(1, (await hub.IngestLinesAsync([complaint])).ResolvedByName);
+
+        // An adapter polling a source serves the same row again: it must not wait in the queue, even for a moment.
+        var (outcomes, again) = await hub.Pipeline.SubmitAsync([TempHub.Raw(complaint, 1)]);
+        Assert.Equal(RecordOutcomeKind.Duplicate, outcomes.Single().Kind);
+        Assert.Equal(1, again.Duplicates);
+        Assert.Equal(0, again.Unresolved);
+        Assert.Equal(0, again.ResolvedByName);
+        Assert.Equal(0, hub.Store.Stats().Unresolved);
+        Assert.Single(hub.Store.GetProfile(code)!.Complaints.Entries);
+    }
+
+    [Fact]
     public async Task A_newer_version_supersedes_whatever_the_arrival_order_and_both_stay_in_the_log()
     {
         using var hub = new TempHub();

@@ -210,6 +210,124 @@ public sealed class IngestPipeline
     }
 
     /// <summary>
+    /// The normalize stage when the stages run apart (over Kafka): maps and normalizes a batch, keeps
+    /// rejects in quarantine and parks records without a USCC in one store transaction, and returns
+    /// the records to hand to the apply stage, keyed by their USCC. Nothing is appended here.
+    /// </summary>
+    public async Task<(IReadOnlyList<CanonicalRecord> Records, IngestSummary Summary)> NormalizeAsync(IReadOnlyList<RawRecord> input, CancellationToken cancellationToken = default)
+    {
+        var prepared = new Prepared[input.Count];
+        Parallel.For(0, input.Count, i => prepared[i] = Prepare(input[i], null));
+        var forward = new List<CanonicalRecord>(input.Count);
+        long quarantined = 0, alreadyQuarantined = 0, unresolved = 0;
+        var keep = new List<Prepared>();
+        foreach (var item in prepared)
+        {
+            if (item.Rejection is not null || item.Records.Any(r => r.Uscc.Length == 0)) keep.Add(item);
+            forward.AddRange(item.Rejection is null ? item.Records.Where(r => r.Uscc.Length > 0) : []);
+        }
+        if (keep.Count > 0)
+        {
+            // The store is written only for rejects and parked records, under the gate like every other store batch.
+            await _gate.WaitAsync(cancellationToken);
+            try
+            {
+                var now = _time.GetUtcNow();
+                using var batch = _store.BeginBatch();
+                foreach (var item in keep)
+                {
+                    if (item.Rejection is { } rejection)
+                    {
+                        if (batch.Quarantine(ToQuarantine(item, rejection, now))) quarantined++;
+                        else alreadyQuarantined++;
+                        continue;
+                    }
+                    foreach (var record in item.Records.Where(r => r.Uscc.Length == 0 && !batch.Contains(r.Source, r.SourceId, r.ContentHash)))
+                        if (batch.EnqueueUnresolved(record, EnterpriseName.Normalize(record.EnterpriseName), now)) unresolved++;
+                }
+                batch.Commit();
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        return (forward, new IngestSummary { Received = input.Count, Quarantined = quarantined, AlreadyQuarantined = alreadyQuarantined, Unresolved = unresolved });
+    }
+
+    /// <summary>
+    /// The apply stage when the stages run apart: appends normalized records to the log (a record
+    /// already there is a no-op, so a message delivered twice changes nothing) and projects the
+    /// enterprises they touched. A record that is not normalized (no valid USCC, a field the normalizer
+    /// refuses) is not applied and comes back with its reason, by its index in the batch.
+    /// </summary>
+    public async Task<(IngestSummary Summary, IReadOnlyList<(int Index, Rejection Reason)> Rejected)> ApplyAsync(IReadOnlyList<CanonicalRecord> records, CancellationToken cancellationToken = default)
+    {
+        var rejected = new List<(int, Rejection)>();
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var total = await RecoverAsync(cancellationToken);
+            long stored = 0, duplicates = 0, ticket = 0;
+            var dirty = new HashSet<string>(StringComparer.Ordinal);
+            var now = _time.GetUtcNow();
+            using (var batch = _store.BeginBatch())
+            {
+                for (int i = 0; i < records.Count; i++)
+                {
+                    var record = records[i];
+                    var rejection = _normalizer.CheckNormalized(record);
+                    if (rejection is not null) { rejected.Add((i, rejection)); continue; }
+                    if (Append(batch, record, dirty, now)) stored++;
+                    else duplicates++;
+                }
+                if (dirty.Count > 0) ticket = batch.MarkForProjection(dirty);
+                batch.Commit();
+            }
+            total += new IngestSummary { Received = records.Count, Stored = stored, Duplicates = duplicates };
+            if (dirty.Count > 0) total += await ProjectAsync(new ProjectionWork(ticket, dirty), cancellationToken);
+            return (total, rejected);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// When the stages run apart: takes the parked records whose name now matches exactly one
+    /// enterprise, attaches them, and hands them to <paramref name="forward"/> (which sends them to the
+    /// apply stage) before the store lets go of them — a crash in between parks them again.
+    /// </summary>
+    public async Task<int> ForwardResolvedAsync(Func<IReadOnlyList<CanonicalRecord>, Task> forward, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var batch = _store.BeginBatch();
+            var resolved = new List<CanonicalRecord>();
+            foreach (var name in batch.UnresolvedNames())
+            {
+                var matches = batch.FindByName(name);
+                if (matches.Count != 1) continue;
+                foreach (var record in batch.TakeUnresolved(name))
+                {
+                    Attach(record, name, matches[0]);
+                    resolved.Add(record);
+                }
+            }
+            if (resolved.Count == 0) return 0;
+            await forward(resolved);
+            batch.Commit();
+            return resolved.Count;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
     /// Attaches the parked versions of one source row to an enterprise an operator chose (a name no
     /// rule could match), stores and projects them; returns how many were attached (0 when none wait).
     /// </summary>
@@ -371,6 +489,8 @@ public sealed class IngestPipeline
                 {
                     if (record.Uscc.Length == 0)
                     {
+                        // Served again after it was attached by name: nothing new.
+                        if (batch.Contains(record.Source, record.SourceId, record.ContentHash)) { duplicates++; continue; }
                         // Attached by name after the import, against the final name directory.
                         if (batch.EnqueueUnresolved(record, EnterpriseName.Normalize(record.EnterpriseName), now)) unresolved++;
                         anyParked = true;

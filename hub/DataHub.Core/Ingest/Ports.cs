@@ -146,6 +146,9 @@ public interface IIngestBatch : IDisposable
     /// <summary>USCCs whose current name or a former name normalizes to <paramref name="normalizedName"/> (as last projected).</summary>
     IReadOnlyList<NameMatch> FindByName(string normalizedName);
 
+    /// <summary>Whether this exact version is in the log — a record without USCC that was attached by name when it came before.</summary>
+    bool Contains(string source, string sourceId, string contentHash);
+
     /// <summary>Parks a record without USCC whose name matched no single enterprise. False when already parked.</summary>
     bool EnqueueUnresolved(CanonicalRecord record, string normalizedName, DateTimeOffset at);
 

@@ -20,6 +20,28 @@ public sealed class RecordNormalizer(IReadOnlySet<string>? usccAllowList = null)
 
     private static readonly ConcurrentDictionary<MessageDescriptor, FieldDescriptor[]> DateFields = new();
 
+    /// <summary>
+    /// Whether a record is in the form <see cref="Normalize"/> leaves it in, without changing it (a
+    /// record attached by name keeps its own content hash): for records that come back from a topic.
+    /// </summary>
+    public Rejection? CheckNormalized(CanonicalRecord record)
+    {
+        if (record.Source.Length == 0 || record.SourceId.Length == 0)
+            return new("MISSING_SOURCE", "The record has no source or source_id; it did not come from the normalize stage.");
+        if (record.BodyCase == CanonicalRecord.BodyOneofCase.None || record.OccurredAt is null || record.UpdatedAt is null)
+            return new("NOT_NORMALIZED", $"Record {record.Source}/{record.SourceId} lacks its body, occurred_at or updated_at; it did not come from the normalize stage.");
+        if (record.SchemaVersion != CurrentSchemaVersion)
+            return new("UNSUPPORTED_SCHEMA_VERSION", $"Record {record.Source}/{record.SourceId} has schema_version {record.SchemaVersion}; this hub reads {CurrentSchemaVersion}.");
+        if (record.ContentHash.Length != 64)
+            return new("NOT_NORMALIZED", $"Record {record.Source}/{record.SourceId} has no content hash; it did not come from the normalize stage.");
+        if (record.Uscc.Length == 0)
+            return new("NO_USCC", $"Record {record.Source}/{record.SourceId} has no USCC; records without one are attached by name in the normalize stage, never sent to apply.");
+        var check = Uscc.Check(record.Uscc, usccAllowList);
+        if (!check.Valid || check.Normalized != record.Uscc)
+            return new("USCC_INVALID", $"USCC '{record.Uscc}' of record {record.Source}/{record.SourceId} is not a valid normalized USCC.");
+        return null;
+    }
+
     public Rejection? Normalize(CanonicalRecord record)
     {
         if (string.IsNullOrWhiteSpace(record.Source))

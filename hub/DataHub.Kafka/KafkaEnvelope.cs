@@ -1,0 +1,66 @@
+using System.Text;
+using Confluent.Kafka;
+using DataHub.Schema.V1;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+
+namespace DataHub.Kafka;
+
+/// <summary>
+/// How hub messages sit on Kafka: key = UTF-8 text (USCC, pull id, task id), value = protobuf bytes,
+/// header <c>datahub.type</c> = the protobuf full name and <c>datahub.schema</c> = the schema version,
+/// so a subscriber knows what to decode before it decodes.
+/// </summary>
+public static class KafkaEnvelope
+{
+    public const string TypeHeader = "datahub.type";
+    public const string SchemaHeader = "datahub.schema";
+
+    /// <summary>The version of the protos package the values are written in (datahub.v1).</summary>
+    public const string SchemaVersion = "1";
+
+    private static readonly Dictionary<string, MessageParser> Parsers = new MessageDescriptor[]
+    {
+        RawRecord.Descriptor, CanonicalRecord.Descriptor, EnterpriseProfile.Descriptor, PullEvent.Descriptor, LinkageEvent.Descriptor,
+    }.ToDictionary(d => d.FullName, d => d.Parser, StringComparer.Ordinal);
+
+    public static Message<byte[], byte[]> Wrap(string key, IMessage value) => new()
+    {
+        Key = Encoding.UTF8.GetBytes(key),
+        Value = value.ToByteArray(),
+        Headers = new Headers
+        {
+            { TypeHeader, Encoding.UTF8.GetBytes(value.Descriptor.FullName) },
+            { SchemaHeader, Encoding.UTF8.GetBytes(SchemaVersion) },
+        },
+    };
+
+    /// <summary>Decodes a value of the expected type, or says in words why it cannot (for the dead-letter headers).</summary>
+    public static T Unwrap<T>(ConsumeResult<byte[], byte[]> result) where T : IMessage<T>, new()
+    {
+        var expected = new T().Descriptor.FullName;
+        var type = HeaderText(result.Message.Headers, TypeHeader);
+        if (type is null) throw new EnvelopeException("NO_TYPE_HEADER", $"The message has no {TypeHeader} header; expected {expected}.");
+        if (type != expected) throw new EnvelopeException("WRONG_TYPE", $"The message is a {type}; this topic carries {expected}.");
+        var schema = HeaderText(result.Message.Headers, SchemaHeader);
+        if (schema != SchemaVersion) throw new EnvelopeException("UNKNOWN_SCHEMA", $"The message is schema version '{schema}'; this hub reads version {SchemaVersion}.");
+        if (result.Message.Value is null) throw new EnvelopeException("NO_VALUE", "The message has no value (a tombstone); this topic carries no tombstones.");
+        try
+        {
+            return (T)Parsers[expected].ParseFrom(result.Message.Value);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new EnvelopeException("BAD_PROTOBUF", $"The value is not a valid {expected}: {e.Message}");
+        }
+    }
+
+    public static string? HeaderText(Headers? headers, string name) =>
+        headers is not null && headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+}
+
+/// <summary>A message that cannot be decoded as what its topic carries, with a code and a reason.</summary>
+public sealed class EnvelopeException(string code, string message) : Exception(message)
+{
+    public string Code { get; } = code;
+}

@@ -1,0 +1,117 @@
+using Confluent.Kafka;
+using DataHub.Core.Ingest;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+
+namespace DataHub.Kafka;
+
+/// <summary>
+/// The event bus on Kafka: one idempotent producer (acks=all) for every topic. Publishing hands the
+/// message to librdkafka and returns; <see cref="FlushAsync"/> waits until every message handed over
+/// is acknowledged by the brokers, and throws if any could not be written — a stage flushes before it
+/// commits its consumer offsets, so nothing it produced is lost if the process dies after the commit.
+/// Local watchers (gRPC Watch streams of this process) get every message too, through <paramref name="local"/>.
+/// </summary>
+public sealed class KafkaEventBus : IEventBus, IDisposable
+{
+    private readonly IProducer<byte[], byte[]> _producer;
+    private readonly IEventBus? _local;
+    private readonly ILogger _log;
+    private readonly object _failureLock = new();
+    private Exception? _failure;
+    private long _produced, _failed;
+
+    public KafkaEventBus(KafkaBusOptions options, ILogger log, IEventBus? local = null, string clientId = "datahub")
+    {
+        options.Validate();
+        _local = local;
+        _log = log;
+        _producer = new ProducerBuilder<byte[], byte[]>(options.ProducerConfig(clientId))
+            .SetLogHandler((_, m) => KafkaLog.Write(log, m))
+            .SetErrorHandler((_, e) => { if (e.IsFatal) Fail(new KafkaException(e)); else log.LogWarning("Kafka producer: {Reason} ({Code})", e.Reason, e.Code); })
+            .Build();
+    }
+
+    /// <summary>Messages acknowledged by the brokers so far.</summary>
+    public long Produced => Interlocked.Read(ref _produced);
+
+    /// <summary>Messages that could not be written (each also fails the next flush).</summary>
+    public long Failed => Interlocked.Read(ref _failed);
+
+    public async ValueTask PublishAsync(string topic, string key, IMessage message, CancellationToken cancellationToken = default)
+    {
+        Produce(topic, KafkaEnvelope.Wrap(key, message), cancellationToken);
+        if (_local is not null) await _local.PublishAsync(topic, key, message, cancellationToken);
+    }
+
+    /// <summary>Hands a message over as is (the dead-letter queue keeps the original key, value and headers).</summary>
+    internal void Produce(string topic, Message<byte[], byte[]> message, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                _producer.Produce(topic, message, OnDelivery);
+                return;
+            }
+            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                // The client's queue is full: let the brokers acknowledge some before handing over more.
+                cancellationToken.ThrowIfCancellationRequested();
+                _producer.Poll(TimeSpan.FromMilliseconds(50));
+            }
+        }
+    }
+
+    /// <summary>Waits until every message handed over is acknowledged; throws when one could not be written.</summary>
+    public Task FlushAsync(CancellationToken cancellationToken = default) => Task.Run(() =>
+    {
+        while (_producer.Flush(TimeSpan.FromMilliseconds(200)) > 0) cancellationToken.ThrowIfCancellationRequested();
+        lock (_failureLock)
+        {
+            if (_failure is { } failure)
+            {
+                _failure = null;
+                throw new KafkaDeliveryException("Messages could not be written to Kafka; the stage does not commit and will process them again.", failure);
+            }
+        }
+    }, cancellationToken);
+
+    private void OnDelivery(DeliveryReport<byte[], byte[]> report)
+    {
+        if (report.Error.IsError) Fail(new KafkaException(report.Error));
+        else Interlocked.Increment(ref _produced);
+    }
+
+    private void Fail(Exception e)
+    {
+        Interlocked.Increment(ref _failed);
+        _log.LogError("Kafka delivery failed: {Reason}", e.Message);
+        lock (_failureLock) _failure ??= e;
+    }
+
+    public void Dispose()
+    {
+        try { _producer.Flush(TimeSpan.FromSeconds(10)); } catch (KafkaException) { }
+        _producer.Dispose();
+    }
+}
+
+/// <summary>Some messages handed to Kafka were not acknowledged.</summary>
+public sealed class KafkaDeliveryException(string message, Exception inner) : Exception(message, inner);
+
+internal static class KafkaLog
+{
+    /// <summary>librdkafka's syslog levels onto ILogger levels.</summary>
+    public static void Write(ILogger log, LogMessage m)
+    {
+        var level = m.Level switch
+        {
+            SyslogLevel.Emergency or SyslogLevel.Alert or SyslogLevel.Critical or SyslogLevel.Error => LogLevel.Error,
+            SyslogLevel.Warning => LogLevel.Warning,
+            SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
+            _ => LogLevel.Debug,
+        };
+        log.Log(level, "librdkafka {Facility} {Name}: {Message}", m.Facility, m.Name, m.Message);
+    }
+}

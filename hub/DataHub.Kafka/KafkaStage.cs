@@ -1,0 +1,244 @@
+using System.Text;
+using Confluent.Kafka;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+
+namespace DataHub.Kafka;
+
+/// <summary>A message a stage handler could not process, by its index in the batch, with a code and a reason.</summary>
+public sealed record StageFailure(int Index, string Code, string Reason, string ExceptionType = "");
+
+/// <summary>What a pipeline stage does with a batch of decoded messages.</summary>
+public interface IStageHandler<T>
+{
+    /// <summary>
+    /// Processes the batch (each message may arrive more than once; doing it twice must change
+    /// nothing) and returns the messages it refuses, which go to the dead-letter topic. Throws when the
+    /// whole batch could not be processed (the store did not answer): the stage tries again.
+    /// </summary>
+    Task<IReadOnlyList<StageFailure>> HandleAsync(IReadOnlyList<T> batch, CancellationToken cancellationToken);
+
+    /// <summary>False while what the handler writes to is down: failures then are not the messages' fault.</summary>
+    bool IsHealthy();
+
+    /// <summary>Called when no message came for a while (periodic work such as forwarding resolved records).</summary>
+    Task OnIdleAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Counts of a stage since start, for metrics and logs.</summary>
+public sealed class StageCounters
+{
+    internal long ConsumedCount, HandledCount, DeadLetteredCount, BatchCount, RetryCount;
+    public long Consumed => Interlocked.Read(ref ConsumedCount);
+    public long Handled => Interlocked.Read(ref HandledCount);
+    public long DeadLettered => Interlocked.Read(ref DeadLetteredCount);
+    public long Batches => Interlocked.Read(ref BatchCount);
+    public long Retries => Interlocked.Read(ref RetryCount);
+}
+
+/// <summary>
+/// One pipeline stage over Kafka, in the shape of a Kafka Connect sink task: a consumer in the stage's
+/// group reads batches of at most <see cref="KafkaBusOptions.MaxBatch"/> messages, the handler
+/// processes them, every message the stage produced is acknowledged (flush), and only then are the
+/// offsets committed — so a crash at any point means the batch is read again, and applying it again
+/// is a no-op. A message that cannot be decoded or that the handler refuses goes to
+/// <c>datahub.deadletter.v1</c> with headers saying why, and the stage moves on. When partitions are
+/// revoked in a rebalance, the batch in hand is finished and committed first.
+/// </summary>
+public sealed class KafkaStage<T> where T : IMessage<T>, new()
+{
+    private readonly KafkaBusOptions _options;
+    private readonly string _stage;
+    private readonly string _topic;
+    private readonly string _group;
+    private readonly KafkaEventBus _bus;
+    private readonly IStageHandler<T> _handler;
+    private readonly ILogger _log;
+    private readonly string _clientId;
+    private readonly List<ConsumeResult<byte[], byte[]>> _pending = [];
+    private IConsumer<byte[], byte[]>? _consumer;
+    private CancellationToken _stopping;
+
+    public KafkaStage(KafkaBusOptions options, string stage, string topic, KafkaEventBus bus, IStageHandler<T> handler, ILogger log, string clientId)
+    {
+        _options = options;
+        _stage = stage;
+        _topic = topic;
+        _group = $"{options.GroupPrefix}.{stage}";
+        _bus = bus;
+        _handler = handler;
+        _log = log;
+        _clientId = clientId;
+    }
+
+    public StageCounters Counters { get; } = new();
+
+    /// <summary>The consumer group this stage's processes share.</summary>
+    public string Group => _group;
+
+    /// <summary>Partitions this process owns right now.</summary>
+    public IReadOnlyList<int> Assigned => _consumer?.Assignment.Select(p => p.Partition.Value).Order().ToList() ?? [];
+
+    /// <summary>Runs until cancelled, on a thread of its own (the Kafka consumer blocks).</summary>
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        Task.Factory.StartNew(() => Run(cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken cancellationToken)
+    {
+        _stopping = cancellationToken;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(_options.ConsumerConfig(_group, _clientId))
+            .SetLogHandler((_, m) => KafkaLog.Write(_log, m))
+            .SetErrorHandler((_, e) => _log.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka consumer of stage {Stage}: {Reason} ({Code})", _stage, e.Reason, e.Code))
+            .SetPartitionsAssignedHandler((_, assigned) => _log.LogInformation("Stage {Stage} got partitions {Partitions} of {Topic}", _stage, string.Join(",", assigned.Select(p => p.Partition.Value)), _topic))
+            // Commit on revoke: the batch in hand is finished before another process takes its partitions.
+            .SetPartitionsRevokedHandler((c, revoked) =>
+            {
+                _log.LogInformation("Stage {Stage} hands back partitions {Partitions} of {Topic}", _stage, string.Join(",", revoked.Select(p => p.Partition.Value)), _topic);
+                if (!_stopping.IsCancellationRequested) ProcessPending(c);
+            })
+            // Lost (the group moved on without us): the new owner reads them again; do not commit.
+            .SetPartitionsLostHandler((_, lost) =>
+            {
+                var partitions = lost.Select(p => p.TopicPartition).ToHashSet();
+                _pending.RemoveAll(r => partitions.Contains(r.TopicPartition));
+                _log.LogWarning("Stage {Stage} lost partitions {Partitions}; their uncommitted messages will be read again by the new owner", _stage, string.Join(",", lost.Select(p => p.Partition.Value)));
+            })
+            .Build();
+        _consumer = consumer;
+        consumer.Subscribe(_topic);
+        var deadline = DateTime.UtcNow + _options.BatchWait;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var wait = deadline - DateTime.UtcNow;
+                var result = consumer.Consume(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+                if (result is not null && !result.IsPartitionEOF)
+                {
+                    if (_pending.Count == 0) deadline = DateTime.UtcNow + _options.BatchWait;
+                    _pending.Add(result);
+                    Interlocked.Increment(ref Counters.ConsumedCount);
+                }
+                if (_pending.Count >= _options.MaxBatch || (_pending.Count > 0 && DateTime.UtcNow >= deadline)) ProcessPending(consumer);
+                else if (_pending.Count == 0 && DateTime.UtcNow >= deadline)
+                {
+                    _handler.OnIdleAsync(cancellationToken).GetAwaiter().GetResult();
+                    deadline = DateTime.UtcNow + _options.BatchWait;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _consumer = null;
+            // Leave the group at once so the others take over without waiting for the session to time out.
+            // Unprocessed messages are not committed; the next owner reads them.
+            try { consumer.Close(); } catch (KafkaException e) { _log.LogWarning("Stage {Stage} could not leave its group cleanly: {Reason}", _stage, e.Message); }
+        }
+    }
+
+    private void ProcessPending(IConsumer<byte[], byte[]> consumer)
+    {
+        if (_pending.Count == 0) return;
+        var batch = _pending.ToList();
+        _pending.Clear();
+        var decoded = new List<T>(batch.Count);
+        var decodedFrom = new List<int>(batch.Count);
+        var deadLetters = new List<(int Index, StageFailure Failure)>();
+        for (int i = 0; i < batch.Count; i++)
+        {
+            try
+            {
+                decoded.Add(KafkaEnvelope.Unwrap<T>(batch[i]));
+                decodedFrom.Add(i);
+            }
+            catch (EnvelopeException e)
+            {
+                deadLetters.Add((i, new StageFailure(i, e.Code, e.Message, nameof(EnvelopeException))));
+            }
+        }
+        foreach (var failure in HandleWithRetry(decoded))
+            deadLetters.Add((decodedFrom[failure.Index], failure));
+        foreach (var (index, failure) in deadLetters) DeadLetter(batch[index], failure);
+        // Everything this batch produced (records, profiles, dead letters) is acknowledged before the offsets move.
+        try
+        {
+            _bus.FlushAsync(_stopping).GetAwaiter().GetResult();
+        }
+        catch (KafkaDeliveryException e)
+        {
+            // Not everything reached the brokers: read the batch again and produce it again (applying twice is a no-op).
+            _log.LogWarning(e, "Stage {Stage}: what a batch produced was not all acknowledged; reading the batch again", _stage);
+            foreach (var g in batch.GroupBy(r => r.TopicPartition)) consumer.Seek(new TopicPartitionOffset(g.Key, g.Min(r => r.Offset.Value)));
+            Backoff(1);
+            return;
+        }
+        var offsets = batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)).ToList();
+        try
+        {
+            consumer.Commit(offsets);
+        }
+        catch (KafkaException e)
+        {
+            // The group moved these partitions on; their next owner reads the batch again, which changes nothing.
+            _log.LogWarning("Stage {Stage} could not commit offsets ({Reason}); the batch may be read again", _stage, e.Error.Reason);
+        }
+        Interlocked.Add(ref Counters.HandledCount, decoded.Count);
+        Interlocked.Add(ref Counters.DeadLetteredCount, deadLetters.Count);
+        Interlocked.Increment(ref Counters.BatchCount);
+    }
+
+    /// <summary>
+    /// Handles a batch; while the handler's store is down, waits and tries again. When the batch fails
+    /// with the store up, each message is tried alone and the ones that still fail are refused.
+    /// </summary>
+    private IReadOnlyList<StageFailure> HandleWithRetry(List<T> decoded)
+    {
+        if (decoded.Count == 0) return [];
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return _handler.HandleAsync(decoded, _stopping).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref Counters.RetryCount);
+                if (!_handler.IsHealthy() || attempt < 3)
+                {
+                    _log.LogWarning(e, "Stage {Stage} could not process a batch of {Count} (attempt {Attempt}); trying again", _stage, decoded.Count, attempt);
+                    Backoff(attempt);
+                    continue;
+                }
+                if (decoded.Count == 1) return [new StageFailure(0, "HANDLER_FAILED", e.Message, e.GetType().FullName ?? e.GetType().Name)];
+                _log.LogWarning(e, "Stage {Stage}: a batch of {Count} fails with the store up; processing its messages one by one to set the failing ones aside", _stage, decoded.Count);
+                var failures = new List<StageFailure>();
+                for (int i = 0; i < decoded.Count; i++)
+                    foreach (var f in HandleWithRetry([decoded[i]])) failures.Add(f with { Index = i });
+                return failures;
+            }
+        }
+    }
+
+    private void DeadLetter(ConsumeResult<byte[], byte[]> original, StageFailure failure)
+    {
+        _log.LogWarning("Stage {Stage} sets aside {Topic}[{Partition}]@{Offset}: {Code}: {Reason}", _stage, original.Topic, original.Partition.Value, original.Offset.Value, failure.Code, failure.Reason);
+        var headers = new Headers();
+        foreach (var h in original.Message.Headers ?? []) headers.Add(h.Key, h.GetValueBytes());
+        void Add(string name, string value) => headers.Add("datahub.errors." + name, Encoding.UTF8.GetBytes(value));
+        Add("topic", original.Topic);
+        Add("partition", original.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("offset", original.Offset.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("stage", _stage);
+        Add("group", _group);
+        Add("reason", failure.Code);
+        Add("exception.class.name", failure.ExceptionType);
+        Add("exception.message", failure.Reason);
+        _bus.Produce(TopicProvisioner.DeadLetter, new Message<byte[], byte[]> { Key = original.Message.Key, Value = original.Message.Value, Headers = headers }, _stopping);
+    }
+
+    private void Backoff(int attempt) =>
+        _stopping.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(30_000, 100 * (1 << Math.Min(attempt, 9)))));
+}

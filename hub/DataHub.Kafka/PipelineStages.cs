@@ -1,0 +1,102 @@
+using DataHub.Core.Ingest;
+using DataHub.Schema.V1;
+using Microsoft.Extensions.Logging;
+
+namespace DataHub.Kafka;
+
+/// <summary>
+/// The normalize stage: raw records from <c>datahub.raw.v1</c> are mapped and normalized; records
+/// with a USCC go to <c>datahub.records.v1</c> keyed by it (so one partition, and one process, owns
+/// each enterprise); rejects go to quarantine and records without a USCC wait in the unresolved queue
+/// of the store, as in the embedded pipeline. Parked records whose name has become known are sent on
+/// when the stage is idle and after batches.
+/// </summary>
+public sealed class NormalizeStageHandler(IngestPipeline pipeline, IHubStore store, KafkaEventBus bus, TimeProvider time, ILogger log) : IStageHandler<RawRecord>
+{
+    private DateTimeOffset _lastResolve = DateTimeOffset.MinValue;
+
+    /// <summary>How often parked records are checked against the names now known.</summary>
+    public TimeSpan ResolveInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    public IngestSummary Total { get; private set; } = new();
+
+    public async Task<IReadOnlyList<StageFailure>> HandleAsync(IReadOnlyList<RawRecord> batch, CancellationToken cancellationToken)
+    {
+        var (records, summary) = await pipeline.NormalizeAsync(batch, cancellationToken);
+        foreach (var record in records) await bus.PublishAsync(Topics.Records, record.Uscc, record, cancellationToken);
+        Total += summary;
+        await ResolveWhenDueAsync(cancellationToken);
+        return [];
+    }
+
+    public bool IsHealthy() => StoreHealth.Answers(store);
+
+    public Task OnIdleAsync(CancellationToken cancellationToken) => ResolveWhenDueAsync(cancellationToken);
+
+    private async Task ResolveWhenDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (now - _lastResolve < ResolveInterval) return;
+        _lastResolve = now;
+        var forwarded = await pipeline.ForwardResolvedAsync(async resolved =>
+        {
+            foreach (var record in resolved) await bus.PublishAsync(Topics.Records, record.Uscc, record, cancellationToken);
+            // They leave the queue only once the brokers have them.
+            await bus.FlushAsync(cancellationToken);
+        }, cancellationToken);
+        if (forwarded > 0)
+        {
+            log.LogInformation("Normalize stage attached {Count} parked records by name and sent them on", forwarded);
+            Total += new IngestSummary { ResolvedByName = forwarded, Unresolved = -forwarded };
+        }
+    }
+}
+
+/// <summary>
+/// The apply stage: normalized records from <c>datahub.records.v1</c> are appended to the record log
+/// (a record already there is a no-op) and the enterprises they touched are projected; the new
+/// profiles go to <c>datahub.profiles.v1</c>. A record that is not normalized is refused (dead letter).
+/// </summary>
+public sealed class ApplyStageHandler(IngestPipeline pipeline, IHubStore store) : IStageHandler<CanonicalRecord>
+{
+    public IngestSummary Total { get; private set; } = new();
+
+    public async Task<IReadOnlyList<StageFailure>> HandleAsync(IReadOnlyList<CanonicalRecord> batch, CancellationToken cancellationToken)
+    {
+        var (summary, rejected) = await pipeline.ApplyAsync(batch, cancellationToken);
+        Total += summary;
+        return rejected.Select(r => new StageFailure(r.Index, r.Reason.Code, r.Reason.Message)).ToList();
+    }
+
+    public bool IsHealthy() => StoreHealth.Answers(store);
+
+    public Task OnIdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>Raw records into the pipeline over Kafka: the adapters' and the ingest API's side of <c>datahub.raw.v1</c>.</summary>
+public sealed class KafkaRawIngress(KafkaEventBus bus)
+{
+    /// <summary>Hands the records to Kafka and waits until the brokers have them all (an adapter then moves its checkpoint).</summary>
+    public async Task SubmitAsync(IReadOnlyList<RawRecord> records, CancellationToken cancellationToken = default)
+    {
+        foreach (var raw in records) await bus.PublishAsync(TopicProvisioner.Raw, $"{raw.Source}:{raw.Origin}", raw, cancellationToken);
+        await bus.FlushAsync(cancellationToken);
+    }
+}
+
+internal static class StoreHealth
+{
+    /// <summary>Whether the store answers (a failing batch is then the messages' fault, not an outage).</summary>
+    public static bool Answers(IHubStore store)
+    {
+        try
+        {
+            store.Probe();
+            return true;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
+}
