@@ -24,9 +24,10 @@ public static class KafkaEnvelope
         RawRecord.Descriptor, CanonicalRecord.Descriptor, EnterpriseProfile.Descriptor, PullEvent.Descriptor, LinkageEvent.Descriptor,
     }.ToDictionary(d => d.FullName, d => d.Parser, StringComparer.Ordinal);
 
+    /// <summary>A message for Kafka; an empty key is sent as no key (the producer then keeps consecutive messages on one partition for a while).</summary>
     public static Message<byte[], byte[]> Wrap(string key, IMessage value) => new()
     {
-        Key = Encoding.UTF8.GetBytes(key),
+        Key = key.Length == 0 ? null! : Encoding.UTF8.GetBytes(key),
         Value = value.ToByteArray(),
         Headers = new Headers
         {

@@ -115,3 +115,48 @@ internal static class KafkaLog
         log.Log(level, "librdkafka {Facility} {Name}: {Message}", m.Facility, m.Name, m.Message);
     }
 }
+
+/// <summary>The raw Confluent.Kafka consumer's rate: the limit a stage's rate is measured against.</summary>
+public static class KafkaThroughput
+{
+    /// <summary>
+    /// Reads <paramref name="expected"/> messages of a topic from the beginning in a fresh consumer group,
+    /// with the stages' consumer settings and nothing done per message; returns the time it took.
+    /// </summary>
+    public static TimeSpan ConsumeAll(KafkaBusOptions options, string topic, long expected, CancellationToken cancellationToken)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(options.ConsumerConfig($"{options.GroupPrefix}.baseline-{Guid.NewGuid():N}", "datahub-baseline")).Build();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        consumer.Subscribe(topic);
+        long read = 0;
+        while (read < expected)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is not null && !result.IsPartitionEOF) read++;
+        }
+        var elapsed = clock.Elapsed;
+        consumer.Close();
+        return elapsed;
+    }
+
+    /// <summary>
+    /// Messages a topic holds (high minus low watermark, summed over partitions), and whether a
+    /// partition's log no longer starts at offset 0 (the broker dropped its oldest messages).
+    /// </summary>
+    public static (long Messages, bool Truncated) Watermarks(KafkaBusOptions options, string topic)
+    {
+        using var admin = new AdminClientBuilder(options.AdminConfig("datahub-watermarks")).Build();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(30)).Topics.Single().Partitions;
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(options.ConsumerConfig($"{options.GroupPrefix}.watermarks", "datahub-watermarks")).Build();
+        long messages = 0;
+        bool truncated = false;
+        foreach (var p in partitions)
+        {
+            var w = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(30));
+            messages += w.High.Value - w.Low.Value;
+            truncated |= w.Low.Value > 0;
+        }
+        return (messages, truncated);
+    }
+}

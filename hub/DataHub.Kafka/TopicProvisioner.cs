@@ -8,7 +8,7 @@ namespace DataHub.Kafka;
 /// <summary>The hub's topics, and creating the missing ones at start-up.</summary>
 public static class TopicProvisioner
 {
-    /// <summary>Raw records from adapters and the ingest API; key source + origin; value RawRecord.</summary>
+    /// <summary>Raw records from adapters and the ingest API; no key; value RawRecord.</summary>
     public const string Raw = "datahub.raw.v1";
 
     /// <summary>Messages a stage could not process, with headers saying why and where they came from.</summary>

@@ -14,10 +14,14 @@ internal sealed class Hub
         Options = options;
         Store = new SqliteHubStore(options.DatabasePath);
         Bus = new InProcessEventBus();
-        Pipeline = new IngestPipeline(Store, Bus, new RecordNormalizer(options.UsccAllowList),
+        Pipeline = CreatePipeline(Store, Bus, options);
+    }
+
+    /// <summary>The pipeline over a store and a bus, with every mapper and outbox policy (the Kafka stages use it with the Kafka bus).</summary>
+    public static IngestPipeline CreatePipeline(IHubStore store, IEventBus bus, HubOptions options) =>
+        new(store, bus, new RecordNormalizer(options.UsccAllowList),
             [new CanonicalJsonLinesMapper(), new CanonicalRecordMapper(), .. SourceSystems.All.SelectMany(s => s.Feeds).Select(f => f.Mapper)], TimeProvider.System,
             new IngestOptions { BatchSize = options.BatchSize, OutboxPolicies = [new CreditPublicityPolicy()] });
-    }
 
     public HubOptions Options { get; }
     public SqliteHubStore Store { get; }

@@ -30,6 +30,9 @@ internal sealed record HubOptions
     /// <summary>Approval-regulation linkage: catalogue file, follow interval (DataHub:Linkage).</summary>
     public LinkageOptions Linkage { get; init; } = new();
 
+    /// <summary>The event bus between the pipeline's stages and to subscribers (DataHub:Bus).</summary>
+    public BusSettings Bus { get; init; } = new();
+
     /// <summary>Where `serve` listens: gRPC (HTTP/2) and HTTP (health, readiness; the console later).</summary>
     public ServerOptions Server { get; init; } = new();
 
@@ -69,6 +72,7 @@ internal sealed record HubOptions
             Outbound = LoadOutbound(section.GetSection("Outbound")),
             Pulls = PullOptions.Load(section.GetSection("Pulls")),
             Linkage = LinkageOptions.Load(section.GetSection("Linkage")),
+            Bus = BusSettings.Load(section.GetSection("Bus")),
         };
     }
 

@@ -164,3 +164,33 @@ public static class Kcat
         return (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
     }
 }
+
+/// <summary>Reads a whole topic from the beginning with a plain Confluent.Kafka consumer (no group).</summary>
+public static class TopicReader
+{
+    public static List<T> ReadAll<T>(string bootstrap, string topic) where T : IMessage<T>, new()
+    {
+        using var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = bootstrap }).Build();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(30)).Topics.Single().Partitions.Select(p => p.PartitionId).ToList();
+        using var consumer = new Confluent.Kafka.ConsumerBuilder<byte[], byte[]>(new Confluent.Kafka.ConsumerConfig
+        {
+            BootstrapServers = bootstrap, GroupId = "reader", EnableAutoCommit = false, EnablePartitionEof = true,
+        }).Build();
+        consumer.Assign(partitions.Select(p => new Confluent.Kafka.TopicPartitionOffset(topic, p, Confluent.Kafka.Offset.Beginning)));
+        var result = new List<T>();
+        var ended = new HashSet<int>();
+        var until = DateTime.UtcNow.AddSeconds(60);
+        while (ended.Count < partitions.Count && DateTime.UtcNow < until)
+        {
+            Confluent.Kafka.ConsumeResult<byte[], byte[]>? m;
+            // A fetch error the mock was told to inject is retried, as any client would.
+            try { m = consumer.Consume(TimeSpan.FromMilliseconds(500)); }
+            catch (Confluent.Kafka.ConsumeException e) when (!e.Error.IsFatal) { continue; }
+            if (m is null) continue;
+            if (m.IsPartitionEOF) { ended.Add(m.Partition.Value); continue; }
+            result.Add(KafkaEnvelope.Unwrap<T>(m));
+        }
+        Assert.True(ended.Count == partitions.Count, $"{topic}: only {ended.Count} of {partitions.Count} partitions read to their end");
+        return result;
+    }
+}

@@ -214,7 +214,7 @@ public sealed class IngestPipeline
     /// rejects in quarantine and parks records without a USCC in one store transaction, and returns
     /// the records to hand to the apply stage, keyed by their USCC. Nothing is appended here.
     /// </summary>
-    public async Task<(IReadOnlyList<CanonicalRecord> Records, IngestSummary Summary)> NormalizeAsync(IReadOnlyList<RawRecord> input, CancellationToken cancellationToken = default)
+    public (IReadOnlyList<CanonicalRecord> Records, IngestSummary Summary) Normalize(IReadOnlyList<RawRecord> input)
     {
         var prepared = new Prepared[input.Count];
         Parallel.For(0, input.Count, i => prepared[i] = Prepare(input[i], null));
@@ -228,38 +228,34 @@ public sealed class IngestPipeline
         }
         if (keep.Count > 0)
         {
-            // The store is written only for rejects and parked records, under the gate like every other store batch.
-            await _gate.WaitAsync(cancellationToken);
-            try
+            // The store is written only for rejects and parked records. No projection ticket is taken, so
+            // this runs beside the apply stage without the gate; the store serializes the two writers.
+            var now = _time.GetUtcNow();
+            using var batch = _store.BeginBatch();
+            foreach (var item in keep)
             {
-                var now = _time.GetUtcNow();
-                using var batch = _store.BeginBatch();
-                foreach (var item in keep)
+                if (item.Rejection is { } rejection)
                 {
-                    if (item.Rejection is { } rejection)
-                    {
-                        if (batch.Quarantine(ToQuarantine(item, rejection, now))) quarantined++;
-                        else alreadyQuarantined++;
-                        continue;
-                    }
-                    foreach (var record in item.Records.Where(r => r.Uscc.Length == 0 && !batch.Contains(r.Source, r.SourceId, r.ContentHash)))
-                        if (batch.EnqueueUnresolved(record, EnterpriseName.Normalize(record.EnterpriseName), now)) unresolved++;
+                    if (batch.Quarantine(ToQuarantine(item, rejection, now))) quarantined++;
+                    else alreadyQuarantined++;
+                    continue;
                 }
-                batch.Commit();
+                foreach (var record in item.Records.Where(r => r.Uscc.Length == 0 && !batch.Contains(r.Source, r.SourceId, r.ContentHash)))
+                    if (batch.EnqueueUnresolved(record, EnterpriseName.Normalize(record.EnterpriseName), now)) unresolved++;
             }
-            finally
-            {
-                _gate.Release();
-            }
+            batch.Commit();
         }
         return (forward, new IngestSummary { Received = input.Count, Quarantined = quarantined, AlreadyQuarantined = alreadyQuarantined, Unresolved = unresolved });
     }
 
     /// <summary>
     /// The apply stage when the stages run apart: appends normalized records to the log (a record
-    /// already there is a no-op, so a message delivered twice changes nothing) and projects the
-    /// enterprises they touched. A record that is not normalized (no valid USCC, a field the normalizer
-    /// refuses) is not applied and comes back with its reason, by its index in the batch.
+    /// already there is a no-op, so a message delivered twice changes nothing) and projects every
+    /// enterprise in the batch. Projecting even those whose records were all already there is what
+    /// repairs a crash between the log commit and the profile commit: the bus delivers the batch again
+    /// (its offsets were not committed) to whichever process owns those enterprises now — so no
+    /// store-wide recovery mark is needed, and a process never projects an enterprise it does not own.
+    /// A record that is not normalized is not applied and comes back with its reason, by its index.
     /// </summary>
     public async Task<(IngestSummary Summary, IReadOnlyList<(int Index, Rejection Reason)> Rejected)> ApplyAsync(IReadOnlyList<CanonicalRecord> records, CancellationToken cancellationToken = default)
     {
@@ -267,8 +263,8 @@ public sealed class IngestPipeline
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var total = await RecoverAsync(cancellationToken);
-            long stored = 0, duplicates = 0, ticket = 0;
+            var total = new IngestSummary();
+            long stored = 0, duplicates = 0;
             var dirty = new HashSet<string>(StringComparer.Ordinal);
             var now = _time.GetUtcNow();
             using (var batch = _store.BeginBatch())
@@ -280,12 +276,13 @@ public sealed class IngestPipeline
                     if (rejection is not null) { rejected.Add((i, rejection)); continue; }
                     if (Append(batch, record, dirty, now)) stored++;
                     else duplicates++;
+                    dirty.Add(record.Uscc);
                 }
-                if (dirty.Count > 0) ticket = batch.MarkForProjection(dirty);
                 batch.Commit();
             }
             total += new IngestSummary { Received = records.Count, Stored = stored, Duplicates = duplicates };
-            if (dirty.Count > 0) total += await ProjectAsync(new ProjectionWork(ticket, dirty), cancellationToken);
+            // Ticket 0: the store's recovery watermark belongs to the embedded pipeline and is left where it is.
+            if (dirty.Count > 0) total += await ProjectAsync(new ProjectionWork(0, dirty), cancellationToken);
             return (total, rejected);
         }
         finally

@@ -43,6 +43,7 @@ internal static class DataHubCli
         root.Subcommands.Add(AuditCommand());
         root.Subcommands.Add(DemoCommand());
         root.Subcommands.Add(BenchCommand());
+        root.Subcommands.Add(KafkaCommands.Build(DataOption));
         return root;
     }
 
@@ -359,7 +360,18 @@ internal static class DataHubCli
             return await PullBenchmark.RunAsync(HubOptions.Load(p.GetValue(DataOption)!), Math.Max(200, p.GetValue(pullEnterprises)), p.GetValue(pullRequests),
                 Math.Max(1, p.GetValue(pullClients)), Math.Max(1, p.GetValue(pullStreams)), Math.Max(1, p.GetValue(pullRuns)), ct);
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search, pulls };
+        var kafkaRecords = new Option<int>("--records") { Description = "Records produced to the broker and taken to stored profiles.", DefaultValueFactory = _ => 1_000_000 };
+        var kafkaRuns = new Option<int>("--runs") { Description = "Runs of baseline and pipeline, each on a fresh mock cluster; medians are reported.", DefaultValueFactory = _ => 3 };
+        // The mock cluster keeps 5 MiB per partition: a million records need about 64 partitions per topic.
+        var kafkaPartitions = new Option<int>("--partitions") { Description = "Partitions of the topics (the mock cluster keeps 5 MiB per partition).", DefaultValueFactory = _ => 64 };
+        var kafka = new Command("kafka", "Kafka throughput: the raw Confluent.Kafka consumer (the limit) against the hub's stages from topic to stored profiles, on librdkafka's mock cluster.")
+            { kafkaRecords, kafkaRuns, kafkaPartitions };
+        kafka.SetAction(async (p, ct) =>
+        {
+            if (p.GetValue(kafkaRecords) < 1000) { CliOutput.Error("--records must be at least 1000."); return 2; }
+            return await KafkaBenchmark.RunAsync(HubOptions.Load(p.GetValue(DataOption)!), p.GetValue(kafkaRecords), Math.Max(1, p.GetValue(kafkaRuns)), Math.Clamp(p.GetValue(kafkaPartitions), 1, 1000), ct);
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search, pulls, kafka };
     }
 
     /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>

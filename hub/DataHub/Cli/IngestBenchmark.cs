@@ -65,7 +65,7 @@ internal static class IngestBenchmark
         }
     }
 
-    private static long Generate(string path, int records)
+    internal static long Generate(string path, int records)
     {
         // Enough enterprises that the stream never runs out; it is cut at exactly `records` lines.
         var generator = new SyntheticDataGenerator(new GeneratorOptions { Enterprises = records, Seed = 42 });
