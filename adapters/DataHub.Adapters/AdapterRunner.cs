@@ -47,13 +47,14 @@ public sealed record AdapterStatus
 
 /// <summary>
 /// Runs every configured feed of every source system: one loop per feed that fetches a page after
-/// the stored checkpoint through the source's resilience pipeline, and submits its rows to the ingest
-/// pipeline together with the new checkpoint (one transaction). Rows a mapper cannot read are
-/// quarantined by the pipeline; they never stop the loop. Pause, resume and restart are per adapter.
+/// the stored checkpoint through the source's resilience pipeline, and submits its rows with the new
+/// checkpoint to the intake: the ingest pipeline (rows and checkpoint in one transaction) or, in Kafka
+/// mode, the raw topic (the checkpoint moves once the brokers have the rows). Rows a mapper cannot read
+/// are quarantined by the pipeline; they never stop the loop. Pause, resume and restart are per adapter.
 /// </summary>
 public sealed class AdapterRunner : IHostedService, IAsyncDisposable
 {
-    private readonly IngestPipeline _pipeline;
+    private readonly IRawIntake _intake;
     private readonly IHubStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
@@ -64,9 +65,9 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
     private bool _started;
 
     public AdapterRunner(IEnumerable<ISourceSystem> sources, IReadOnlyDictionary<string, AdapterOptions> options, Func<string, HttpClient> httpClientFor,
-        IngestPipeline pipeline, IHubStore store, TimeProvider time, ILogger<AdapterRunner> log)
+        IRawIntake intake, IHubStore store, TimeProvider time, ILogger<AdapterRunner> log)
     {
-        _pipeline = pipeline;
+        _intake = intake;
         _store = store;
         _time = time;
         _log = log;
@@ -264,9 +265,9 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
                     }).ToList();
                     if (raws.Count > 0 || page.Checkpoint != checkpoint)
                     {
-                        var (_, summary) = await runner._pipeline.SubmitAsync(raws, new AdapterPosition(Id, page.Checkpoint, raws.Count), ct);
-                        runner._log.LogInformation("Adapter {Adapter}: {Rows} rows, {Stored} stored, {Duplicates} duplicates, {Quarantined} quarantined, {Unresolved} awaiting a name; checkpoint {Checkpoint}",
-                            Id, raws.Count, summary.Stored, summary.Duplicates, summary.Quarantined, summary.Unresolved, page.Checkpoint);
+                        var (_, summary) = await runner._intake.SubmitAsync(raws, new AdapterPosition(Id, page.Checkpoint, raws.Count), ct);
+                        runner._log.LogInformation("Adapter {Adapter}: {Rows} rows, {Stored} stored, {Duplicates} duplicates, {Quarantined} quarantined, {Unresolved} awaiting a name, {Queued} queued on the bus; checkpoint {Checkpoint}",
+                            Id, raws.Count, summary.Stored, summary.Duplicates, summary.Quarantined, summary.Unresolved, summary.Queued, page.Checkpoint);
                     }
                     checkpoint = page.Checkpoint;
                     _lastSuccessAt = runner._time.GetUtcNow();

@@ -51,7 +51,7 @@ public static class WebhookSignature
 /// "rows" array) of one feed, each submitted as a raw record of that feed's format, and counts them
 /// on the adapter "source/feed#push" in the same transaction.
 /// </summary>
-public sealed class WebhookIngest(IngestPipeline pipeline, TimeProvider time)
+public sealed class WebhookIngest(IRawIntake intake, TimeProvider time)
 {
     public async Task<(IReadOnlyList<RecordOutcome> Outcomes, IngestSummary Summary)> AcceptAsync(ISourceSystem source, SourceFeed feed, ReadOnlyMemory<byte> body, string origin, CancellationToken cancellationToken)
     {
@@ -65,7 +65,7 @@ public sealed class WebhookIngest(IngestPipeline pipeline, TimeProvider time)
             FetchedAt = fetchedAt,
             Origin = $"{origin} row {i + 1}",
         }).ToList();
-        return await pipeline.SubmitAsync(raws, new AdapterPosition($"{source.Source}/{feed.Name}#push", "", raws.Count), cancellationToken);
+        return await intake.SubmitAsync(raws, new AdapterPosition($"{source.Source}/{feed.Name}#push", "", raws.Count), cancellationToken);
     }
 
     /// <summary>The rows of a push body; throws <see cref="FormatException"/> with a message for the sender when it has none.</summary>

@@ -112,7 +112,17 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             while (!cancellationToken.IsCancellationRequested)
             {
                 var wait = deadline - DateTime.UtcNow;
-                var result = consumer.Consume(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+                ConsumeResult<byte[], byte[]>? result;
+                try
+                {
+                    result = consumer.Consume(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+                }
+                catch (ConsumeException e) when (!e.Error.IsFatal)
+                {
+                    // A fetch that failed (leader moved, broker down, timed out): the client fetches again from the same offset.
+                    _log.LogWarning("Stage {Stage}: {Reason}; the client retries", _stage, e.Error.Reason);
+                    result = null;
+                }
                 if (result is not null && !result.IsPartitionEOF)
                 {
                     if (_pending.Count == 0) deadline = DateTime.UtcNow + _options.BatchWait;

@@ -81,14 +81,30 @@ public sealed class ApplyStageHandler(IngestPipeline pipeline, IHubStore store) 
 }
 
 /// <summary>
-/// Raw records into the pipeline over Kafka: the adapters' and the ingest API's side of
+/// Raw records into the pipeline over Kafka: the adapters', webhooks' and ingest API's side of
 /// <c>datahub.raw.v1</c>. Raw records are sent without a key: their order does not matter (the fold does
 /// not depend on it), and librdkafka's sticky partitioning then keeps a run of consecutive rows — often
 /// the records of one enterprise — on one partition, so the apply stage folds each profile fewer times.
+/// An adapter's position is saved only after the brokers acknowledged its rows: a crash in between
+/// fetches them again, and the stages find them already stored.
 /// </summary>
-public sealed class KafkaRawIngress(KafkaEventBus bus)
+public sealed class KafkaRawIngress(KafkaEventBus bus, IHubStore? store = null, TimeProvider? time = null) : IRawIntake
 {
-    /// <summary>Hands the records to Kafka and waits until the brokers have them all (an adapter then moves its checkpoint).</summary>
+    public async Task<(IReadOnlyList<RecordOutcome> Outcomes, IngestSummary Summary)> SubmitAsync(IReadOnlyList<RawRecord> input, AdapterPosition? position, CancellationToken cancellationToken = default)
+    {
+        await SubmitAsync(input, cancellationToken);
+        if (position is not null)
+        {
+            if (store is null) throw new InvalidOperationException("Adapter positions need the store; construct KafkaRawIngress with one.");
+            using var batch = store.BeginBatch();
+            batch.SaveAdapterPosition(position, (time ?? TimeProvider.System).GetUtcNow());
+            batch.Commit();
+        }
+        var queued = new RecordOutcome(RecordOutcomeKind.Queued, null, []);
+        return (input.Select(_ => queued).ToList(), new IngestSummary { Received = input.Count, Queued = input.Count });
+    }
+
+    /// <summary>Hands the records to Kafka and waits until the brokers have them all.</summary>
     public async Task SubmitAsync(IReadOnlyList<RawRecord> records, CancellationToken cancellationToken = default)
     {
         foreach (var raw in records) await bus.PublishAsync(TopicProvisioner.Raw, "", raw, cancellationToken);

@@ -22,7 +22,7 @@ internal static class AdapterHosting
     {
         if (hub.Options.Adapters.Values.Any(o => o.Enabled && o.BaseAddress.Length > 0))
         {
-            services.AddSingleton(sp => new AdapterRunner(SourceSystems.All, hub.Options.Adapters, _ => new HttpClient(), hub.Pipeline, hub.Store,
+            services.AddSingleton(sp => new AdapterRunner(SourceSystems.All, hub.Options.Adapters, _ => new HttpClient(), hub.Intake, hub.Store,
                 TimeProvider.System, sp.GetRequiredService<ILogger<AdapterRunner>>()));
             services.AddHostedService(sp => sp.GetRequiredService<AdapterRunner>());
         }

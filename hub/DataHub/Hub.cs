@@ -15,6 +15,8 @@ internal sealed class Hub
         Store = new SqliteHubStore(options.DatabasePath);
         Bus = new InProcessEventBus();
         Pipeline = CreatePipeline(Store, Bus, options);
+        Intake = Pipeline;
+        WorkflowBus = Bus;
     }
 
     /// <summary>The pipeline over a store and a bus, with every mapper and outbox policy (the Kafka stages use it with the Kafka bus).</summary>
@@ -22,6 +24,19 @@ internal sealed class Hub
         new(store, bus, new RecordNormalizer(options.UsccAllowList),
             [new CanonicalJsonLinesMapper(), new CanonicalRecordMapper(), .. SourceSystems.All.SelectMany(s => s.Feeds).Select(f => f.Mapper)], TimeProvider.System,
             new IngestOptions { BatchSize = options.BatchSize, OutboxPolicies = [new CreditPublicityPolicy()] });
+
+    /// <summary>Where adapters, webhooks and the ingest API hand raw records: the pipeline, or datahub.raw.v1 in Kafka mode.</summary>
+    public IRawIntake Intake { get; private set; }
+
+    /// <summary>Where the workflows publish their events: the in-process bus, and Kafka too in Kafka mode.</summary>
+    public IEventBus WorkflowBus { get; private set; }
+
+    /// <summary>Kafka mode (set once at start-up, before anything reads them): raw records go to datahub.raw.v1, workflow events to their topics.</summary>
+    public void UseKafka(KafkaPipelineHost kafka)
+    {
+        Intake = new Kafka.KafkaRawIngress(kafka.Bus, Store, TimeProvider.System);
+        WorkflowBus = kafka.Bus;
+    }
 
     public HubOptions Options { get; }
     public SqliteHubStore Store { get; }

@@ -61,6 +61,9 @@ internal sealed partial class HubServer : IAsyncDisposable
     /// <summary>The outbox dispatcher, when any outbound receiver is configured.</summary>
     public OutboxDispatcher? Outbox { get; private init; }
 
+    /// <summary>The Kafka stages of this process, in Kafka mode (DataHub:Bus:Provider=kafka).</summary>
+    public KafkaPipelineHost? Kafka { get; private init; }
+
     /// <summary>The data-pull workflow (its deadline service runs with the host).</summary>
     public required DataPullWorkflow Pulls { get; init; }
 
@@ -124,6 +127,13 @@ internal sealed partial class HubServer : IAsyncDisposable
         var app = builder.Build();
         // Services are bound once the host's logging exists (the pull workflow's notifier logs); before Kestrel starts.
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
+        // Kafka mode: the stages run in this process too, and raw records and workflow events go through Kafka.
+        KafkaPipelineHost? kafka = null;
+        if (hub.Options.Bus.Provider == BusSettings.KafkaProvider)
+        {
+            kafka = await KafkaPipelineHost.StartAsync(hub, logs, provisionTopics: true, cancellationToken);
+            hub.UseKafka(kafka);
+        }
         var notifier = PullHosting.CreateNotifier(hub, () => pulls!.Catalogue, logs, TimeProvider.System);
         pulls = await PullHosting.OpenWorkflowAsync(hub, pullStore, audit, profiles, notifier, logs, TimeProvider.System);
         linkage = LinkageHosting.OpenWorkflow(hub, linkageStore, audit, new ProfileLicenceLibrary(profiles), notifier, pulls.Calendar, pulls.Catalogue.CoordinationOffice, TimeProvider.System);
@@ -157,6 +167,7 @@ internal sealed partial class HubServer : IAsyncDisposable
             AdapterHosting.WritePrometheus(text, runner, hub.Store);
             PullHosting.WritePrometheus(text, pullStore);
             LinkageHosting.WritePrometheus(text, linkageStore);
+            kafka?.WritePrometheus(text);
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         });
         app.MapGet("/readyz", () =>
@@ -166,6 +177,8 @@ internal sealed partial class HubServer : IAsyncDisposable
                 hub.Store.Probe();
                 pullStore.Probe();
                 linkageStore.Cursor();
+                if (kafka?.Completion.IsCompleted == true)
+                    return Results.Problem(title: "Not ready", detail: "A Kafka stage stopped; see the log. Restart the hub.", statusCode: StatusCodes.Status503ServiceUnavailable);
                 return Results.Json(new { status = "ready" });
             }
             catch (Exception e)
@@ -175,7 +188,7 @@ internal sealed partial class HubServer : IAsyncDisposable
         });
 
         var httpAuth = new HttpAuth(hub.Options.Agencies, new ConsoleSessions(TimeProvider.System), trail);
-        new HttpApi(hub, runner, new WebhookIngest(hub.Pipeline, TimeProvider.System), httpAuth, trail, TimeProvider.System, pulls).Map(app);
+        new HttpApi(hub, runner, new WebhookIngest(hub.Intake, TimeProvider.System), httpAuth, trail, TimeProvider.System, pulls).Map(app);
         new ConsoleApi(hub, profiles, httpAuth, trail, TimeProvider.System).Map(app);
         new PullConsoleApi(hub, pulls, httpAuth, trail).Map(app);
         new TaskConsoleApi(hub, linkage, httpAuth, trail).Map(app);
@@ -204,6 +217,7 @@ internal sealed partial class HubServer : IAsyncDisposable
             Outbox = app.Services.GetService<OutboxDispatcher>(),
             Pulls = pulls,
             Linkage = linkage,
+            Kafka = kafka,
         };
     }
 
@@ -234,6 +248,8 @@ internal sealed partial class HubServer : IAsyncDisposable
         await _stopping.CancelAsync();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        // After the host: the adapters have stopped handing rows to the Kafka producer.
+        if (Kafka is not null) await Kafka.DisposeAsync();
         await _healthLoop;
         _profiles.Dispose();
         _pullStore.Dispose();

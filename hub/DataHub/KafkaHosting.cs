@@ -92,8 +92,28 @@ internal sealed class KafkaPipelineHost : IAsyncDisposable
         $"normalize: consumed {NormalizeStage.Counters.Consumed:N0}, quarantined {Normalize.Total.Quarantined:N0}, waiting for a name {Normalize.Total.Unresolved:N0}, dead letters {NormalizeStage.Counters.DeadLettered:N0}, partitions [{string.Join(",", NormalizeStage.Assigned)}]; " +
         $"apply: consumed {ApplyStage.Counters.Consumed:N0}, stored {Apply.Total.Stored:N0}, duplicates {Apply.Total.Duplicates:N0}, profile writes {Apply.Total.ProfilesWritten:N0}, dead letters {ApplyStage.Counters.DeadLettered:N0}, partitions [{string.Join(",", ApplyStage.Assigned)}]";
 
+    /// <summary>Prometheus counters of the stages.</summary>
+    public void WritePrometheus(System.Text.StringBuilder text)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        text.Append("# HELP datahub_kafka_stage_messages_total Messages of a Kafka stage: consumed, handled, dead-lettered.\n# TYPE datahub_kafka_stage_messages_total counter\n");
+        foreach (var (stage, c) in new[] { ("normalize", NormalizeStage.Counters), ("apply", ApplyStage.Counters) })
+        {
+            text.Append(inv, $"datahub_kafka_stage_messages_total{{stage=\"{stage}\",state=\"consumed\"}} {c.Consumed}\n");
+            text.Append(inv, $"datahub_kafka_stage_messages_total{{stage=\"{stage}\",state=\"handled\"}} {c.Handled}\n");
+            text.Append(inv, $"datahub_kafka_stage_messages_total{{stage=\"{stage}\",state=\"dead_lettered\"}} {c.DeadLettered}\n");
+        }
+        text.Append("# HELP datahub_kafka_stage_retries_total Batches a Kafka stage had to process again.\n# TYPE datahub_kafka_stage_retries_total counter\n");
+        text.Append(inv, $"datahub_kafka_stage_retries_total{{stage=\"normalize\"}} {NormalizeStage.Counters.Retries}\n");
+        text.Append(inv, $"datahub_kafka_stage_retries_total{{stage=\"apply\"}} {ApplyStage.Counters.Retries}\n");
+        text.Append("# HELP datahub_kafka_produced_total Messages the brokers acknowledged.\n# TYPE datahub_kafka_produced_total counter\n");
+        text.Append(inv, $"datahub_kafka_produced_total {Bus.Produced}\n");
+        text.Append("# HELP datahub_kafka_produce_failures_total Messages that could not be written (the batch is read and produced again).\n# TYPE datahub_kafka_produce_failures_total counter\n");
+        text.Append(inv, $"datahub_kafka_produce_failures_total {Bus.Failed}\n");
+    }
+
     /// <summary>Waits until a stage stops (it only stops on a fault) or the token is cancelled.</summary>
-    public Task Completion => Task.WhenAny(_running);
+    public Task<Task> Completion => Task.WhenAny(_running);
 
     public async ValueTask DisposeAsync()
     {

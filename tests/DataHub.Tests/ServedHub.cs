@@ -27,14 +27,14 @@ internal sealed class ServedHub : IAsyncDisposable
     public Dictionary<string, string> Keys { get; }
     public Uri HttpAddress => new($"http://127.0.0.1:{Server.HttpPort}/");
 
-    public static async Task<ServedHub> StartAsync(int enterprises, int seed)
+    public static async Task<ServedHub> StartAsync(int enterprises, int seed, Func<HubOptions, HubOptions>? configure = null)
     {
         var simulators = SourceSystems.All.Select((s, i) => new SourceSimulator(s, seed + i)).ToList();
         var sources = new SimulatedSources(simulators, new GeneratorOptions { Enterprises = enterprises, Seed = seed }, enterprises);
         await sources.StartAsync();
         var (agencies, keys) = GrpcInteropTests.TestAgencies();
         var options = HubOptions.Load(Path.Combine(Path.GetTempPath(), "datahub-served-" + Guid.NewGuid().ToString("N"), "data"));
-        var hub = Hub.Open(options with
+        options = options with
         {
             Agencies = agencies,
             Server = options.Server with { GrpcPort = 0, HttpPort = 0 },
@@ -44,7 +44,8 @@ internal sealed class ServedHub : IAsyncDisposable
                 PollIntervalSeconds = 0.2,
                 WebhookSecret = s.Source == Hotline12345Source.Name ? PushSecret : "",
             }),
-        });
+        };
+        var hub = Hub.Open(configure is null ? options : configure(options));
         var server = await HubServer.StartAsync(hub, CancellationToken.None, Microsoft.Extensions.Logging.LogLevel.Warning);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!server.Adapters!.Statuses().All(s => s.CaughtUp) && DateTime.UtcNow < deadline) await Task.Delay(100);

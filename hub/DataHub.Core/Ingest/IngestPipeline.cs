@@ -37,6 +37,8 @@ public sealed record IngestSummary
     public long Replayed { get; init; }
     /// <summary>Profile writes (an enterprise touched in several batches counts each time).</summary>
     public long ProfilesWritten { get; init; }
+    /// <summary>Raw records handed to the bus (Kafka mode), to be stored by the stages.</summary>
+    public long Queued { get; init; }
 
     public static IngestSummary operator +(IngestSummary a, IngestSummary b) => new()
     {
@@ -49,6 +51,7 @@ public sealed record IngestSummary
         ResolvedByName = a.ResolvedByName + b.ResolvedByName,
         Replayed = a.Replayed + b.Replayed,
         ProfilesWritten = a.ProfilesWritten + b.ProfilesWritten,
+        Queued = a.Queued + b.Queued,
     };
 }
 
@@ -61,12 +64,20 @@ public sealed record IngestSummary
 /// the unresolved queue, or quarantined with its reason and bytes.
 /// </summary>
 /// <summary>What became of one submitted raw record.</summary>
-public enum RecordOutcomeKind { Stored, Duplicate, AwaitingName, Quarantined }
+public enum RecordOutcomeKind
+{
+    Stored,
+    Duplicate,
+    AwaitingName,
+    Quarantined,
+    /// <summary>Handed to the bus (Kafka mode): the stages store or quarantine it shortly; its fate is in the store then.</summary>
+    Queued,
+}
 
 /// <summary>The outcome of one raw record, the reason when quarantined, and the enterprises its records went to.</summary>
 public sealed record RecordOutcome(RecordOutcomeKind Kind, Rejection? Rejection, IReadOnlyList<string> Usccs);
 
-public sealed class IngestPipeline
+public sealed class IngestPipeline : IRawIntake
 {
     private readonly IHubStore _store;
     private readonly IEventBus _bus;

@@ -281,6 +281,17 @@ public sealed record SearchHit(string Uscc, string Name, string DistrictCode, Re
     public string Industry { get; init; } = "";
 }
 
+/// <summary>
+/// Where adapters, webhooks and the ingest API hand what they fetched or were sent: the embedded
+/// pipeline (stored before it returns), or the bus's raw topic (Kafka mode: the stages store it; the
+/// outcomes are then <see cref="RecordOutcomeKind.Queued"/>). Either way the adapter's position moves
+/// only once the records are safe, so a restart neither skips nor loses a row.
+/// </summary>
+public interface IRawIntake
+{
+    Task<(IReadOnlyList<RecordOutcome> Outcomes, IngestSummary Summary)> SubmitAsync(IReadOnlyList<RawRecord> input, AdapterPosition? position, CancellationToken cancellationToken = default);
+}
+
 /// <summary>The bus between stages and to subscribers. Embedded: in-process channels; scale-out: Kafka.</summary>
 public interface IEventBus
 {

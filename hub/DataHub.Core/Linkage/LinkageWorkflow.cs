@@ -30,7 +30,7 @@ public sealed class LinkageWorkflow
 
     private readonly ILinkageStore _store;
     private readonly IHubStore _log;
-    private readonly IngestPipeline _pipeline;
+    private readonly IRawIntake _intake;
     private readonly ILicenceLibrary _licences;
     private readonly INotifier _notifier;
     private readonly IEventBus _bus;
@@ -41,12 +41,12 @@ public sealed class LinkageWorkflow
 
     private sealed record CatalogueInForce(LinkageCatalogue Catalogue, StoredLinkageCatalogue Stored);
 
-    private LinkageWorkflow(ILinkageStore store, IHubStore log, IngestPipeline pipeline, ILicenceLibrary licences, INotifier notifier, IEventBus bus, IAuditLog audit,
+    private LinkageWorkflow(ILinkageStore store, IHubStore log, IRawIntake intake, ILicenceLibrary licences, INotifier notifier, IEventBus bus, IAuditLog audit,
         WorkingDayCalendar calendar, TimeProvider time, LinkageAgencies agencies, CatalogueInForce catalogue)
     {
         _store = store;
         _log = log;
-        _pipeline = pipeline;
+        _intake = intake;
         _licences = licences;
         _notifier = notifier;
         _bus = bus;
@@ -58,11 +58,11 @@ public sealed class LinkageWorkflow
     }
 
     /// <summary>The workflow with the catalogue in force: the latest stored revision, or else the file's, stored as revision 1.</summary>
-    public static LinkageWorkflow Open(ILinkageStore store, IHubStore log, IngestPipeline pipeline, ILicenceLibrary licences, INotifier notifier, IEventBus bus, IAuditLog audit,
+    public static LinkageWorkflow Open(ILinkageStore store, IHubStore log, IRawIntake intake, ILicenceLibrary licences, INotifier notifier, IEventBus bus, IAuditLog audit,
         WorkingDayCalendar calendar, TimeProvider time, LinkageAgencies agencies, string catalogueCsv, string catalogueOrigin)
     {
         var stored = store.LatestCatalogue() ?? store.SaveCatalogue(LinkageCatalogue.Parse(catalogueCsv).ToCsv(), 0, "file:" + catalogueOrigin, time.GetUtcNow());
-        return new LinkageWorkflow(store, log, pipeline, licences, notifier, bus, audit, calendar, time, agencies, new CatalogueInForce(LinkageCatalogue.Parse(stored.Csv), stored));
+        return new LinkageWorkflow(store, log, intake, licences, notifier, bus, audit, calendar, time, agencies, new CatalogueInForce(LinkageCatalogue.Parse(stored.Csv), stored));
     }
 
     public WorkingDayCalendar Calendar { get; }
@@ -195,12 +195,12 @@ public sealed class LinkageWorkflow
             batch.Commit();
         }
         var records = BackLoopRecords(task);
-        var (_, summary) = await _pipeline.SubmitAsync(records.Select(r => new RawRecord
+        var (_, summary) = await _intake.SubmitAsync(records.Select(r => new RawRecord
         {
             Source = Source, Format = Records.CanonicalRecordMapper.FormatName, Origin = $"linkage:{task.Id}", Payload = r.ToByteString(), FetchedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(now),
-        }).ToList(), cancellationToken);
+        }).ToList(), null, cancellationToken);
         // Records that did not go in (quarantined, with their reason) leave the revocation pending: the next follow tries again.
-        if (summary.Stored + summary.Duplicates < records.Count) return task;
+        if (summary.Stored + summary.Duplicates + summary.Queued < records.Count) return task;
         var step = _store.Update(task.Id, t => TaskLifecycle.RevocationReturned(t, Calendar, now));
         if (step is null) return _store.Get(task.Id)!;
         await CompleteAsync(step, null, cancellationToken);

@@ -90,7 +90,7 @@ internal sealed class IngestApi(Hub hub, AuditTrail audit, TimeProvider time)
         }
         if (admitted.Count > 0)
         {
-            var (outcomes, summary) = await hub.Pipeline.SubmitAsync(admitted, cancellationToken);
+            var (outcomes, summary) = await hub.Intake.SubmitAsync(admitted, null, cancellationToken);
             response.ProfilesWritten += (uint)summary.ProfilesWritten;
             for (int k = 0; k < outcomes.Count; k++)
             {
@@ -103,6 +103,7 @@ internal sealed class IngestApi(Hub hub, AuditTrail audit, TimeProvider time)
                         RecordOutcomeKind.Stored => SubmitOutcome.Stored,
                         RecordOutcomeKind.Duplicate => SubmitOutcome.Duplicate,
                         RecordOutcomeKind.AwaitingName => SubmitOutcome.AwaitingName,
+                        RecordOutcomeKind.Queued => SubmitOutcome.Queued,
                         _ => SubmitOutcome.Quarantined,
                     },
                     ReasonCode = o.Rejection?.Code ?? "",

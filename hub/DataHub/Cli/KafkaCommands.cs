@@ -30,6 +30,13 @@ internal static class KafkaCommands
                 if (now != last) log.LogInformation("{Counts}", now);
                 last = now;
             }
+            if (!ct.IsCancellationRequested && host.Completion.IsCompleted)
+            {
+                // A stage only stops on a fault it cannot retry (a fatal Kafka error): exit so a supervisor restarts the process.
+                var failed = await host.Completion;
+                log.LogCritical(failed.Exception, "A Kafka stage stopped; exiting so the process can be restarted");
+                return 1;
+            }
             return 0;
         });
 
