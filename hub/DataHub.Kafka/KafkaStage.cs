@@ -28,12 +28,16 @@ public interface IStageHandler<T>
 /// <summary>Counts of a stage since start, for metrics and logs.</summary>
 public sealed class StageCounters
 {
-    internal long ConsumedCount, HandledCount, DeadLetteredCount, BatchCount, RetryCount;
+    internal long ConsumedCount, HandledCount, DeadLetteredCount, BatchCount, RetryCount, HandleTicks, FlushTicks;
     public long Consumed => Interlocked.Read(ref ConsumedCount);
     public long Handled => Interlocked.Read(ref HandledCount);
     public long DeadLettered => Interlocked.Read(ref DeadLetteredCount);
     public long Batches => Interlocked.Read(ref BatchCount);
     public long Retries => Interlocked.Read(ref RetryCount);
+
+    /// <summary>Time spent in the handler (store work), and waiting for the brokers to acknowledge what batches produced.</summary>
+    public TimeSpan HandleTime => TimeSpan.FromTicks(Interlocked.Read(ref HandleTicks));
+    public TimeSpan FlushTime => TimeSpan.FromTicks(Interlocked.Read(ref FlushTicks));
 }
 
 /// <summary>
@@ -169,8 +173,11 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
                 deadLetters.Add((i, new StageFailure(i, e.Code, e.Message, nameof(EnvelopeException))));
             }
         }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var failure in HandleWithRetry(decoded))
             deadLetters.Add((decodedFrom[failure.Index], failure));
+        Interlocked.Add(ref Counters.HandleTicks, clock.Elapsed.Ticks);
+        clock.Restart();
         foreach (var (index, failure) in deadLetters) DeadLetter(batch[index], failure);
         // Everything this batch produced (records, profiles, dead letters) is acknowledged before the offsets move.
         try
@@ -185,6 +192,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             Backoff(1);
             return;
         }
+        Interlocked.Add(ref Counters.FlushTicks, clock.Elapsed.Ticks);
         var offsets = batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)).ToList();
         try
         {

@@ -89,8 +89,14 @@ internal sealed class KafkaPipelineHost : IAsyncDisposable
 
     /// <summary>One line of counts for logs and progress.</summary>
     public string Describe() =>
-        $"normalize: consumed {NormalizeStage.Counters.Consumed:N0}, quarantined {Normalize.Total.Quarantined:N0}, waiting for a name {Normalize.Total.Unresolved:N0}, dead letters {NormalizeStage.Counters.DeadLettered:N0}, partitions [{string.Join(",", NormalizeStage.Assigned)}]; " +
-        $"apply: consumed {ApplyStage.Counters.Consumed:N0}, stored {Apply.Total.Stored:N0}, duplicates {Apply.Total.Duplicates:N0}, profile writes {Apply.Total.ProfilesWritten:N0}, dead letters {ApplyStage.Counters.DeadLettered:N0}, partitions [{string.Join(",", ApplyStage.Assigned)}]";
+        $"normalize: consumed {NormalizeStage.Counters.Consumed:N0}, quarantined {Normalize.Total.Quarantined:N0}, waiting for a name {Normalize.Total.Unresolved:N0}, dead letters {NormalizeStage.Counters.DeadLettered:N0}, " +
+        $"busy {NormalizeStage.Counters.HandleTime.TotalSeconds:F1} s + flush {NormalizeStage.Counters.FlushTime.TotalSeconds:F1} s, partitions [{Partitions(NormalizeStage.Assigned)}]; " +
+        $"apply: consumed {ApplyStage.Counters.Consumed:N0}, stored {Apply.Total.Stored:N0}, duplicates {Apply.Total.Duplicates:N0}, profile writes {Apply.Total.ProfilesWritten:N0}, dead letters {ApplyStage.Counters.DeadLettered:N0}, " +
+        $"busy {ApplyStage.Counters.HandleTime.TotalSeconds:F1} s + flush {ApplyStage.Counters.FlushTime.TotalSeconds:F1} s, partitions [{Partitions(ApplyStage.Assigned)}]";
+
+    /// <summary>Partition numbers, runs shortened (0-63).</summary>
+    private static string Partitions(IReadOnlyList<int> owned) =>
+        string.Join(",", owned.Select((p, i) => (p, i)).GroupBy(x => x.p - x.i).Select(g => g.Count() == 1 ? $"{g.First().p}" : $"{g.First().p}-{g.Last().p}"));
 
     /// <summary>Prometheus counters of the stages.</summary>
     public void WritePrometheus(System.Text.StringBuilder text)

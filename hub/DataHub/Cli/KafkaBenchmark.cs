@@ -14,7 +14,7 @@ namespace DataHub.Cli;
 /// </summary>
 internal static class KafkaBenchmark
 {
-    public static async Task<int> RunAsync(HubOptions options, int records, int runs, int partitions, CancellationToken ct)
+    public static async Task<int> RunAsync(HubOptions options, int records, int runs, int partitions, int maxBatch, CancellationToken ct)
     {
         var work = Path.Combine(Path.GetTempPath(), "datahub-bench-kafka-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
@@ -30,7 +30,7 @@ internal static class KafkaBenchmark
             for (int run = 1; run <= runs; run++)
             {
                 using var cluster = await MockClusterProcess.StartAsync(partitions, ct);
-                var kafka = new KafkaBusOptions { BootstrapServers = cluster.BootstrapServers, Partitions = partitions, GroupPrefix = $"bench{run}" };
+                var kafka = new KafkaBusOptions { BootstrapServers = cluster.BootstrapServers, Partitions = partitions, GroupPrefix = $"bench{run}", MaxBatch = maxBatch };
                 using var logs = KafkaCommands.JsonLogs();
 
                 var clock = Stopwatch.StartNew();
@@ -67,6 +67,7 @@ internal static class KafkaBenchmark
                 records,
                 runs,
                 partitions,
+                max_batch = maxBatch,
                 cores = Environment.ProcessorCount,
                 produce_rps = Math.Round(IngestBenchmark.Median(produce)),
                 baseline_rps = Math.Round(baselineRps),
