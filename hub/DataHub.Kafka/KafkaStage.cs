@@ -209,10 +209,11 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     }
 
     /// <summary>
-    /// Handles a batch; while the handler's store is down, waits and tries again. When the batch fails
-    /// with the store up, each message is tried alone and the ones that still fail are refused.
+    /// Handles a batch; while the handler's store is down, waits and tries again (for as long as it
+    /// takes: an outage is not the messages' fault). When a batch fails three times with the store up,
+    /// each message is tried once on its own and the ones that fail alone are refused.
     /// </summary>
-    private IReadOnlyList<StageFailure> HandleWithRetry(List<T> decoded)
+    private IReadOnlyList<StageFailure> HandleWithRetry(List<T> decoded, bool alone = false)
     {
         if (decoded.Count == 0) return [];
         for (int attempt = 1; ; attempt++)
@@ -224,17 +225,18 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 Interlocked.Increment(ref Counters.RetryCount);
-                if (!_handler.IsHealthy() || attempt < 3)
+                bool outage = !_handler.IsHealthy();
+                if (outage || (!alone && attempt < 3))
                 {
-                    _log.LogWarning(e, "Stage {Stage} could not process a batch of {Count} (attempt {Attempt}); trying again", _stage, decoded.Count, attempt);
+                    _log.LogWarning(e, "Stage {Stage} could not process a batch of {Count} (attempt {Attempt}{Outage}); trying again", _stage, decoded.Count, attempt, outage ? ", the store does not answer" : "");
                     Backoff(attempt);
                     continue;
                 }
-                if (decoded.Count == 1) return [new StageFailure(0, "HANDLER_FAILED", e.Message, e.GetType().FullName ?? e.GetType().Name)];
+                if (alone) return [new StageFailure(0, "HANDLER_FAILED", e.Message, e.GetType().FullName ?? e.GetType().Name)];
                 _log.LogWarning(e, "Stage {Stage}: a batch of {Count} fails with the store up; processing its messages one by one to set the failing ones aside", _stage, decoded.Count);
                 var failures = new List<StageFailure>();
                 for (int i = 0; i < decoded.Count; i++)
-                    foreach (var f in HandleWithRetry([decoded[i]])) failures.Add(f with { Index = i });
+                    foreach (var f in HandleWithRetry([decoded[i]], alone: true)) failures.Add(f with { Index = i });
                 return failures;
             }
         }

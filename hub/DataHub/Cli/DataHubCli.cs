@@ -362,16 +362,25 @@ internal static class DataHubCli
         });
         var kafkaRecords = new Option<int>("--records") { Description = "Records produced to the broker and taken to stored profiles.", DefaultValueFactory = _ => 1_000_000 };
         var kafkaRuns = new Option<int>("--runs") { Description = "Runs of baseline and pipeline, each on a fresh mock cluster; medians are reported.", DefaultValueFactory = _ => 3 };
-        // The mock cluster keeps 5 MiB per partition: a million records need about 64 partitions per topic.
-        var kafkaPartitions = new Option<int>("--partitions") { Description = "Partitions of the topics (the mock cluster keeps 5 MiB per partition).", DefaultValueFactory = _ => 64 };
+        // The mock cluster keeps 5 MiB per partition, and keyless raw records fill partitions unevenly
+        // (sticky partitioning): a million records need well over 64 partitions per topic.
+        var kafkaPartitions = new Option<int>("--partitions") { Description = "Partitions of the topics (the mock cluster keeps 5 MiB per partition).", DefaultValueFactory = _ => 128 };
         var kafkaBatch = new Option<int>("--max-batch") { Description = "Messages a stage takes into one store transaction at most (DataHub:Bus:Kafka:MaxBatch).", DefaultValueFactory = _ => new Kafka.KafkaBusOptions { BootstrapServers = "" }.MaxBatch };
         var kafka = new Command("kafka", "Kafka throughput: the raw Confluent.Kafka consumer (the limit) against the hub's stages from topic to stored profiles, on librdkafka's mock cluster.")
             { kafkaRecords, kafkaRuns, kafkaPartitions, kafkaBatch };
         kafka.SetAction(async (p, ct) =>
         {
             if (p.GetValue(kafkaRecords) < 1000) { CliOutput.Error("--records must be at least 1000."); return 2; }
-            return await KafkaBenchmark.RunAsync(HubOptions.Load(p.GetValue(DataOption)!), p.GetValue(kafkaRecords), Math.Max(1, p.GetValue(kafkaRuns)),
-                Math.Clamp(p.GetValue(kafkaPartitions), 1, 1000), Math.Clamp(p.GetValue(kafkaBatch), 1, 100_000), ct);
+            try
+            {
+                return await KafkaBenchmark.RunAsync(HubOptions.Load(p.GetValue(DataOption)!), p.GetValue(kafkaRecords), Math.Max(1, p.GetValue(kafkaRuns)),
+                    Math.Clamp(p.GetValue(kafkaPartitions), 1, 1000), Math.Clamp(p.GetValue(kafkaBatch), 1, 100_000), ct);
+            }
+            catch (InvalidOperationException e)
+            {
+                CliOutput.Error(e.Message);
+                return 1;
+            }
         });
         return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search, pulls, kafka };
     }
