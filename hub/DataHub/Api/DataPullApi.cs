@@ -16,10 +16,8 @@ namespace DataHub.Api;
 /// </summary>
 internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail audit)
 {
-    /// <summary>Open WatchPulls streams one agency may hold.</summary>
-    internal const int MaxWatchesPerAgency = 16;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _watches = new(StringComparer.Ordinal);
+    private readonly WatchStreams _watches = new(hub.Bus, "WatchPulls");
 
     public void Bind(GrpcServiceRegistry registry)
     {
@@ -96,32 +94,11 @@ internal sealed class DataPullApi(Hub hub, DataPullWorkflow pulls, AuditTrail au
         }
     }
 
-    private async Task WatchAsync(WatchPullsRequest request, GrpcResponseStream<PullEvent> responses, ServerCallContext context)
+    private Task WatchAsync(WatchPullsRequest request, GrpcResponseStream<PullEvent> responses, ServerCallContext context)
     {
         var actor = WorkflowCalls.ActorOf(AuditedCall.Of(context));
-        if (_watches.AddOrUpdate(actor.Agency, 1, (_, n) => n + 1) > MaxWatchesPerAgency)
-        {
-            _watches.AddOrUpdate(actor.Agency, 0, (_, n) => n - 1);
-            throw new RpcException(StatusCode.ResourceExhausted, $"Agency '{actor.Agency}' already holds {MaxWatchesPerAgency} WatchPulls streams; close one first.");
-        }
-        try
-        {
-            using var subscription = hub.Bus.Subscribe(Topics.Pulls, cutOffWhenFull: true);
-            await audit.RecordAsync(AuditedCall.Of(context), "OK", "watch pulls");
-            await context.WriteResponseHeadersAsync();
-            await foreach (var message in subscription.Reader.ReadAllAsync(context.CancellationToken))
-            {
-                var e = (PullEvent)message.Value;
-                if (PullLifecycle.CanSee(e.Pull, actor)) await responses.WriteAsync(e);
-            }
-        }
-        catch (SubscriberOverflowException e)
-        {
-            throw new RpcException(StatusCode.ResourceExhausted, e.Message);
-        }
-        finally
-        {
-            _watches.AddOrUpdate(actor.Agency, 0, (_, n) => n - 1);
-        }
+        return _watches.HoldAsync(actor.Agency, () => _watches.RelayAsync(Topics.Pulls,
+            m => m.Value is PullEvent e && PullLifecycle.CanSee(e.Pull, actor) ? e : null,
+            responses, context, () => audit.RecordAsync(AuditedCall.Of(context), "OK", "watch pulls")));
     }
 }

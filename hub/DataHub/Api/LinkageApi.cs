@@ -16,6 +16,8 @@ namespace DataHub.Api;
 /// </summary>
 internal sealed class LinkageApi(Hub hub, LinkageWorkflow linkage, AuditTrail audit)
 {
+    private readonly WatchStreams _watches = new(hub.Bus, "WatchTasks");
+
     public void Bind(GrpcServiceRegistry registry)
     {
         var file = LinkageServiceReflection.Descriptor;
@@ -59,25 +61,12 @@ internal sealed class LinkageApi(Hub hub, LinkageWorkflow linkage, AuditTrail au
         return response;
     }
 
-    private async Task WatchAsync(WatchTasksRequest request, GrpcResponseStream<LinkageEvent> responses, ServerCallContext context)
+    private Task WatchAsync(WatchTasksRequest request, GrpcResponseStream<LinkageEvent> responses, ServerCallContext context)
     {
         var actor = WorkflowCalls.ActorOf(AuditedCall.Of(context));
-        using var subscription = hub.Bus.Subscribe(Topics.Linkage, cutOffWhenFull: true);
-        await audit.RecordAsync(AuditedCall.Of(context), "OK", "watch tasks");
-        await context.WriteResponseHeadersAsync();
-        try
-        {
-            await foreach (var message in subscription.Reader.ReadAllAsync(context.CancellationToken))
-            {
-                var e = (LinkageEvent)message.Value;
-                // Commitment events are the approval side's; task events their regulator's (overseers see all).
-                if (e.Task is { } task ? TaskLifecycle.CanSee(task, actor) : actor.Oversees || actor.Roles.Contains(Roles.Approval))
-                    await responses.WriteAsync(e);
-            }
-        }
-        catch (SubscriberOverflowException e)
-        {
-            throw new RpcException(StatusCode.ResourceExhausted, e.Message);
-        }
+        // Commitment events are the approval side's; task events their regulator's (overseers see all).
+        return _watches.HoldAsync(actor.Agency, () => _watches.RelayAsync(Topics.Linkage,
+            m => m.Value is LinkageEvent e && (e.Task is { } task ? TaskLifecycle.CanSee(task, actor) : actor.Oversees || actor.Roles.Contains(Roles.Approval)) ? e : null,
+            responses, context, () => audit.RecordAsync(AuditedCall.Of(context), "OK", "watch tasks")));
     }
 }

@@ -15,10 +15,8 @@ internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTra
 {
     private const int DefaultPageSize = 20;
 
-    /// <summary>Open WatchProfiles streams one agency may hold; each costs a buffer and fan-out work on every change.</summary>
-    internal const int MaxWatchesPerAgency = 16;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _watches = new(StringComparer.Ordinal);
+    private readonly WatchStreams _watches = new(hub.Bus, "WatchProfiles");
     private const int MaxPageSize = 100;
 
     public void Bind(GrpcServiceRegistry registry)
@@ -93,49 +91,22 @@ internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTra
         return response;
     }
 
-    private async Task WatchAsync(WatchProfilesRequest request, GrpcResponseStream<ProfileChange> responses, ServerCallContext context)
+    private Task WatchAsync(WatchProfilesRequest request, GrpcResponseStream<ProfileChange> responses, ServerCallContext context)
     {
         var caller = AuditedCall.Of(context).Caller;
         var sections = ProfileSections.Resolve(caller, request.Sections);
         var watched = request.Usccs.Select((u, i) => ApiErrors.RequireUscc(u, hub.Options.UsccAllowList, $"usccs[{i}]")).ToHashSet(StringComparer.Ordinal);
-        if (_watches.AddOrUpdate(caller.Id, 1, (_, n) => n + 1) > MaxWatchesPerAgency)
-        {
-            _watches.AddOrUpdate(caller.Id, 0, (_, n) => n - 1);
-            throw new RpcException(StatusCode.ResourceExhausted, $"Agency '{caller.Id}' already holds {MaxWatchesPerAgency} WatchProfiles streams; close one first.");
-        }
-        try
-        {
-            await WatchChangesAsync(watched, sections, responses, context);
-        }
-        finally
-        {
-            _watches.AddOrUpdate(caller.Id, 0, (_, n) => n - 1);
-        }
-    }
-
-    private async Task WatchChangesAsync(HashSet<string> watched, HashSet<ProfileSection> sections, GrpcResponseStream<ProfileChange> responses, ServerCallContext context)
-    {
-        using var subscription = hub.Bus.Subscribe(Topics.Profiles, cutOffWhenFull: true);
-        // One entry for the subscription: every change it delivers falls under it.
-        await audit.DiscloseAsync(context, watched.Count == 1 ? watched.First() : "",
-            $"watch usccs={(watched.Count == 0 ? "all" : string.Join(",", watched.Order()))} sections={ProfileSections.Describe(sections)}");
-        await context.WriteResponseHeadersAsync();
-        try
-        {
-            await foreach (var message in subscription.Reader.ReadAllAsync(context.CancellationToken))
+        return _watches.HoldAsync(caller.Id, () => _watches.RelayAsync(Topics.Profiles, m =>
             {
-                if (watched.Count > 0 && !watched.Contains(message.Key)) continue;
-                var profile = (EnterpriseProfile)message.Value;
-                await responses.WriteAsync(profile.RecordCount == 0
-                    ? new ProfileChange { Uscc = message.Key, Removed = true }
-                    : new ProfileChange { Uscc = message.Key, Profile = ProfileSections.Filter(profile, sections) });
-            }
-        }
-        catch (SubscriberOverflowException e)
-        {
-            throw new RpcException(StatusCode.ResourceExhausted, e.Message);
-        }
-
+                if (watched.Count > 0 && !watched.Contains(m.Key)) return null;
+                var profile = (EnterpriseProfile)m.Value;
+                return profile.RecordCount == 0
+                    ? new ProfileChange { Uscc = m.Key, Removed = true }
+                    : new ProfileChange { Uscc = m.Key, Profile = ProfileSections.Filter(profile, sections) };
+            }, responses, context,
+            // One entry for the subscription: every change it delivers falls under it.
+            () => audit.DiscloseAsync(context, watched.Count == 1 ? watched.First() : "",
+                $"watch usccs={(watched.Count == 0 ? "all" : string.Join(",", watched.Order()))} sections={ProfileSections.Describe(sections)}")));
     }
 
     private async Task<CheckCreditResponse> CheckCreditAsync(CheckCreditRequest request, ServerCallContext context)
