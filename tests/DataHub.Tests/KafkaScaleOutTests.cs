@@ -15,6 +15,7 @@ namespace DataHub.Tests;
 /// of three brokers; one is killed mid-stream and started again. Every record must be applied and every
 /// profile must equal the embedded run's over the same input.
 /// </summary>
+[Collection("console")]
 public sealed class KafkaScaleOutTests : IAsyncDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "datahub-scaleout-" + Guid.NewGuid().ToString("N"));

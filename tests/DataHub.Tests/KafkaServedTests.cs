@@ -6,6 +6,7 @@ using DataHub.Kafka;
 namespace DataHub.Tests;
 
 /// <summary>`serve` in Kafka mode: adapters feed datahub.raw.v1, the stages in the same process store it, workflow events reach their topics.</summary>
+[Collection("console")]
 public sealed class KafkaServedTests
 {
     [Fact]
