@@ -1,4 +1,5 @@
 using System.Globalization;
+using DataHub.Core.Ingest;
 using DataHub.Core.Linkage;
 using DataHub.Core.Workflows;
 using DataHub.Schema.V1;
@@ -89,6 +90,18 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
 
     public string Path { get; }
 
+    /// <summary>Kafka mode: every step's event is also written to the bus outbox, in the step's transaction, for the relay.</summary>
+    public bool RelaysToBus { get; init; }
+
+    /// <summary>The event with its snapshot, as subscribers of datahub.linkage.v1 get it, keyed by task id or commitment code.</summary>
+    private void RelayToBus(SqliteTransaction tx, string key, LinkageEvent e)
+    {
+        if (!RelaysToBus) return;
+        using var insert = WriteCommand(tx, WorkflowDatabase.InsertBusOutbox,
+            ("$topic", Topics.Linkage), ("$key", key), ("$type", LinkageEvent.Descriptor.FullName), ("$payload", e.ToByteArray()));
+        insert.ExecuteNonQuery();
+    }
+
     private SqliteConnection OpenRead() => WorkflowDatabase.Open(_readConnectionString);
 
     private T Write<T>(Func<SqliteTransaction, T> work)
@@ -129,7 +142,7 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
                 ("$overdue", t.ViewOverdue ? 1 : 0), ("$next", (object?)step.NextActionAt?.ToUnixTimeMilliseconds() ?? DBNull.Value), ("$task", t.ToByteArray()));
             // A case that already has its task (a later version of the same case, or a re-read) adds nothing.
             if (insert.ExecuteScalar() is not long seq) continue;
-            InsertEvent(tx, seq, step.Event);
+            InsertEvent(tx, seq, step.Task.Id, step.Event);
             stored.Add(step);
         }
         foreach (var u in unmatched)
@@ -150,8 +163,9 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
         return (IReadOnlyList<TaskStep>)stored;
     });
 
-    private void InsertEvent(SqliteTransaction tx, long taskSeq, LinkageEvent e)
+    private void InsertEvent(SqliteTransaction tx, long taskSeq, string taskId, LinkageEvent e)
     {
+        RelayToBus(tx, taskId, e);
         var snapshot = e.Task;
         e.Task = null;
         byte[] bytes;
@@ -179,7 +193,7 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
             ("$seq", seq), ("$state", (int)t.State), ("$overdue", t.ViewOverdue ? 1 : 0), ("$next", (object?)step.NextActionAt?.ToUnixTimeMilliseconds() ?? DBNull.Value),
             ("$loop", TaskLifecycle.RevocationPending(t) ? 1 : 0), ("$task", t.ToByteArray()));
         update.ExecuteNonQuery();
-        InsertEvent(tx, seq, step.Event);
+        InsertEvent(tx, seq, step.Task.Id, step.Event);
         return step;
     });
 
@@ -293,6 +307,7 @@ public sealed class SqliteLinkageStore : ILinkageStore, IDisposable
             update.ExecuteNonQuery();
         }
         var e = step.Event;
+        RelayToBus(tx, c.Code, e);
         var snapshot = e.Commitment;
         e.Commitment = null;
         byte[] bytes;

@@ -1,6 +1,7 @@
 using DataHub.Core.Workflows;
 using System.Globalization;
 using System.Threading.Channels;
+using DataHub.Core.Ingest;
 using DataHub.Core.Pulls;
 using DataHub.Schema.V1;
 using Google.Protobuf;
@@ -113,6 +114,9 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
 
     public string Path { get; }
 
+    /// <summary>Kafka mode: every step's event is also written to the bus outbox, in the step's transaction, for the relay.</summary>
+    public bool RelaysToBus { get; init; }
+
     /// <summary>The writer's prepared statements, made once and rebound for every step.</summary>
     private sealed class Statements : IDisposable
     {
@@ -134,7 +138,8 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
             InsertMaterial = Prepare(c, "INSERT INTO library_materials(uscc, item_type, valid_until, added_at, evidence) VALUES($u, $i, $v, $at, $e)", "$u", "$i", "$v", "$at", "$e");
             LatestRevision = Prepare(c, "SELECT coalesce(max(revision), 0) FROM pull_catalogue");
             InsertCatalogue = Prepare(c, "INSERT INTO pull_catalogue(revision, document, edited_by, edited_at) VALUES($r, $d, $by, $at)", "$r", "$d", "$by", "$at");
-            _all = [NextSeq, ReadPull, InsertPull, UpdatePull, InsertEvent, InsertMaterial, LatestRevision, InsertCatalogue];
+            InsertOutbox = Prepare(c, WorkflowDatabase.InsertBusOutbox, "$topic", "$key", "$type", "$payload");
+            _all = [NextSeq, ReadPull, InsertPull, UpdatePull, InsertEvent, InsertMaterial, LatestRevision, InsertCatalogue, InsertOutbox];
         }
 
         public SqliteCommand NextSeq { get; }
@@ -145,6 +150,7 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         public SqliteCommand InsertMaterial { get; }
         public SqliteCommand LatestRevision { get; }
         public SqliteCommand InsertCatalogue { get; }
+        public SqliteCommand InsertOutbox { get; }
 
         /// <summary>The next pull number: read once per group, then counted in memory (one writer).</summary>
         public long Seq { get; set; }
@@ -262,11 +268,13 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         return step;
     });
 
-    private static void WriteEventAndMaterial(Statements s, long pullSeq, PullStep step)
+    private void WriteEventAndMaterial(Statements s, long pullSeq, PullStep step)
     {
+        var e = step.Event;
+        // Subscribers get the event with its snapshot of the pull, relayed after this transaction commits.
+        if (RelaysToBus) Statements.Bind(s.InsertOutbox, Topics.Pulls, step.Pull.Id, PullEvent.Descriptor.FullName, e.ToByteArray()).ExecuteNonQuery();
         // The history keeps each event without its snapshot of the pull (the pull row has the present;
         // subscribers get the snapshot): half the bytes to write. The event is not shared before commit.
-        var e = step.Event;
         var snapshot = e.Pull;
         e.Pull = null;
         byte[] bytes;

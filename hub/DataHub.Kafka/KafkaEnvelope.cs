@@ -36,6 +36,10 @@ public static class KafkaEnvelope
         },
     };
 
+    /// <summary>A message of one of the hub's types from its full name and bytes (the bus outbox stores them so).</summary>
+    public static IMessage Parse(string type, byte[] payload) =>
+        Parsers.TryGetValue(type, out var parser) ? parser.ParseFrom(payload) : throw new EnvelopeException("WRONG_TYPE", $"'{type}' is not a message type the hub publishes.");
+
     /// <summary>Decodes a value of the expected type, or says in words why it cannot (for the dead-letter headers).</summary>
     public static T Unwrap<T>(ConsumeResult<byte[], byte[]> result) where T : IMessage<T>, new()
     {

@@ -44,6 +44,10 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
         if (_local is not null) await _local.PublishAsync(topic, key, message, cancellationToken);
     }
 
+    /// <summary>Hands a message to Kafka only (the relay of the workflows' outbox: local watchers already had it).</summary>
+    public void Send(string topic, string key, IMessage message, CancellationToken cancellationToken = default) =>
+        Produce(topic, KafkaEnvelope.Wrap(key, message), cancellationToken);
+
     /// <summary>Hands a message over as is (the dead-letter queue keeps the original key, value and headers).</summary>
     internal void Produce(string topic, Message<byte[], byte[]> message, CancellationToken cancellationToken)
     {

@@ -128,3 +128,52 @@ internal static class StoreHealth
         }
     }
 }
+
+/// <summary>
+/// Relays the workflows' stored events (data-pull and linkage steps) from the bus outbox to their
+/// topics: sends a page, waits for the brokers' acknowledgement, then removes it from the outbox. A
+/// crash in between sends the page again (subscribers see an event at least once, never zero times).
+/// </summary>
+public sealed class BusOutboxRelay(IBusOutbox outbox, KafkaEventBus bus, ILogger log)
+{
+    /// <summary>How long to wait when the outbox is empty.</summary>
+    public TimeSpan Interval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    private long _relayed;
+
+    /// <summary>Events relayed since start.</summary>
+    public long Relayed => Interlocked.Read(ref _relayed);
+
+    /// <summary>Relays one page; returns how many events it sent.</summary>
+    public async Task<int> RelayOnceAsync(CancellationToken cancellationToken)
+    {
+        var page = outbox.Next(500);
+        if (page.Count == 0) return 0;
+        foreach (var entry in page) bus.Send(entry.Topic, entry.Key, KafkaEnvelope.Parse(entry.Type, entry.Payload), cancellationToken);
+        await bus.FlushAsync(cancellationToken);
+        outbox.Remove(page[^1].Id);
+        Interlocked.Add(ref _relayed, page.Count);
+        return page.Count;
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await RelayOnceAsync(cancellationToken) > 0) continue;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The events stay in the outbox; the next round sends them again.
+                log.LogWarning(e, "Workflow events could not be relayed to Kafka; trying again");
+            }
+            try { await Task.Delay(Interval, cancellationToken); } catch (OperationCanceledException) { return; }
+        }
+    }
+}

@@ -16,7 +16,6 @@ internal sealed class Hub
         Bus = new InProcessEventBus();
         Pipeline = CreatePipeline(Store, Bus, options);
         Intake = Pipeline;
-        WorkflowBus = Bus;
     }
 
     /// <summary>The pipeline over a store and a bus, with every mapper and outbox policy (the Kafka stages use it with the Kafka bus).</summary>
@@ -28,15 +27,8 @@ internal sealed class Hub
     /// <summary>Where adapters, webhooks and the ingest API hand raw records: the pipeline, or datahub.raw.v1 in Kafka mode.</summary>
     public IRawIntake Intake { get; private set; }
 
-    /// <summary>Where the workflows publish their events: the in-process bus, and Kafka too in Kafka mode.</summary>
-    public IEventBus WorkflowBus { get; private set; }
-
-    /// <summary>Kafka mode (set once at start-up, before anything reads them): raw records go to datahub.raw.v1, workflow events to their topics.</summary>
-    public void UseKafka(KafkaPipelineHost kafka)
-    {
-        Intake = new Kafka.KafkaRawIngress(kafka.Bus, Store, TimeProvider.System);
-        WorkflowBus = kafka.Bus;
-    }
+    /// <summary>Kafka mode (set once at start-up, before anything reads it): raw records go to datahub.raw.v1.</summary>
+    public void UseKafka(KafkaPipelineHost kafka) => Intake = new Kafka.KafkaRawIngress(kafka.Bus, Store, TimeProvider.System);
 
     public HubOptions Options { get; }
     public SqliteHubStore Store { get; }

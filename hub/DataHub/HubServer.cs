@@ -108,8 +108,10 @@ internal sealed partial class HubServer : IAsyncDisposable
 
         var audit = new SqliteAuditLog(hub.Options.AuditPath);
         var profiles = new CachedProfileReader(hub.Store, new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions())), hub.Bus);
-        var pullStore = new SqlitePullStore(hub.Options.WorkflowPath);
-        var linkageStore = new SqliteLinkageStore(hub.Options.WorkflowPath);
+        // Kafka mode: workflow steps also go to the bus outbox, in their own transaction; the relay sends them to their topics.
+        bool kafkaMode = hub.Options.Bus.Provider == BusSettings.KafkaProvider;
+        var pullStore = new SqlitePullStore(hub.Options.WorkflowPath) { RelaysToBus = kafkaMode };
+        var linkageStore = new SqliteLinkageStore(hub.Options.WorkflowPath) { RelaysToBus = kafkaMode };
         DataPullWorkflow? pulls = null;
         LinkageWorkflow? linkage = null;
         var trail = new AuditTrail(audit, TimeProvider.System);
@@ -127,11 +129,12 @@ internal sealed partial class HubServer : IAsyncDisposable
         var app = builder.Build();
         // Services are bound once the host's logging exists (the pull workflow's notifier logs); before Kestrel starts.
         var logs = app.Services.GetRequiredService<ILoggerFactory>();
-        // Kafka mode: the stages run in this process too, and raw records and workflow events go through Kafka.
+        // Kafka mode: the stages run in this process too, raw records go through Kafka, and the workflow events are relayed.
         KafkaPipelineHost? kafka = null;
-        if (hub.Options.Bus.Provider == BusSettings.KafkaProvider)
+        if (kafkaMode)
         {
             kafka = await KafkaPipelineHost.StartAsync(hub, logs, provisionTopics: true, cancellationToken);
+            kafka.StartRelay(new SqliteBusOutbox(hub.Options.WorkflowPath), logs);
             hub.UseKafka(kafka);
         }
         var notifier = PullHosting.CreateNotifier(hub, () => pulls!.Catalogue, logs, TimeProvider.System);

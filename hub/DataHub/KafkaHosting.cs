@@ -76,6 +76,16 @@ internal sealed class KafkaPipelineHost : IAsyncDisposable
     public KafkaStage<RawRecord> NormalizeStage { get; }
     public KafkaStage<CanonicalRecord> ApplyStage { get; }
 
+    /// <summary>The relay of the workflows' bus outbox, when this process serves the workflows.</summary>
+    public BusOutboxRelay? Relay { get; private set; }
+
+    /// <summary>Starts relaying the workflows' stored events to their topics.</summary>
+    public void StartRelay(IBusOutbox outbox, ILoggerFactory logs)
+    {
+        Relay = new BusOutboxRelay(outbox, Bus, logs.CreateLogger("DataHub.Kafka.Relay"));
+        _running.Add(Relay.RunAsync(_stop.Token));
+    }
+
     /// <summary>Creates the missing topics, then starts the stages.</summary>
     public static async Task<KafkaPipelineHost> StartAsync(Hub hub, ILoggerFactory logs, bool provisionTopics = true, CancellationToken cancellationToken = default)
     {
@@ -114,6 +124,8 @@ internal sealed class KafkaPipelineHost : IAsyncDisposable
         text.Append(inv, $"datahub_kafka_stage_retries_total{{stage=\"apply\"}} {ApplyStage.Counters.Retries}\n");
         text.Append("# HELP datahub_kafka_produced_total Messages the brokers acknowledged.\n# TYPE datahub_kafka_produced_total counter\n");
         text.Append(inv, $"datahub_kafka_produced_total {Bus.Produced}\n");
+        text.Append("# HELP datahub_kafka_relayed_events_total Workflow events relayed from the outbox to their topics.\n# TYPE datahub_kafka_relayed_events_total counter\n");
+        text.Append(inv, $"datahub_kafka_relayed_events_total {Relay?.Relayed ?? 0}\n");
         text.Append("# HELP datahub_kafka_produce_failures_total Messages that could not be written (the batch is read and produced again).\n# TYPE datahub_kafka_produce_failures_total counter\n");
         text.Append(inv, $"datahub_kafka_produce_failures_total {Bus.Failed}\n");
     }

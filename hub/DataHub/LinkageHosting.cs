@@ -47,7 +47,7 @@ internal static partial class LinkageHosting
         if (store.LatestCatalogue() is null && !File.Exists(path))
             throw new HubConfigurationException($"DataHub:Linkage:CataloguePath '{path}' does not exist; the hub needs a linkage catalogue the first time it starts.");
         var csv = store.LatestCatalogue() is null ? File.ReadAllText(path) : "";
-        return LinkageWorkflow.Open(store, hub.Store, hub.Intake, licences, notifier, hub.WorkflowBus, audit, calendar, time,
+        return LinkageWorkflow.Open(store, hub.Store, hub.Intake, licences, notifier, hub.Bus, audit, calendar, time,
             new LinkageAgencies(coordinationOffice, hub.Options.Linkage.ApprovalAgency), csv, path);
     }
 

@@ -80,7 +80,7 @@ internal static partial class PullHosting
         if (store.LatestCatalogue() is null && !File.Exists(options.CataloguePath))
             throw new HubConfigurationException($"DataHub:Pulls:CataloguePath '{options.CataloguePath}' does not exist; the hub needs a data-pull catalogue the first time it starts.");
         var catalogueText = store.LatestCatalogue() is null ? File.ReadAllText(options.CataloguePath) : "";
-        var workflow = await DataPullWorkflow.OpenAsync(store, new ProfileLicenceLibrary(profiles), notifier, hub.WorkflowBus, audit, calendar, time, catalogueText, options.CataloguePath);
+        var workflow = await DataPullWorkflow.OpenAsync(store, new ProfileLicenceLibrary(profiles), notifier, hub.Bus, audit, calendar, time, catalogueText, options.CataloguePath);
         var owners = workflow.Catalogue.AgencyIds().Except(hub.Options.Agencies.Agencies.Select(a => a.Id)).Order().ToList();
         if (owners.Count > 0 && hub.Options.Agencies.Agencies.Count > 0) LogUnknownAgencies(log, string.Join(", ", owners));
         return workflow;

@@ -39,7 +39,7 @@ public sealed class LinkageCommitmentTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _store = new SqliteLinkageStore(Path.Combine(_directory, "workflow.db"));
+        _store = new SqliteLinkageStore(Path.Combine(_directory, "workflow.db")) { RelaysToBus = true };
         _audit = new SqliteAuditLog(Path.Combine(_directory, "audit.db"));
         _pipeline = new IngestPipeline(_hub.Store, _hub.Bus, new RecordNormalizer(null), [new CanonicalRecordMapper()], _time,
             new IngestOptions { BatchSize = 64, OutboxPolicies = [new Core.Outbound.CreditPublicityPolicy()] });

@@ -30,7 +30,8 @@ public sealed class LinkageHarness : IAsyncDisposable
     {
         Hub = hub;
         Time = new ManualTime(start);
-        Store = new SqliteLinkageStore(Path.Combine(_directory, "workflow.db"));
+        // The bus outbox is written as in Kafka mode, so every linkage test also runs that path.
+        Store = new SqliteLinkageStore(Path.Combine(_directory, "workflow.db")) { RelaysToBus = true };
         Audit = new SqliteAuditLog(Path.Combine(_directory, "audit.db"));
         Pipeline = new IngestPipeline(hub.Store, hub.Bus, new RecordNormalizer(), [new CanonicalJsonLinesMapper(), new CanonicalRecordMapper()], TimeProvider.System,
             new IngestOptions { BatchSize = 512, OutboxPolicies = [new CreditPublicityPolicy()] });
@@ -368,6 +369,10 @@ public sealed class LinkageQuarterTests
         Assert.Equal(3 * n + afterReminder + 2 * whenOverdue + r, histories.Count);
         Assert.All(final, t => Assert.Equal(Enumerable.Range(1, (int)t.Events).Select(i => (uint)i), h.Store.History(t.Id).Select(e => e.Seq)));
         Assert.Equal(histories.Count, published.Count);
+        // The bus outbox (Kafka mode) holds every task event published, keyed by its task, with its snapshot.
+        var outboxed = new SqliteBusOutbox(h.Store.Path).Next(int.MaxValue).Where(o => o.Topic == Topics.Linkage).Select(o => (o.Key, Event: LinkageEvent.Parser.ParseFrom(o.Payload))).ToList();
+        Assert.Equal(published.Count(e => e.Task is not null), outboxed.Count(o => o.Event.Task is not null));
+        Assert.All(outboxed.Where(o => o.Event.Task is not null), o => Assert.Equal(o.Event.Task.Id, o.Key));
         Assert.Equal(n, published.Count(e => e.Type == LinkageEventType.TaskCreated));
         var audit = h.Audit.ReadAll().ToList();
         Assert.Null(AuditChain.Verify(audit, out _));

@@ -76,16 +76,16 @@ public sealed class PullHarness : IAsyncDisposable
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "datahub-pulls-" + Guid.NewGuid().ToString("N"));
 
-    private PullHarness(DateTimeOffset start)
+    private PullHarness(DateTimeOffset start, bool relaysToBus)
     {
         Time = new ManualTime(start);
-        Store = new SqlitePullStore(Path.Combine(_directory, "workflow.db"));
+        Store = new SqlitePullStore(Path.Combine(_directory, "workflow.db")) { RelaysToBus = relaysToBus };
         Audit = new SqliteAuditLog(Path.Combine(_directory, "audit.db"));
     }
 
-    public static async Task<PullHarness> StartAsync(DateTimeOffset start)
+    public static async Task<PullHarness> StartAsync(DateTimeOffset start, bool relaysToBus = false)
     {
-        var h = new PullHarness(start);
+        var h = new PullHarness(start, relaysToBus);
         h.Workflow = await DataPullWorkflow.OpenAsync(h.Store, h.Library, h.Notifier, h.Bus, h.Audit, WorkingDayCalendar.Shipped, h.Time, Catalogue, "test-catalogue.json");
         return h;
     }

@@ -44,6 +44,11 @@ public sealed class KafkaServedTests
         while (clock.Elapsed < TimeSpan.FromSeconds(30) && !events.Any(e => e.StartsWith(pull.Id + "|", StringComparison.Ordinal)))
             events = await KcatLines(cluster.BootstrapServers, Core.Ingest.Topics.Pulls, "%k|%h\\n");
         Assert.Contains(events, e => e.StartsWith(pull.Id + "|", StringComparison.Ordinal) && e.Contains("datahub.type=datahub.v1.PullEvent", StringComparison.Ordinal));
+        // They went through the bus outbox of workflow.db, which the relay empties once the brokers have them.
+        clock.Restart();
+        while (clock.Elapsed < TimeSpan.FromSeconds(10) && new Embedded.SqliteBusOutbox(served.Hub.Options.WorkflowPath).Next(1).Count > 0) await Task.Delay(100);
+        Assert.Empty(new Embedded.SqliteBusOutbox(served.Hub.Options.WorkflowPath).Next(1));
+        Assert.True(stages.Relay!.Relayed >= 1);
 
         // The stages' counters are on /metrics.
         using var http = new HttpClient { BaseAddress = served.HttpAddress };

@@ -292,6 +292,23 @@ public interface IRawIntake
     Task<(IReadOnlyList<RecordOutcome> Outcomes, IngestSummary Summary)> SubmitAsync(IReadOnlyList<RawRecord> input, AdapterPosition? position, CancellationToken cancellationToken = default);
 }
 
+/// <summary>
+/// Events the workflows stored, waiting to be relayed to the bus (Kafka mode): each is written in the
+/// transaction of the step it describes and removed only once the bus has it, so a crash between the
+/// commit and the broker's acknowledgement delays an event instead of losing it.
+/// </summary>
+public interface IBusOutbox
+{
+    /// <summary>The oldest waiting events, in the order they were stored.</summary>
+    IReadOnlyList<BusOutboxEntry> Next(int limit);
+
+    /// <summary>Removes every event up to and including <paramref name="throughId"/> (relayed).</summary>
+    void Remove(long throughId);
+}
+
+/// <summary>A stored event for a topic: its key, the protobuf type's full name and the encoded value.</summary>
+public sealed record BusOutboxEntry(long Id, string Topic, string Key, string Type, byte[] Payload);
+
 /// <summary>The bus between stages and to subscribers. Embedded: in-process channels; scale-out: Kafka.</summary>
 public interface IEventBus
 {
