@@ -99,12 +99,15 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         // USCC prefix in lower case.
         await page.FillAsync("#q", profile.Uscc[..12].ToLowerInvariant());
         await page.ClickAsync("#searchButton");
+        // The row of the first search is still there until this search answers: wait for the answer.
+        await page.Locator("#resultArea:not([aria-busy])").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await page.Locator($"#results tr.hit[data-uscc='{profile.Uscc}']").WaitForAsync();
 
-        // Keyboard: the result row takes focus and Enter opens the profile.
-        await page.FocusAsync($"#results tr.hit[data-uscc='{profile.Uscc}']");
-        await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync("**/profile.html?**");
+        // Keyboard: the result row takes focus and Enter opens the profile. The locator focuses the row
+        // and presses in one step, so a results table re-rendered in between (a late search answer on a
+        // loaded machine) cannot swallow the key.
+        await page.Locator($"#results tr.hit[data-uscc='{profile.Uscc}']").PressAsync("Enter");
+        await page.WaitForURLAsync("**/profile.html?**", new PageWaitForURLOptions { Timeout = 60_000 });
         await page.Locator("#profileName").WaitForAsync();
         Assert.Equal(profile.Name, (await page.InnerTextAsync("#profileName")).Trim());
         Assert.Contains(profile.Uscc, await page.InnerTextAsync("#profileUscc"));
