@@ -15,7 +15,7 @@ namespace DataHub.Tests;
 /// first one committed, and the store ends up holding every served row exactly once.
 /// </summary>
 [Collection("console")]
-public sealed class AdapterKillTests : IAsyncDisposable
+public sealed class AdapterKillTests : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "datahub-kill-" + Guid.NewGuid().ToString("N"));
     private const string AdminKey = "kill-test-admin-key";
@@ -137,7 +137,10 @@ public sealed class AdapterKillTests : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 awaits this one, so no child process outlives the test.
+    public async Task DisposeAsync()
     {
         // A failed assertion must not leave a hub process running.
         foreach (var process in _processes)

@@ -16,7 +16,7 @@ namespace DataHub.Tests;
 /// profile must equal the embedded run's over the same input.
 /// </summary>
 [Collection("console")]
-public sealed class KafkaScaleOutTests : IAsyncDisposable
+public sealed class KafkaScaleOutTests : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "datahub-scaleout-" + Guid.NewGuid().ToString("N"));
     private readonly List<(Process Process, ConcurrentQueue<string> Log)> _nodes = [];
@@ -119,7 +119,10 @@ public sealed class KafkaScaleOutTests : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 awaits this one, so no child process outlives the test.
+    public async Task DisposeAsync()
     {
         foreach (var (process, _) in _nodes)
         {
