@@ -54,16 +54,31 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
             Locale = "zh-CN",
         });
         var page = await context.NewPageAsync();
-        // Network idle: the page's module has loaded and checked the session, so the form is wired.
-        await page.GotoAsync("/", new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
-        await page.FillAsync("#apiKey", _served.Keys[agency]);
-        await page.ClickAsync("#signIn");
-        // Readers land on the search page, operators on the adapters page. Waiting for the navigation to commit,
-        // not for the page's load event: on a loaded CI machine a page's module (and so its load event) can take
-        // long, and every next step waits for the element it needs anyway.
-        await page.WaitForURLAsync(url => !url.Contains("index.html", StringComparison.Ordinal) && url.Contains("/console/", StringComparison.Ordinal),
-            new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
-        return page;
+        // A sign-in that does not navigate is tried once more from a fresh load (CI runs have seen one stall
+        // with the page idle); the state of the stalled page is kept in a screenshot and in the failure message.
+        string? stalled = null;
+        for (int attempt = 1; attempt <= 2; attempt++)
+        {
+            // Network idle: the page's module has loaded and checked the session, so the form is wired.
+            await page.GotoAsync("/", new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
+            await page.FillAsync("#apiKey", _served.Keys[agency]);
+            await page.ClickAsync("#signIn");
+            try
+            {
+                // Readers land on the search page, operators on the adapters page. Waiting for the navigation to
+                // commit, not for the page's load event: every next step waits for the element it needs anyway.
+                await page.WaitForURLAsync(url => !url.Contains("index.html", StringComparison.Ordinal) && url.Contains("/console/", StringComparison.Ordinal),
+                    new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = 25_000 });
+                return page;
+            }
+            catch (TimeoutException)
+            {
+                var error = await page.Locator("#signInError").IsVisibleAsync() ? await page.InnerTextAsync("#signInError") : "(no error shown)";
+                stalled = $"attempt {attempt}: still at {page.Url}; sign-in error: {error}; button disabled: {await page.IsDisabledAsync("#signIn")}";
+                await ShotAsync(page, $"signin-stalled-{agency}-{attempt}");
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"Signing in as {agency} did not leave the sign-in page: {stalled}");
     }
 
     private async Task ShotAsync(IPage page, string name) =>
