@@ -11,6 +11,8 @@ namespace DataHub.Embedded;
 /// again on every read), then the distributed cache (memory when embedded, Redis when scaled out).
 /// Both are kept fresh from datahub.profiles.v1: every changed profile replaces its entries.
 /// Callers must not modify a returned profile (it is shared): clone it first.
+/// Beside each parsed profile the process keeps its protobuf encoding, so a read that returns the whole
+/// profile sends those bytes instead of serializing it again (about a sixth of a gRPC read's CPU).
 /// </summary>
 public sealed class CachedProfileReader : IDisposable
 {
@@ -47,8 +49,9 @@ public sealed class CachedProfileReader : IDisposable
                     }
                     else
                     {
-                        _parsed.Set(m.Key, profile, ParsedEntry);
-                        await _cache.SetAsync(Key(m.Key), profile.ToByteArray(), Expiry);
+                        var encoded = profile.ToByteArray();
+                        _parsed.Set(m.Key, new CachedProfile(profile, encoded), ParsedEntry);
+                        await _cache.SetAsync(Key(m.Key), encoded, Expiry);
                     }
                 }
                 catch (Exception)
@@ -62,22 +65,24 @@ public sealed class CachedProfileReader : IDisposable
         });
     }
 
-    public async Task<EnterpriseProfile?> GetAsync(string uscc, CancellationToken cancellationToken = default)
+    public async Task<EnterpriseProfile?> GetAsync(string uscc, CancellationToken cancellationToken = default) =>
+        (await GetEncodedAsync(uscc, cancellationToken))?.Profile;
+
+    /// <summary>The profile with its protobuf encoding; null when the hub holds no profile of the USCC.</summary>
+    public async Task<CachedProfile?> GetEncodedAsync(string uscc, CancellationToken cancellationToken = default)
     {
-        if (_parsed.TryGetValue(uscc, out EnterpriseProfile? hot)) return hot;
+        if (_parsed.TryGetValue(uscc, out CachedProfile? hot)) return hot;
         if (await _cache.GetAsync(Key(uscc), cancellationToken) is { } cached)
         {
-            var parsed = EnterpriseProfile.Parser.ParseFrom(cached);
+            var parsed = new CachedProfile(EnterpriseProfile.Parser.ParseFrom(cached), cached);
             _parsed.Set(uscc, parsed, ParsedMissEntry);
             return parsed;
         }
-        var profile = _store.GetProfile(uscc);
-        if (profile is not null)
-        {
-            await _cache.SetAsync(Key(uscc), profile.ToByteArray(), MissExpiry, cancellationToken);
-            _parsed.Set(uscc, profile, ParsedMissEntry);
-        }
-        return profile;
+        if (_store.GetProfile(uscc) is not { } profile) return null;
+        var read = new CachedProfile(profile, profile.ToByteArray());
+        await _cache.SetAsync(Key(uscc), read.Encoded, MissExpiry, cancellationToken);
+        _parsed.Set(uscc, read, ParsedMissEntry);
+        return read;
     }
 
     private static string Key(string uscc) => "profile:" + uscc;
@@ -89,3 +94,6 @@ public sealed class CachedProfileReader : IDisposable
         _parsed.Dispose();
     }
 }
+
+/// <summary>A cached profile and its protobuf encoding (the bytes <c>Profile.ToByteArray()</c> gives); neither may be modified.</summary>
+public sealed record CachedProfile(EnterpriseProfile Profile, byte[] Encoded);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Threading.Channels;
 using DataHub.Core.Audit;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -15,10 +14,9 @@ namespace DataHub.Embedded;
 public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
 {
     private readonly string _connectionString;
-    private readonly Channel<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)> _pending =
-        // Unbounded is bounded in practice: every caller waits for its own entry, so the queue never
-        // holds more than the calls in flight — and the single-reader queue takes writes without a lock.
-        Channel.CreateUnbounded<(AuditDraft, TaskCompletionSource<AuditEntry>)>(new UnboundedChannelOptions { SingleReader = true });
+    // Unbounded is bounded in practice: every caller waits for its own entry, so the queue never holds
+    // more than the calls in flight.
+    private readonly GroupCommitQueue<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)> _pending = new();
     private readonly Task _writer;
     private readonly WalCheckpointer _checkpointer;
     private readonly SqliteConnection _connection;
@@ -73,7 +71,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     {
         if (_failure is { } failure) throw new IOException($"The audit log {Path} cannot be written; audited calls are refused: {failure.Message}", failure);
         var done = new TaskCompletionSource<AuditEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _pending.Writer.WriteAsync((draft, done), cancellationToken);
+        if (!_pending.TryAdd((draft, done))) throw new ObjectDisposedException(nameof(SqliteAuditLog), $"The audit log {Path} is closed; audited calls are refused.");
         // Not cancellable once queued: the entry will be written, and the caller must not go on before.
         return await done.Task;
     }
@@ -83,10 +81,10 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         var c = _connection;
         var (seq, previous) = Last(c);
         var group = new List<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)>();
-        while (_pending.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        using var linker = new AuditLinker();
+        Span<char> at = stackalloc char[AuditChain.MaxTimeLength];
+        while (_pending.TakeGroup(group, MaxGroup))
         {
-            group.Clear();
-            while (group.Count < MaxGroup && _pending.Reader.TryRead(out var item)) group.Add(item);
             if (_failure is { } failure)
             {
                 foreach (var (_, done) in group) done.TrySetException(new IOException($"The audit log {Path} cannot be written: {failure.Message}", failure));
@@ -99,10 +97,10 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
                 var (s, h) = (seq, previous);
                 foreach (var (draft, _) in group)
                 {
-                    var entry = AuditChain.Link(++s, draft, h);
+                    var entry = linker.Link(++s, draft, h);
                     h = entry.Hash;
                     raw.sqlite3_bind_int64(_insert, 1, entry.Seq);
-                    BindText(2, draft.At.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+                    BindText(2, at[..AuditChain.FormatTime(draft.At, at)]);
                     BindText(3, draft.Agency);
                     BindText(4, draft.Method);
                     BindText(5, draft.Uscc);
@@ -135,8 +133,16 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         }
     }
 
+    // The writer thread's scratch for binding text (SQLite copies bound text: SQLITE_TRANSIENT).
+    private byte[] _utf8 = new byte[1024];
+
     /// <summary>Binds UTF-8 with its length: text holding U+0000 is stored whole, exactly as it was hashed.</summary>
-    private void BindText(int index, string value) => raw.sqlite3_bind_text(_insert, index, (ReadOnlySpan<byte>)Encoding.UTF8.GetBytes(value));
+    private void BindText(int index, ReadOnlySpan<char> value)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, 2 * _utf8.Length)];
+        raw.sqlite3_bind_text(_insert, index, (ReadOnlySpan<byte>)_utf8.AsSpan(0, Encoding.UTF8.GetBytes(value, _utf8)));
+    }
 
     public IEnumerable<AuditEntry> ReadAll()
     {
@@ -176,8 +182,9 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _pending.Writer.TryComplete();
+        _pending.Complete();
         await _writer;
+        _pending.Dispose();
         await _checkpointer.DisposeAsync();
         _insert.Dispose();
         _connection.Dispose();

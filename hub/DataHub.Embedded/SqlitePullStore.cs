@@ -1,6 +1,5 @@
 using DataHub.Core.Workflows;
 using System.Globalization;
-using System.Threading.Channels;
 using DataHub.Core.Ingest;
 using DataHub.Core.Pulls;
 using DataHub.Schema.V1;
@@ -67,7 +66,7 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     // Group commit: steps queue here and one writer stores whatever has gathered in one transaction,
     // each in its own savepoint (a step that fails leaves the others alone). Callers resume once
     // their step is committed. Unbounded is bounded in practice: every caller waits for its step.
-    private readonly Channel<Write> _writes = Channel.CreateUnbounded<Write>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly GroupCommitQueue<Write> _writes = new();
     private readonly Task _writeLoop;
     private readonly WalCheckpointer _checkpointer;
     private const int MaxGroup = 512;
@@ -187,10 +186,8 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     {
         using var statements = new Statements(_writer);
         var group = new List<Write>();
-        while (_writes.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (_writes.TakeGroup(group, MaxGroup))
         {
-            group.Clear();
-            while (group.Count < MaxGroup && _writes.Reader.TryRead(out var write)) group.Add(write);
             var done = new List<Write>(group.Count);
             try
             {
@@ -233,7 +230,7 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     private Task<T> EnqueueAsync<T>(Func<Statements, T> run)
     {
         var write = new Write<T>(run);
-        if (!_writes.Writer.TryWrite(write)) throw new ObjectDisposedException(nameof(SqlitePullStore));
+        if (!_writes.TryAdd(write)) throw new ObjectDisposedException(nameof(SqlitePullStore));
         return write.Done.Task;
     }
 
@@ -421,8 +418,9 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
 
     public void Dispose()
     {
-        _writes.Writer.TryComplete();
+        _writes.Complete();
         _writeLoop.GetAwaiter().GetResult();
+        _writes.Dispose();
         _checkpointer.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _writer.Dispose();
     }

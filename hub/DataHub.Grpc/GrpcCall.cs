@@ -145,14 +145,19 @@ public sealed class GrpcCall
         return output.ToArray();
     }
 
-    internal async Task WriteMessageAsync(IMessage message)
+    internal Task WriteMessageAsync(IMessage message) => WriteOneAsync(message, default);
+
+    /// <summary>Sends a message given as its protobuf encoding, exactly as <see cref="WriteMessageAsync"/> would send the message.</summary>
+    internal Task WriteEncodedMessageAsync(ReadOnlyMemory<byte> encoded) => WriteOneAsync(null, encoded);
+
+    private async Task WriteOneAsync(IMessage? message, ReadOnlyMemory<byte> encoded)
     {
         // Messages of one call go out one at a time: overlapping writes would interleave frames.
         if (Interlocked.Exchange(ref _writing, 1) == 1)
             throw new InvalidOperationException("A message of this call is still being written; await each WriteAsync before the next.");
         try
         {
-            await WriteMessageCoreAsync(message);
+            await WriteMessageCoreAsync(message, encoded);
         }
         finally
         {
@@ -160,10 +165,11 @@ public sealed class GrpcCall
         }
     }
 
-    private async Task WriteMessageCoreAsync(IMessage message)
+    /// <summary>Writes <paramref name="message"/>, or when it is null the message already encoded in <paramref name="encoded"/>.</summary>
+    private async Task WriteMessageCoreAsync(IMessage? message, ReadOnlyMemory<byte> encoded)
     {
         Context.CancellationToken.ThrowIfCancellationRequested();
-        var size = message.CalculateSize();
+        var size = message?.CalculateSize() ?? encoded.Length;
         if (_options.MaxSendMessageSize is { } max && size > max)
             throw new RpcException(StatusCode.ResourceExhausted, $"Sending message larger than max ({size} vs. {max} bytes).");
         await WriteHeadersAsync();
@@ -171,7 +177,11 @@ public sealed class GrpcCall
         if (_responseGzip)
         {
             using var compressed = new MemoryStream();
-            using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true)) message.WriteTo(gzip);
+            using (var gzip = new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                if (message is not null) message.WriteTo(gzip);
+                else gzip.Write(encoded.Span);
+            }
             var span = writer.GetSpan(5 + (int)compressed.Length);
             span[0] = 1;
             BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)compressed.Length);
@@ -185,7 +195,8 @@ public sealed class GrpcCall
             BinaryPrimitives.WriteUInt32BigEndian(prefix[1..], (uint)size);
             writer.Advance(5);
             // Straight into the response pipe's pooled segments: a large message needs no contiguous buffer of its own.
-            message.WriteTo(writer);
+            if (message is not null) message.WriteTo(writer);
+            else writer.Write(encoded.Span);
         }
         try
         {

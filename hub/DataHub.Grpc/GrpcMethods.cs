@@ -36,6 +36,24 @@ public sealed class GrpcResponseStream<T>(GrpcCall call) where T : IMessage<T>
     public Task WriteAsync(T message) => call.WriteMessageAsync(message);
 }
 
+/// <summary>
+/// A unary answer: a message, or that message's bytes already encoded (a cache can hold the bytes of a
+/// message read far more often than it changes). Both go out alike: framing, gzip, the size limit.
+/// </summary>
+public readonly struct GrpcReply<T> where T : IMessage<T>
+{
+    private GrpcReply(T? message, ReadOnlyMemory<byte> encoded) => (Message, EncodedMessage) = (message, encoded);
+
+    internal T? Message { get; }
+
+    internal ReadOnlyMemory<byte> EncodedMessage { get; }
+
+    /// <summary>The bytes of a <typeparamref name="T"/> in protobuf's binary encoding; not checked, so they must come from serializing one.</summary>
+    public static GrpcReply<T> Encoded(ReadOnlyMemory<byte> bytes) => new(default, bytes);
+
+    public static implicit operator GrpcReply<T>(T message) => new(message ?? throw new ArgumentNullException(nameof(message)), default);
+}
+
 /// <summary>A handler bound to a method descriptor.</summary>
 internal abstract class MethodBinding(GrpcMethodInfo info)
 {
@@ -54,6 +72,20 @@ internal sealed class UnaryBinding<TRequest, TResponse>(GrpcMethodInfo info, Fun
         var request = await call.ReadSingleMessageAsync(Parser);
         var response = await handler(request, call.Context);
         await call.WriteMessageAsync(response);
+    }
+}
+
+internal sealed class UnaryReplyBinding<TRequest, TResponse>(GrpcMethodInfo info, Func<TRequest, ServerCallContext, Task<GrpcReply<TResponse>>> handler) : MethodBinding(info)
+    where TRequest : IMessage<TRequest>, new() where TResponse : IMessage<TResponse>
+{
+    private static readonly MessageParser<TRequest> Parser = new(() => new TRequest());
+
+    public override async Task InvokeAsync(GrpcCall call)
+    {
+        var request = await call.ReadSingleMessageAsync(Parser);
+        var reply = await handler(request, call.Context);
+        if (reply.Message is { } message) await call.WriteMessageAsync(message);
+        else await call.WriteEncodedMessageAsync(reply.EncodedMessage);
     }
 }
 
@@ -102,6 +134,11 @@ public sealed class GrpcServiceRegistry
     public void AddUnary<TRequest, TResponse>(MethodDescriptor method, Func<TRequest, ServerCallContext, Task<TResponse>> handler)
         where TRequest : IMessage<TRequest>, new() where TResponse : IMessage<TResponse>
         => Add(new UnaryBinding<TRequest, TResponse>(Info<TRequest, TResponse>(method, MethodKind.Unary), handler));
+
+    /// <summary>A unary method whose handler may answer with a message's encoded bytes (<see cref="GrpcReply{T}.Encoded"/>).</summary>
+    public void AddUnaryReply<TRequest, TResponse>(MethodDescriptor method, Func<TRequest, ServerCallContext, Task<GrpcReply<TResponse>>> handler)
+        where TRequest : IMessage<TRequest>, new() where TResponse : IMessage<TResponse>
+        => Add(new UnaryReplyBinding<TRequest, TResponse>(Info<TRequest, TResponse>(method, MethodKind.Unary), handler));
 
     public void AddClientStreaming<TRequest, TResponse>(MethodDescriptor method, Func<GrpcRequestStream<TRequest>, ServerCallContext, Task<TResponse>> handler)
         where TRequest : IMessage<TRequest>, new() where TResponse : IMessage<TResponse>

@@ -269,6 +269,20 @@ public class IngestPipelineTests
         while ((await reader.GetAsync(code))!.Name != "新名称有限公司" && DateTime.UtcNow < deadline) await Task.Delay(10);
         Assert.Equal("新名称有限公司", (await reader.GetAsync(code))!.Name);
         Assert.Null(await reader.GetAsync("9144030071526726XG"));
+        Assert.Null(await reader.GetEncodedAsync("9144030071526726XG"));
+
+        // The bytes kept beside the profile are exactly its encoding, whichever way it came into the cache.
+        var fromBus = (await reader.GetEncodedAsync(code))!;
+        Assert.Equal(fromBus.Profile.ToByteArray(), fromBus.Encoded);
+        using var fresh = new CachedProfileReader(hub.Store, cache, hub.Bus);
+        var fromDistributedCache = (await fresh.GetEncodedAsync(code))!;
+        Assert.Equal("新名称有限公司", fromDistributedCache.Profile.Name);
+        Assert.Equal(fromDistributedCache.Profile.ToByteArray(), fromDistributedCache.Encoded);
+        var emptyCache = new Microsoft.Extensions.Caching.Distributed.MemoryDistributedCache(Microsoft.Extensions.Options.Options.Create(new Microsoft.Extensions.Caching.Memory.MemoryDistributedCacheOptions()));
+        using var cold = new CachedProfileReader(hub.Store, emptyCache, hub.Bus);
+        var fromStore = (await cold.GetEncodedAsync(code))!;
+        Assert.Equal(fromStore.Profile.ToByteArray(), fromStore.Encoded);
+        Assert.Equal(fromBus.Encoded, fromStore.Encoded);
     }
 
     [Fact]

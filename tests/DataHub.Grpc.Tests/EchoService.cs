@@ -22,19 +22,20 @@ internal sealed class EchoService
     public void Bind(GrpcServiceRegistry registry)
     {
         var file = EchoReflection.Descriptor;
-        registry.AddUnary<EchoRequest, EchoReply>(GrpcServiceRegistry.FindMethod(file, "Echo", "Unary"), UnaryAsync);
+        registry.AddUnaryReply<EchoRequest, EchoReply>(GrpcServiceRegistry.FindMethod(file, "Echo", "Unary"), UnaryAsync);
         registry.AddServerStreaming<EchoRequest, EchoReply>(GrpcServiceRegistry.FindMethod(file, "Echo", "ServerStream"), ServerStreamAsync);
         registry.AddClientStreaming<EchoRequest, EchoReply>(GrpcServiceRegistry.FindMethod(file, "Echo", "ClientStream"), ClientStreamAsync);
         registry.AddDuplexStreaming<EchoRequest, EchoReply>(GrpcServiceRegistry.FindMethod(file, "Echo", "Duplex"), DuplexAsync);
     }
 
-    private async Task<EchoReply> UnaryAsync(EchoRequest request, ServerCallContext context)
+    private async Task<GrpcReply<EchoReply>> UnaryAsync(EchoRequest request, ServerCallContext context)
     {
         CopyEchoMetadata(context);
         if (request.DelayMs > 0) Started.TrySetResult(context.Method);
         await Watch(context, () => Delay(request, context));
         Fail(request);
-        return new EchoReply { Text = request.Text, Blob = request.Blob };
+        var reply = new EchoReply { Text = request.Text, Blob = request.Blob };
+        return request.Encoded ? GrpcReply<EchoReply>.Encoded(reply.ToByteArray()) : reply;
     }
 
     private async Task ServerStreamAsync(EchoRequest request, GrpcResponseStream<EchoReply> responses, ServerCallContext context)
@@ -126,6 +127,6 @@ internal sealed class EchoService
         }
     }
 
-    public static EchoRequest Request(string text, int count = 0, int delayMs = 0, StatusCode failWith = StatusCode.OK, bool crash = false, byte[]? blob = null) =>
-        new() { Text = text, Count = count, DelayMs = delayMs, FailWith = (int)failWith, Crash = crash, Blob = ByteString.CopyFrom(blob ?? []) };
+    public static EchoRequest Request(string text, int count = 0, int delayMs = 0, StatusCode failWith = StatusCode.OK, bool crash = false, byte[]? blob = null, bool encoded = false) =>
+        new() { Text = text, Count = count, DelayMs = delayMs, FailWith = (int)failWith, Crash = crash, Blob = ByteString.CopyFrom(blob ?? []), Encoded = encoded };
 }

@@ -95,6 +95,21 @@ public sealed class GrpcProtocolTests(GrpcTestServer server) : IClassFixture<Grp
         Assert.Equal(blob, r.Single(Reply).Blob.ToByteArray());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_reply_given_as_encoded_bytes_goes_out_exactly_as_the_message_would(bool gzip)
+    {
+        var blob = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("企业画像", 300)));
+        var asMessage = await server.CallAsync("/datahub.test.Echo/Unary", [Request("画像", blob: blob)], gzip: gzip);
+        var asBytes = await server.CallAsync("/datahub.test.Echo/Unary", [Request("画像", blob: blob, encoded: true)], gzip: gzip);
+        Assert.Equal(StatusCode.OK, asBytes.Status);
+        Assert.Equal(gzip, asBytes.Messages.Single().Compressed);
+        Assert.Equal(asMessage.Headers["content-type"], asBytes.Headers["content-type"]);
+        Assert.Equal(asMessage.Single(Reply), asBytes.Single(Reply));
+        Assert.Equal(asMessage.Messages.Single().Payload, asBytes.Messages.Single().Payload);
+    }
+
     [Fact]
     public async Task Compressed_flag_without_a_grpc_encoding_is_an_internal_error()
     {

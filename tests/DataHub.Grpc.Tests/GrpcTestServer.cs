@@ -13,9 +13,13 @@ using Microsoft.Extensions.Logging;
 namespace DataHub.Grpc.Tests;
 
 /// <summary>The layer on a real Kestrel (HTTP/2 cleartext on a loopback port), serving the echo, health and reflection services.</summary>
-public sealed class GrpcTestServer : IAsyncLifetime
+public class GrpcTestServer : IAsyncLifetime
 {
     public const int MaxReceive = 64 * 1024;
+
+    /// <summary>The layer's options; a fixture for other limits overrides this.</summary>
+    protected virtual GrpcServerOptions Options() => new() { MaxReceiveMessageSize = MaxReceive };
+
     private WebApplication? _app;
 
     internal EchoService Echo { get; } = new();
@@ -39,8 +43,7 @@ public sealed class GrpcTestServer : IAsyncLifetime
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.ListenGrpc(IPAddress.Loopback, 0));
-        var options = new GrpcServerOptions { MaxReceiveMessageSize = MaxReceive };
-        builder.Services.AddSingleton(Registry).AddSingleton(options).AddSingleton<GrpcServer>();
+        builder.Services.AddSingleton(Registry).AddSingleton(Options()).AddSingleton<GrpcServer>();
         _app = builder.Build();
         Server = _app.Services.GetRequiredService<GrpcServer>();
         _app.Run(Server.HandleAsync);
@@ -188,4 +191,12 @@ public sealed record GrpcResponse(int HttpStatus, Dictionary<string, string> Hea
         return new GrpcResponse((int)response.StatusCode, headers, Flatten(response.TrailingHeaders), messages,
             isGrpc ? "" : System.Text.Encoding.UTF8.GetString(body));
     }
+}
+
+/// <summary>The test server with a send limit of 1 KiB.</summary>
+public sealed class SendLimitedGrpcTestServer : GrpcTestServer
+{
+    public const int MaxSend = 1024;
+
+    protected override GrpcServerOptions Options() => new() { MaxReceiveMessageSize = MaxReceive, MaxSendMessageSize = MaxSend };
 }

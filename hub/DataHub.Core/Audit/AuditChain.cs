@@ -46,29 +46,43 @@ public static class AuditChain
     /// <summary>Lower-case hex SHA-256 over the fields, each length-prefixed so no two entries serialize alike.</summary>
     public static string HashOf(long seq, AuditDraft d, string previousHash)
     {
-        // One buffer, one SHA-256 call: this runs for every audited call, on the serving path.
-        Span<char> at = stackalloc char[40];
-        d.At.UtcDateTime.TryFormat(at, out var atLength, "O", System.Globalization.CultureInfo.InvariantCulture);
-        ReadOnlySpan<char> atText = at[..atLength];
-        int size = 8 + 8 * 8 + Encoding.UTF8.GetByteCount(atText) + Utf8(d.Agency) + Utf8(d.Method) + Utf8(d.Uscc) + Utf8(d.Purpose) +
-                   Utf8(d.Result) + Utf8(d.Detail) + Utf8(previousHash);
-        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(size);
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(SerializedSize(d, previousHash));
         try
         {
-            var buffer = rented.AsSpan(0, size);
-            BinaryPrimitives.WriteInt64BigEndian(buffer, seq);
-            int offset = 8;
-            offset = Put(buffer, offset, atText);
-            foreach (var field in (ReadOnlySpan<string>)[d.Agency, d.Method, d.Uscc, d.Purpose, d.Result, d.Detail, previousHash])
-                offset = Put(buffer, offset, field);
             Span<byte> digest = stackalloc byte[32];
-            SHA256.HashData(buffer, digest);
+            SHA256.HashData(rented.AsSpan(0, Serialize(seq, d, previousHash, rented)), digest);
             return Convert.ToHexStringLower(digest);
         }
         finally
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>The bytes an entry's hash covers: its position, then each field with its UTF-8 length (8 bytes, big-endian).</summary>
+    internal static int SerializedSize(AuditDraft d, string previousHash) =>
+        8 + 8 * 8 + MaxTimeLength + Utf8(d.Agency) + Utf8(d.Method) + Utf8(d.Uscc) + Utf8(d.Purpose) + Utf8(d.Result) + Utf8(d.Detail) + Utf8(previousHash);
+
+    /// <summary>Writes what the hash covers into <paramref name="buffer"/> (at least <see cref="SerializedSize"/> long); returns the length.</summary>
+    internal static int Serialize(long seq, AuditDraft d, string previousHash, Span<byte> buffer)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(buffer, seq);
+        int offset = 8;
+        Span<char> at = stackalloc char[MaxTimeLength];
+        offset = Put(buffer, offset, at[..FormatTime(d.At, at)]);
+        foreach (var field in (ReadOnlySpan<string>)[d.Agency, d.Method, d.Uscc, d.Purpose, d.Result, d.Detail, previousHash])
+            offset = Put(buffer, offset, field);
+        return offset;
+    }
+
+    /// <summary>The longest round-trip ("O") UTC time text.</summary>
+    public const int MaxTimeLength = 40;
+
+    /// <summary>The entry's time as hashed and stored: round-trip ("O") UTC text; returns its length.</summary>
+    public static int FormatTime(DateTimeOffset at, Span<char> destination)
+    {
+        at.UtcDateTime.TryFormat(destination, out var length, "O", System.Globalization.CultureInfo.InvariantCulture);
+        return length;
     }
 
     private static int Utf8(string s) => Encoding.UTF8.GetByteCount(s);
@@ -102,6 +116,29 @@ public static class AuditChain
         }
         return null;
     }
+}
+
+/// <summary>
+/// Links entries on one thread, reusing its SHA-256 state and buffer: the audit writer links an entry
+/// for every audited call, and a one-shot hash sets up and tears down its digest state each time.
+/// Gives exactly <see cref="AuditChain.HashOf"/>.
+/// </summary>
+public sealed class AuditLinker : IDisposable
+{
+    private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private byte[] _buffer = new byte[1024];
+
+    public AuditEntry Link(long seq, AuditDraft draft, string previousHash)
+    {
+        var size = AuditChain.SerializedSize(draft, previousHash);
+        if (size > _buffer.Length) _buffer = new byte[Math.Max(size, 2 * _buffer.Length)];
+        _sha.AppendData(_buffer, 0, AuditChain.Serialize(seq, draft, previousHash, _buffer));
+        Span<byte> digest = stackalloc byte[32];
+        _sha.GetHashAndReset(digest);
+        return new AuditEntry(seq, draft, previousHash, Convert.ToHexStringLower(digest));
+    }
+
+    public void Dispose() => _sha.Dispose();
 }
 
 /// <summary>The first broken link of an audit chain.</summary>

@@ -22,21 +22,22 @@ internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTra
     public void Bind(GrpcServiceRegistry registry)
     {
         var file = ProfileServiceReflection.Descriptor;
-        registry.AddUnary<GetProfileRequest, EnterpriseProfile>(GrpcServiceRegistry.FindMethod(file, "ProfileService", "GetProfile"), GetProfileAsync);
+        registry.AddUnaryReply<GetProfileRequest, EnterpriseProfile>(GrpcServiceRegistry.FindMethod(file, "ProfileService", "GetProfile"), GetProfileAsync);
         registry.AddUnary<SearchProfilesRequest, SearchProfilesResponse>(GrpcServiceRegistry.FindMethod(file, "ProfileService", "SearchProfiles"), SearchAsync);
         registry.AddServerStreaming<WatchProfilesRequest, ProfileChange>(GrpcServiceRegistry.FindMethod(file, "ProfileService", "WatchProfiles"), WatchAsync);
         registry.AddUnary<GetProfileAsOfRequest, EnterpriseProfile>(GrpcServiceRegistry.FindMethod(file, "ProfileService", "GetProfileAsOf"), GetProfileAsOfAsync);
         registry.AddUnary<CheckCreditRequest, CheckCreditResponse>(GrpcServiceRegistry.FindMethod(file, "ProfileService", "CheckCredit"), CheckCreditAsync);
     }
 
-    private async Task<EnterpriseProfile> GetProfileAsync(GetProfileRequest request, ServerCallContext context)
+    private async Task<GrpcReply<EnterpriseProfile>> GetProfileAsync(GetProfileRequest request, ServerCallContext context)
     {
         var caller = AuditedCall.Of(context).Caller;
         var sections = ProfileSections.Resolve(caller, request.Sections);
         var uscc = ApiErrors.RequireUscc(request.Uscc, hub.Options.UsccAllowList);
-        var profile = await profiles.GetAsync(uscc, context.CancellationToken) ?? throw ApiErrors.NotFound(uscc);
+        var cached = await profiles.GetEncodedAsync(uscc, context.CancellationToken) ?? throw ApiErrors.NotFound(uscc);
         await audit.DiscloseAsync(context, uscc, "sections=" + ProfileSections.Describe(sections));
-        return ProfileSections.Filter(profile, sections);
+        // The whole profile goes out as the bytes cached with it; only a filtered copy is serialized.
+        return ProfileSections.IsWhole(sections) ? GrpcReply<EnterpriseProfile>.Encoded(cached.Encoded) : ProfileSections.Filter(cached.Profile, sections);
     }
 
     private async Task<EnterpriseProfile> GetProfileAsOfAsync(GetProfileAsOfRequest request, ServerCallContext context)

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using DataHub.Grpc;
 using DataHub.Schema.V1;
 using DataHub.Security;
@@ -16,16 +17,19 @@ internal static class ProfileSections
         [ProfileSection.Complaints] = Scopes.ProfileComplaints,
     };
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Agency, FrozenSet<ProfileSection>> AllowedOf = new();
+
     /// <summary>
     /// The sections to return: those asked for (each must be allowed, else PERMISSION_DENIED naming the
     /// scope), or every allowed one when none is asked for (PERMISSION_DENIED when none is allowed).
     /// </summary>
-    public static HashSet<ProfileSection> Resolve(Agency caller, IEnumerable<ProfileSection> requested)
+    public static IReadOnlySet<ProfileSection> Resolve(Agency caller, IReadOnlyCollection<ProfileSection> requested)
     {
-        var asked = requested.Where(s => s != ProfileSection.Unspecified).ToHashSet();
+        // The sections an agency may see are fixed by its configuration: worked out once per agency.
+        var allowed = AllowedOf.GetOrAdd(caller, a => ScopeOf.Where(kv => a.HasScope(kv.Value)).Select(kv => kv.Key).ToFrozenSet());
+        var asked = requested.Count == 0 ? [] : requested.Where(s => s != ProfileSection.Unspecified).ToHashSet();
         foreach (var section in asked.Where(s => !ScopeOf.ContainsKey(s)))
             throw new RpcException(StatusCode.InvalidArgument, $"Profile section {(int)section} does not exist.");
-        var allowed = ScopeOf.Where(kv => caller.HasScope(kv.Value)).Select(kv => kv.Key).ToHashSet();
         if (asked.Count == 0)
         {
             if (allowed.Count == 0)
@@ -46,10 +50,13 @@ internal static class ProfileSections
             throw new RpcException(StatusCode.PermissionDenied, $"Agency '{caller.Id}' lacks scope {ScopeOf[section]}, which this method's answer needs.");
     }
 
+    /// <summary>Whether the sections are all of them, so the profile goes out unfiltered.</summary>
+    public static bool IsWhole(IReadOnlySet<ProfileSection> sections) => sections.Count == ScopeOf.Count;
+
     /// <summary>A copy with only the given sections; the key facts (USCC, name, as_of, counts, flags) always stay.</summary>
     public static EnterpriseProfile Filter(EnterpriseProfile profile, IReadOnlySet<ProfileSection> sections)
     {
-        if (sections.Count == ScopeOf.Count) return profile;
+        if (IsWhole(sections)) return profile;
         var p = profile.Clone();
         if (!sections.Contains(ProfileSection.Basic))
         {

@@ -59,9 +59,9 @@ internal static class PullBenchmark
                 throw new InvalidOperationException($"RequestPull of LIC-JY for {uscc} was not answered from the library ({first.State}); the benchmark would measure demands.");
             Console.Error.WriteLine($"hub on {url}; {uscc} holds a JY licence; h2load -n {requests} -c {clients} -m {streams}; {runs} run(s); {Environment.ProcessorCount} cores");
 
-            // Warm-up of both paths; not measured.
-            await H2loadAsync(h2load, profileUrl, profileBody, readerKey, requests / 4, clients, streams, Path.Combine(work, "w.log"), ct);
-            await H2loadAsync(h2load, pullUrl, pullBody, requesterKey, requests / 4, clients, streams, Path.Combine(work, "w.log"), ct);
+            await WarmUpAsync(
+                () => H2loadAsync(h2load, profileUrl, profileBody, readerKey, requests / 2, clients, streams, Path.Combine(work, "w.log"), ct),
+                () => H2loadAsync(h2load, pullUrl, pullBody, requesterKey, requests / 2, clients, streams, Path.Combine(work, "w.log"), ct));
 
             var baseline = new List<double>();
             var pulls = new List<double>();

@@ -66,10 +66,13 @@ internal sealed class AgencyDirectory
 {
     private readonly FrozenDictionary<string, Agency> _byKeyHash;
 
+    private readonly FrozenDictionary<string, Agency>.AlternateLookup<ReadOnlySpan<char>> _byKeyHashText;
+
     private AgencyDirectory(IReadOnlyList<Agency> agencies, FrozenDictionary<string, Agency> byKeyHash)
     {
         Agencies = agencies;
         _byKeyHash = byKeyHash;
+        _byKeyHashText = byKeyHash.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     public static readonly AgencyDirectory Empty = new([], FrozenDictionary<string, Agency>.Empty);
@@ -77,7 +80,17 @@ internal sealed class AgencyDirectory
     public IReadOnlyList<Agency> Agencies { get; }
 
     /// <summary>The agency whose key hashes to the configured value; keys themselves are never kept.</summary>
-    public Agency? FindByKey(string key) => _byKeyHash.GetValueOrDefault(HashKey(key));
+    public Agency? FindByKey(ReadOnlySpan<char> key)
+    {
+        // Every call presents its key: hashed and looked up without allocating.
+        if (key.Length > 1024) return null;
+        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(key.Length)];
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(key, utf8)], digest);
+        Span<char> hex = stackalloc char[64];
+        Convert.TryToHexStringLower(digest, hex, out _);
+        return _byKeyHashText.TryGetValue(hex, out var agency) ? agency : null;
+    }
 
     public static string HashKey(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 

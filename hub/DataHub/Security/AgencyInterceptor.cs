@@ -148,7 +148,7 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
     private static string Purpose(Metadata headers)
     {
         var purpose = headers.GetBytes("x-purpose-bin") is { } bytes ? System.Text.Encoding.UTF8.GetString(bytes) : headers.GetValue("x-purpose") ?? "";
-        purpose = new string(purpose.Where(ch => !char.IsControl(ch)).ToArray());
+        if (purpose.Any(char.IsControl)) purpose = new string(purpose.Where(ch => !char.IsControl(ch)).ToArray());
         return purpose.Length > MaxPurposeLength ? purpose[..MaxPurposeLength] : purpose;
     }
 
@@ -159,7 +159,7 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
             throw new RpcException(StatusCode.Unauthenticated, "No credential: send metadata 'authorization: Bearer <API key>' issued to your agency.");
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
             throw new RpcException(StatusCode.Unauthenticated, "The authorization metadata must be 'Bearer <API key>'.");
-        return agencies.FindByKey(header[7..].Trim())
+        return agencies.FindByKey(header.AsSpan(7).Trim())
             ?? throw new RpcException(StatusCode.Unauthenticated, "The API key is not known to this hub (revoked, mistyped, or for another deployment).");
     }
 
