@@ -1,35 +1,76 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using DataHub.Core.Audit;
 using Microsoft.Data.Sqlite;
+using Microsoft.Win32.SafeHandles;
+using System.Security.Cryptography;
 using SQLitePCL;
 
 namespace DataHub.Embedded;
 
 /// <summary>
-/// The audit chain in its own SQLite file (audit.db beside hub.db), append-only. Appends are group
-/// committed: concurrent callers' entries are linked and written in one transaction, and each caller
-/// resumes only when its entry is durable — so an audited read never answers before its entry is stored.
+/// The audit chain: append-only, in its own SQLite file (audit.db beside hub.db), written through a
+/// journal. An audited call links its entry and has it written to the journal file on its own thread
+/// before it goes on, so no audited read answers before its entry is written; the entry is then as
+/// durable as a SQLite commit in WAL mode with synchronous=NORMAL (it survives the hub process dying,
+/// not the machine losing power). Writes are combined: whichever caller finds no write in progress
+/// writes every record queued so far with one pwrite, while the others wait the few microseconds that
+/// takes, so the chain's lock is never held across a system call. Every 200 ms a mover copies written
+/// entries into audit.db in one transaction and deletes the journal segments they were in; at start-up,
+/// whatever a crash left in the journal is stored first. Why not a group commit into SQLite, as before:
+/// waiting on it made every audited call asynchronous, and on two cores that resumption cost more than
+/// the entry itself. One process writes the log at a time (audit.db.lock); readers use <see cref="ReadAll(string)"/>.
 /// </summary>
 public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
 {
-    private readonly string _connectionString;
-    // Unbounded is bounded in practice: every caller waits for its own entry, so the queue never holds
-    // more than the calls in flight.
-    private readonly GroupCommitQueue<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)> _pending = new();
-    private readonly Task _writer;
-    private readonly WalCheckpointer _checkpointer;
+    private static readonly TimeSpan MoveInterval = TimeSpan.FromMilliseconds(200);
+
+    // Entries written to the journal but not yet in audit.db, at most: past this the store has not
+    // taken entries for a long while, and calls are refused rather than kept only in the journal.
+    private const int MaxUnmoved = 1_000_000;
+
+    // _gate guards the chain (position, previous hash), the queued records and the entries to move;
+    // _writeGate is held by the one caller writing queued records, and by the mover when it changes segment.
+    private readonly object _gate = new();
+    private readonly object _writeGate = new();
+    private readonly FileStream _lock;
+    private readonly AuditLinker _linker = new();
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _insert;
-    // Set when the log can no longer be written: every call then fails instead of going unaudited.
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _mover;
+    // Segments whose entries are being or are yet to be stored in audit.db.
+    private List<string> _closedSegments = [];
+    private long _seq;
+    private string _previous;
+    private SafeFileHandle? _segment;
+    private string _segmentPath = "";
+    private long _segmentLength;
+    // Records linked but not yet written (filled under _gate), and the spare the writer hands back.
+    private byte[] _queued = new byte[64 * 1024];
+    private int _queuedLength;
+    private long _queuedLast;
+    private byte[] _spare = new byte[64 * 1024];
+    // Every entry up to this position is in the journal.
+    private long _written;
     private volatile Exception? _failure;
+    private List<AuditEntry> _unmoved = [];
+    private bool _closed;
 
     public SqliteAuditLog(string path)
     {
         Path = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString();
-        using (var c = Open())
+        try
+        {
+            _lock = new FileStream(Path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"The audit log {Path} is being written by another process (a running hub?); only one may write it. Read it with `datahub audit verify`.", e);
+        }
+        using (var c = Open(Path))
         {
             SqliteHubStore.Execute(c, """
                 PRAGMA journal_mode=WAL;
@@ -46,94 +87,213 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
                     hash TEXT NOT NULL);
                 """);
         }
-        // The writer's connection and statement are made here, so a store that cannot be written stops
-        // the host at start instead of leaving callers waiting.
-        _connection = Open();
-        // The raw SQLite statement: this insert runs for every audited call, and the provider's
-        // parameter objects cost more than SQLite's own work here.
-        var rc = raw.sqlite3_prepare_v2(_connection.Handle, "INSERT INTO audit(seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash) " +
+        // The mover's connection and statement are made here, so a store that cannot be written stops
+        // the host at start instead of failing later. A raw statement: the provider's parameter objects
+        // cost more than SQLite's own work for rows this small.
+        _connection = Open(Path);
+        var rc = raw.sqlite3_prepare_v2(_connection.Handle, "INSERT OR IGNORE INTO audit(seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash) " +
                                                            "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out _insert);
         if (rc != raw.SQLITE_OK) throw new IOException($"The audit log {Path} cannot prepare its insert: {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}");
-        // A thread of its own: the loop does blocking SQLite work and must not tie up a thread-pool worker.
-        // Checkpoints (copying the WAL into the file, with its fsyncs) run beside the writer every second,
-        // so an audited call does not wait for one; the writer checkpoints itself only if the WAL grows
-        // past 64 MiB anyway, which bounds the file.
-        SqliteHubStore.Execute(_connection, "PRAGMA wal_autocheckpoint=16384;");
-        _writer = Task.Factory.StartNew(WriteLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        _checkpointer = new WalCheckpointer(Open);
+        // What a crash left in the journal goes into the store first; entries already there are kept as they are.
+        foreach (var segment in Segments(Path))
+        {
+            Insert(ReadSegment(segment));
+            File.Delete(segment);
+        }
+        (_seq, _previous) = Last(_connection);
+        _written = _seq;
+        OpenSegment();
+        _mover = Task.Run(MoveLoopAsync);
     }
 
     public string Path { get; }
 
-    private const int MaxGroup = 4096;
-
-    public async Task<AuditEntry> AppendAsync(AuditDraft draft, CancellationToken cancellationToken = default)
+    public Task<AuditEntry> AppendAsync(AuditDraft draft, CancellationToken cancellationToken = default)
     {
-        if (_failure is { } failure) throw new IOException($"The audit log {Path} cannot be written; audited calls are refused: {failure.Message}", failure);
-        var done = new TaskCompletionSource<AuditEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_pending.TryAdd((draft, done))) throw new ObjectDisposedException(nameof(SqliteAuditLog), $"The audit log {Path} is closed; audited calls are refused.");
-        // Not cancellable once queued: the entry will be written, and the caller must not go on before.
-        return await done.Task;
+        AuditEntry entry;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            ThrowIfFailed();
+            if (_unmoved.Count >= MaxUnmoved)
+                throw new IOException($"The audit log {Path} has not taken entries into its store for a long while ({_unmoved.Count:N0} waiting in its journal); audited calls are refused until it does.");
+            entry = _linker.Link(_seq + 1, draft, _previous);
+            var record = _linker.Record;
+            if (_queuedLength + record.Length > _queued.Length) Array.Resize(ref _queued, Math.Max(2 * _queued.Length, _queuedLength + record.Length));
+            record.CopyTo(_queued.AsSpan(_queuedLength));
+            _queuedLength += record.Length;
+            (_seq, _previous, _queuedLast) = (entry.Seq, entry.Hash, entry.Seq);
+            _unmoved.Add(entry);
+        }
+        WaitUntilWritten(entry.Seq);
+        return Task.FromResult(entry);
     }
 
-    private void WriteLoop()
+    /// <summary>Returns once the journal holds the entry: writes the queued records itself when no one else is, else waits for who is.</summary>
+    private void WaitUntilWritten(long seq)
     {
-        var c = _connection;
-        var (seq, previous) = Last(c);
-        var group = new List<(AuditDraft Draft, TaskCompletionSource<AuditEntry> Done)>();
-        using var linker = new AuditLinker();
-        Span<char> at = stackalloc char[AuditChain.MaxTimeLength];
-        while (_pending.TakeGroup(group, MaxGroup))
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _written) < seq)
         {
-            if (_failure is { } failure)
+            ThrowIfFailed();
+            if (Monitor.TryEnter(_writeGate))
             {
-                foreach (var (_, done) in group) done.TrySetException(new IOException($"The audit log {Path} cannot be written: {failure.Message}", failure));
-                continue;
-            }
-            var entries = new List<AuditEntry>(group.Count);
-            try
-            {
-                using var tx = c.BeginTransaction();
-                var (s, h) = (seq, previous);
-                foreach (var (draft, _) in group)
-                {
-                    var entry = linker.Link(++s, draft, h);
-                    h = entry.Hash;
-                    raw.sqlite3_bind_int64(_insert, 1, entry.Seq);
-                    BindText(2, at[..AuditChain.FormatTime(draft.At, at)]);
-                    BindText(3, draft.Agency);
-                    BindText(4, draft.Method);
-                    BindText(5, draft.Uscc);
-                    BindText(6, draft.Purpose);
-                    BindText(7, draft.Result);
-                    BindText(8, draft.Detail);
-                    BindText(9, entry.PreviousHash);
-                    BindText(10, entry.Hash);
-                    var rc = raw.sqlite3_step(_insert);
-                    raw.sqlite3_reset(_insert);
-                    if (rc != raw.SQLITE_DONE) throw new IOException($"insert failed ({rc}): {raw.sqlite3_errmsg(c.Handle).utf8_to_string()}");
-                    entries.Add(entry);
-                }
-                tx.Commit();
-                (seq, previous) = (s, h);
-                for (int i = 0; i < group.Count; i++) group[i].Done.TrySetResult(entries[i]);
-            }
-            catch (Exception e)
-            {
-                foreach (var (_, done) in group) done.TrySetException(new IOException($"The audit log {Path} could not be written: {e.Message}", e));
                 try
                 {
-                    (seq, previous) = Last(c);
+                    WriteQueued();
                 }
-                catch (Exception fatal)
+                finally
                 {
-                    _failure = fatal;
+                    Monitor.Exit(_writeGate);
                 }
+            }
+            else
+            {
+                spin.SpinOnce(sleep1Threshold: -1); // the writer needs microseconds: never sleep a whole millisecond
             }
         }
     }
 
-    // The writer thread's scratch for binding text (SQLite copies bound text: SQLITE_TRANSIENT).
+    /// <summary>Writes every queued record with one pwrite (holding _writeGate); a failure stops the log, as an unwritten entry breaks the chain.</summary>
+    private void WriteQueued()
+    {
+        byte[] batch;
+        int length;
+        long last;
+        lock (_gate)
+        {
+            if (_queuedLength == 0) return;
+            (batch, length, last) = (_queued, _queuedLength, _queuedLast);
+            (_queued, _queuedLength) = (_spare, 0);
+        }
+        try
+        {
+            _segment ??= OpenSegment();
+            RandomAccess.Write(_segment, batch.AsSpan(0, length), _segmentLength);
+            _segmentLength += length;
+        }
+        catch (Exception e)
+        {
+            _failure = e;
+            throw new IOException($"The audit log {Path} could not write its journal, so the call is refused (and the log takes no more entries until the hub restarts): {e.Message}", e);
+        }
+        _spare = batch;
+        Volatile.Write(ref _written, last);
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } failure) throw new IOException($"The audit log {Path} could not write its journal, so audited calls are refused until the hub restarts: {failure.Message}", failure);
+    }
+
+    /// <summary>Starts a journal segment named after the next position to be written (holding _writeGate, or before the mover runs).</summary>
+    private SafeFileHandle OpenSegment()
+    {
+        var path = $"{Path}.journal-{Volatile.Read(ref _written) + 1:D19}";
+        _segment = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+        (_segmentPath, _segmentLength) = (path, 0);
+        return _segment;
+    }
+
+    private async Task MoveLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(MoveInterval, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
+                Move(startNextSegment: true);
+            }
+            catch (Exception)
+            {
+                // The entries stay in the journal and in memory; the next pass tries again.
+            }
+        }
+    }
+
+    /// <summary>Copies the written entries into audit.db, then deletes the segments they were in (mover thread, or disposal after it stopped).</summary>
+    private void Move(bool startNextSegment)
+    {
+        List<AuditEntry> batch;
+        List<string> segments;
+        lock (_writeGate)
+        {
+            lock (_gate)
+            {
+                // Only entries already in the journal: one still queued belongs to a call not yet answered.
+                var written = _unmoved.FindIndex(e => e.Seq > _written);
+                if (written == 0 || _unmoved.Count == 0) return;
+                var count = written < 0 ? _unmoved.Count : written;
+                batch = _unmoved.GetRange(0, count);
+                _unmoved.RemoveRange(0, count);
+            }
+            // Records written from now on go to a new segment, so this one can go once its entries are
+            // stored (an empty one, after a pass that failed, stays in use).
+            if (_segmentLength > 0 || !startNextSegment)
+            {
+                _closedSegments.Add(_segmentPath);
+                _segment?.Dispose();
+                _segment = null;
+            }
+            if (startNextSegment && _segment is null)
+            {
+                try
+                {
+                    OpenSegment();
+                }
+                catch (IOException)
+                {
+                    // The next write tries again, and refuses its calls if it cannot.
+                }
+            }
+            (segments, _closedSegments) = (_closedSegments, []);
+        }
+        try
+        {
+            Insert(batch);
+        }
+        catch (Exception)
+        {
+            lock (_gate) _unmoved.InsertRange(0, batch);
+            lock (_writeGate) _closedSegments.InsertRange(0, segments);
+            throw;
+        }
+        foreach (var segment in segments) File.Delete(segment);
+    }
+
+    private void Insert(IReadOnlyList<AuditEntry> entries)
+    {
+        if (entries.Count == 0) return;
+        Span<char> at = stackalloc char[AuditChain.MaxTimeLength];
+        using var tx = _connection.BeginTransaction();
+        foreach (var entry in entries)
+        {
+            var draft = entry.Draft;
+            raw.sqlite3_bind_int64(_insert, 1, entry.Seq);
+            BindText(2, at[..AuditChain.FormatTime(draft.At, at)]);
+            BindText(3, draft.Agency);
+            BindText(4, draft.Method);
+            BindText(5, draft.Uscc);
+            BindText(6, draft.Purpose);
+            BindText(7, draft.Result);
+            BindText(8, draft.Detail);
+            BindText(9, entry.PreviousHash);
+            BindText(10, entry.Hash);
+            var rc = raw.sqlite3_step(_insert);
+            raw.sqlite3_reset(_insert);
+            if (rc != raw.SQLITE_DONE) throw new IOException($"The audit log {Path} could not store entry {entry.Seq} ({rc}): {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}");
+        }
+        tx.Commit();
+    }
+
+    // The mover's scratch for binding text (SQLite copies bound text: SQLITE_TRANSIENT).
     private byte[] _utf8 = new byte[1024];
 
     /// <summary>Binds UTF-8 with its length: text holding U+0000 is stored whole, exactly as it was hashed.</summary>
@@ -144,30 +304,90 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         raw.sqlite3_bind_text(_insert, index, (ReadOnlySpan<byte>)_utf8.AsSpan(0, Encoding.UTF8.GetBytes(value, _utf8)));
     }
 
-    public IEnumerable<AuditEntry> ReadAll()
+    public IEnumerable<AuditEntry> ReadAll() => ReadAll(Path);
+
+    /// <summary>
+    /// Every entry in order: audit.db, then what is still in the journal. Reads without writing, so it
+    /// works beside the hub that writes the log (the journal is read first: an entry that leaves it
+    /// meanwhile is already in audit.db).
+    /// </summary>
+    public static IEnumerable<AuditEntry> ReadAll(string path)
     {
-        using var c = Open();
-        using var cmd = SqliteHubStore.Command(c, "SELECT seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash FROM audit ORDER BY seq");
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        path = System.IO.Path.GetFullPath(path);
+        var journal = Segments(path).SelectMany(ReadSegment).ToList();
+        long last = 0;
+        if (File.Exists(path))
         {
-            var draft = new AuditDraft
+            using var c = Open(path);
+            using var cmd = SqliteHubStore.Command(c, "SELECT seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash FROM audit ORDER BY seq");
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
             {
-                At = DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-                Agency = r.GetString(2),
-                Method = r.GetString(3),
-                Uscc = r.GetString(4),
-                Purpose = r.GetString(5),
-                Result = r.GetString(6),
-                Detail = r.GetString(7),
-            };
-            yield return new AuditEntry(r.GetInt64(0), draft, r.GetString(8), r.GetString(9));
+                var draft = new AuditDraft
+                {
+                    At = DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                    Agency = r.GetString(2),
+                    Method = r.GetString(3),
+                    Uscc = r.GetString(4),
+                    Purpose = r.GetString(5),
+                    Result = r.GetString(6),
+                    Detail = r.GetString(7),
+                };
+                last = r.GetInt64(0);
+                yield return new AuditEntry(last, draft, r.GetString(8), r.GetString(9));
+            }
         }
+        foreach (var entry in journal.Where(e => e.Seq > last).OrderBy(e => e.Seq)) yield return entry;
     }
 
-    private SqliteConnection Open()
+    /// <summary>The journal segments of the log at <paramref name="path"/>, oldest first.</summary>
+    private static IEnumerable<string> Segments(string path)
     {
-        var c = new SqliteConnection(_connectionString);
+        var directory = System.IO.Path.GetDirectoryName(path)!;
+        if (!Directory.Exists(directory)) return [];
+        return Directory.GetFiles(directory, System.IO.Path.GetFileName(path) + ".journal-*").Order(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The entries of one journal segment (<see cref="AuditLinker.Record"/>s one after another, then
+    /// zeros). A last record whose bytes do not hash to its digest was being copied in when the process
+    /// died — the entry of a call that never answered — and is left out; any other record keeps the hash
+    /// the journal holds, so a changed record fails verification like a changed row.
+    /// </summary>
+    private static List<AuditEntry> ReadSegment(string segment)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(segment);
+        }
+        catch (FileNotFoundException)
+        {
+            return []; // moved into audit.db meanwhile
+        }
+        var entries = new List<AuditEntry>();
+        var rest = bytes.AsSpan();
+        Span<byte> actual = stackalloc byte[AuditLinker.DigestSize];
+        while (rest.Length >= AuditLinker.LengthSize)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(rest);
+            if (length <= 0 || rest.Length - AuditLinker.LengthSize - AuditLinker.DigestSize < length) break;
+            var content = rest.Slice(AuditLinker.LengthSize, length);
+            var digest = rest.Slice(AuditLinker.LengthSize + length, AuditLinker.DigestSize);
+            var after = rest[(AuditLinker.LengthSize + length + AuditLinker.DigestSize)..];
+            SHA256.HashData(content, actual);
+            if (!actual.SequenceEqual(digest) && !after.ContainsAnyExcept((byte)0)) break;
+            if (AuditChain.Deserialize(content) is not { } decoded) break;
+            var (seq, draft, previous) = decoded;
+            entries.Add(new AuditEntry(seq, draft, previous, Convert.ToHexStringLower(digest)));
+            rest = after;
+        }
+        return entries;
+    }
+
+    private static SqliteConnection Open(string path)
+    {
+        var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         c.Open();
         SqliteHubStore.Execute(c, "PRAGMA busy_timeout=30000; PRAGMA synchronous=NORMAL;");
         return c;
@@ -182,11 +402,25 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _pending.Complete();
-        await _writer;
-        _pending.Dispose();
-        await _checkpointer.DisposeAsync();
+        lock (_gate) _closed = true;
+        await _stopping.CancelAsync();
+        await _mover;
+        try
+        {
+            Move(startNextSegment: false);
+            // Everything is in audit.db: the last segment, empty, goes too.
+            _segment?.Dispose();
+            File.Delete(_segmentPath);
+        }
+        catch (Exception)
+        {
+            // What could not be stored stays in the journal and is stored at the next start.
+            _segment?.Dispose();
+        }
+        _stopping.Dispose();
         _insert.Dispose();
         _connection.Dispose();
+        _linker.Dispose();
+        _lock.Dispose();
     }
 }

@@ -271,13 +271,9 @@ public sealed class CommitmentConsoleTests(CommitmentConsoleTests.CommitmentHub 
         await GetAsync(approval, "api/console/commitments?uscc=91320000ABCDEFGHIJ", HttpStatusCode.BadRequest);
 
         // The list of one enterprise is audited with it.
-        var audit = new DataHub.Embedded.SqliteAuditLog(served.Served.Options.AuditPath);
-        await using (audit)
-        {
-            var entries = audit.ReadAll().Select(e => e.Draft).ToList();
-            Assert.Contains(entries, e => e.Agency == "city-approval" && e.Uscc == uscc && e.Method == "GET /api/console/commitments" && e.Result == "OK");
-            Assert.Contains(entries, e => e.Agency == "city-approval" && e.Method == "GET /api/console/commitments" && e.Result == "HTTP 400");
-        }
+        var entries = DataHub.Embedded.SqliteAuditLog.ReadAll(served.Served.Options.AuditPath).Select(e => e.Draft).ToList();
+        Assert.Contains(entries, e => e.Agency == "city-approval" && e.Uscc == uscc && e.Method == "GET /api/console/commitments" && e.Result == "OK");
+        Assert.Contains(entries, e => e.Agency == "city-approval" && e.Method == "GET /api/console/commitments" && e.Result == "HTTP 400");
     }
 
     [Fact]
@@ -347,18 +343,14 @@ public sealed class CommitmentConsoleTests(CommitmentConsoleTests.CommitmentHub 
         var unknown = await GetAsync(approval, "api/console/commitments/CN-NO-SUCH-CASE", HttpStatusCode.NotFound);
         Assert.Contains("CN-NO-SUCH-CASE", unknown.GetProperty("detail").GetString());
 
-        var audit = new DataHub.Embedded.SqliteAuditLog(served.Served.Options.AuditPath);
-        await using (audit)
-        {
-            var chain = audit.ReadAll().ToList();
-            Assert.Null(AuditChain.Verify(chain, out _));
-            var entries = chain.Select(e => e.Draft).ToList();
-            var opened = all.First(x => x.Type == CommitmentType.PostCheck);
-            Assert.Contains(entries, e => e.Agency == "city-approval" && e.Uscc == opened.Uscc && e.Method == $"GET /api/console/commitments/{opened.Code}"
-                && e.Result == "OK" && e.Detail.Contains($"commitment={opened.Code}", StringComparison.Ordinal));
-            Assert.Contains(entries, e => e.Agency == "city-amr" && e.Method == "GET /api/console/commitments" && e.Result == "PERMISSION_DENIED");
-            Assert.Contains(entries, e => e.Agency == "city-approval" && e.Method == "GET /api/console/commitments/CN-NO-SUCH-CASE" && e.Result == "HTTP 404");
-        }
+        var chain = DataHub.Embedded.SqliteAuditLog.ReadAll(served.Served.Options.AuditPath).ToList();
+        Assert.Null(AuditChain.Verify(chain, out _));
+        var entries = chain.Select(e => e.Draft).ToList();
+        var opened = all.First(x => x.Type == CommitmentType.PostCheck);
+        Assert.Contains(entries, e => e.Agency == "city-approval" && e.Uscc == opened.Uscc && e.Method == $"GET /api/console/commitments/{opened.Code}"
+            && e.Result == "OK" && e.Detail.Contains($"commitment={opened.Code}", StringComparison.Ordinal));
+        Assert.Contains(entries, e => e.Agency == "city-amr" && e.Method == "GET /api/console/commitments" && e.Result == "PERMISSION_DENIED");
+        Assert.Contains(entries, e => e.Agency == "city-approval" && e.Method == "GET /api/console/commitments/CN-NO-SUCH-CASE" && e.Result == "HTTP 404");
     }
 
     [Fact]

@@ -126,13 +126,10 @@ public sealed class ConsoleApiTests : IAsyncLifetime
         var timeline = await JsonAsync(reader, $"api/console/profiles/{uscc}/records");
         Assert.DoesNotContain(timeline.GetProperty("records").EnumerateArray(), r => r.GetProperty("kind").GetString() == "Complaint");
 
-        var audit = new DataHub.Embedded.SqliteAuditLog(_served.Hub.Options.AuditPath);
-        await using (audit)
-        {
-            var entries = audit.ReadAll().Select(e => e.Draft).Where(e => e.Uscc == uscc && e.Method.StartsWith("GET /api/console/profiles/", StringComparison.Ordinal)).ToList();
-            Assert.Contains(entries, e => e.Agency == "regulator");
-            Assert.Contains(entries, e => e.Agency == "reader" && e.Detail.Contains("sections=basic,licences"));
-        }
+        var entries = DataHub.Embedded.SqliteAuditLog.ReadAll(_served.Hub.Options.AuditPath).Select(e => e.Draft)
+            .Where(e => e.Uscc == uscc && e.Method.StartsWith("GET /api/console/profiles/", StringComparison.Ordinal)).ToList();
+        Assert.Contains(entries, e => e.Agency == "regulator");
+        Assert.Contains(entries, e => e.Agency == "reader" && e.Detail.Contains("sections=basic,licences"));
     }
 
     [Fact]

@@ -87,14 +87,10 @@ internal static class ConsoleHttp
     }
 
     /// <summary>The drafts of the hub's audit chain, after checking that the chain is intact.</summary>
-    public static async Task<List<AuditDraft>> AuditEntriesAsync(string auditPath)
+    public static List<AuditDraft> AuditEntries(string auditPath)
     {
-        var audit = new DataHub.Embedded.SqliteAuditLog(auditPath);
-        await using (audit)
-        {
-            var all = audit.ReadAll().ToList();
-            Assert.Null(AuditChain.Verify(all, out _));
-            return all.Select(e => e.Draft).ToList();
-        }
+        var all = DataHub.Embedded.SqliteAuditLog.ReadAll(auditPath).ToList();
+        Assert.Null(AuditChain.Verify(all, out _));
+        return all.Select(e => e.Draft).ToList();
     }
 }

@@ -188,7 +188,7 @@ public sealed class PullConsoleTests(PullConsoleTests.PullHub served) : IClassFi
 
         // The audit chain: one entry per step with the pull id and the console call; the reads and the
         // download as disclosures naming the enterprise; refused calls recorded with their status.
-        var entries = await AuditEntriesAsync(served.Served.Options.AuditPath);
+        var entries = AuditEntries(served.Served.Options.AuditPath);
         var steps = entries.Where(e => e.Detail.Contains($"pull={id} event=", StringComparison.Ordinal)).ToList();
         Assert.Equal(["Demanded", "Refused", "Escalated", "RuledFulfil", "Fulfilled", "Rated"],
             steps.Select(e => e.Detail.Split(' ').Single(w => w.StartsWith("event=", StringComparison.Ordinal))["event=".Length..]));

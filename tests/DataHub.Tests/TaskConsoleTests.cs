@@ -183,7 +183,7 @@ public sealed class TaskConsoleTests(TaskConsoleTests.TaskHub served) : IClassFi
 
         // The audit chain: the workflow's entry per step (no second one for the console call), the
         // disclosures naming the enterprise, the refused calls with their status.
-        var entries = await AuditEntriesAsync(served.Served.Options.AuditPath);
+        var entries = AuditEntries(served.Served.Options.AuditPath);
         var steps = entries.Where(e => e.Detail.Contains($"task={id} event=", StringComparison.Ordinal)).ToList();
         Assert.Equal(["TaskCreated", "Acknowledged", "ResultSubmitted"],
             steps.Select(e => e.Detail.Split(' ').Single(w => w.StartsWith("event=", StringComparison.Ordinal))["event=".Length..]));

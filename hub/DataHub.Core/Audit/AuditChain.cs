@@ -59,12 +59,16 @@ public static class AuditChain
         }
     }
 
-    /// <summary>The bytes an entry's hash covers: its position, then each field with its UTF-8 length (8 bytes, big-endian).</summary>
-    internal static int SerializedSize(AuditDraft d, string previousHash) =>
+    /// <summary>
+    /// At most how many bytes <see cref="Serialize"/> writes. The bytes an entry's hash covers are its
+    /// position (8 bytes, big-endian), then its time, agency, method, USCC, purpose, result, detail and
+    /// previous hash, each as its UTF-8 length (8 bytes, big-endian) and bytes.
+    /// </summary>
+    public static int SerializedSize(AuditDraft d, string previousHash) =>
         8 + 8 * 8 + MaxTimeLength + Utf8(d.Agency) + Utf8(d.Method) + Utf8(d.Uscc) + Utf8(d.Purpose) + Utf8(d.Result) + Utf8(d.Detail) + Utf8(previousHash);
 
     /// <summary>Writes what the hash covers into <paramref name="buffer"/> (at least <see cref="SerializedSize"/> long); returns the length.</summary>
-    internal static int Serialize(long seq, AuditDraft d, string previousHash, Span<byte> buffer)
+    public static int Serialize(long seq, AuditDraft d, string previousHash, Span<byte> buffer)
     {
         BinaryPrimitives.WriteInt64BigEndian(buffer, seq);
         int offset = 8;
@@ -83,6 +87,29 @@ public static class AuditChain
     {
         at.UtcDateTime.TryFormat(destination, out var length, "O", System.Globalization.CultureInfo.InvariantCulture);
         return length;
+    }
+
+    /// <summary>The position, draft and previous hash back from <see cref="Serialize"/>'s bytes; null when the bytes are not that.</summary>
+    public static (long Seq, AuditDraft Draft, string PreviousHash)? Deserialize(ReadOnlySpan<byte> content)
+    {
+        if (content.Length < 8) return null;
+        var seq = BinaryPrimitives.ReadInt64BigEndian(content);
+        var fields = new string[8];
+        int offset = 8;
+        for (int i = 0; i < fields.Length; i++)
+        {
+            if (content.Length - offset < 8) return null;
+            var length = BinaryPrimitives.ReadInt64BigEndian(content[offset..]);
+            offset += 8;
+            if (length < 0 || length > content.Length - offset) return null;
+            fields[i] = Encoding.UTF8.GetString(content.Slice(offset, (int)length));
+            offset += (int)length;
+        }
+        if (offset != content.Length) return null;
+        if (!DateTimeOffset.TryParse(fields[0], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
+            return null;
+        var draft = new AuditDraft { At = at, Agency = fields[1], Method = fields[2], Uscc = fields[3], Purpose = fields[4], Result = fields[5], Detail = fields[6] };
+        return (seq, draft, fields[7]);
     }
 
     private static int Utf8(string s) => Encoding.UTF8.GetByteCount(s);
@@ -119,24 +146,36 @@ public static class AuditChain
 }
 
 /// <summary>
-/// Links entries on one thread, reusing its SHA-256 state and buffer: the audit writer links an entry
-/// for every audited call, and a one-shot hash sets up and tears down its digest state each time.
-/// Gives exactly <see cref="AuditChain.HashOf"/>.
+/// Links entries on one thread at a time, reusing its SHA-256 state and buffer: the audit log links an
+/// entry for every audited call, and a one-shot hash sets up and tears down its digest state each time.
+/// Gives exactly <see cref="AuditChain.HashOf"/>. After each link, <see cref="Record"/> holds the entry
+/// as one self-checking record: the length of the hashed bytes (4 bytes, big-endian), those bytes
+/// (<see cref="AuditChain.Serialize"/>) and their SHA-256 — the entry's hash.
 /// </summary>
 public sealed class AuditLinker : IDisposable
 {
+    /// <summary>The record's parts around the hashed bytes: the length before, the SHA-256 after.</summary>
+    public const int LengthSize = 4, DigestSize = 32;
+
     private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private byte[] _buffer = new byte[1024];
+    private int _recordLength;
 
     public AuditEntry Link(long seq, AuditDraft draft, string previousHash)
     {
-        var size = AuditChain.SerializedSize(draft, previousHash);
+        var size = LengthSize + AuditChain.SerializedSize(draft, previousHash) + DigestSize;
         if (size > _buffer.Length) _buffer = new byte[Math.Max(size, 2 * _buffer.Length)];
-        _sha.AppendData(_buffer, 0, AuditChain.Serialize(seq, draft, previousHash, _buffer));
-        Span<byte> digest = stackalloc byte[32];
+        var content = AuditChain.Serialize(seq, draft, previousHash, _buffer.AsSpan(LengthSize));
+        BinaryPrimitives.WriteInt32BigEndian(_buffer, content);
+        _sha.AppendData(_buffer, LengthSize, content);
+        var digest = _buffer.AsSpan(LengthSize + content, DigestSize);
         _sha.GetHashAndReset(digest);
+        _recordLength = LengthSize + content + DigestSize;
         return new AuditEntry(seq, draft, previousHash, Convert.ToHexStringLower(digest));
     }
+
+    /// <summary>The last linked entry as a record; valid until the next <see cref="Link"/>.</summary>
+    public ReadOnlySpan<byte> Record => _buffer.AsSpan(0, _recordLength);
 
     public void Dispose() => _sha.Dispose();
 }

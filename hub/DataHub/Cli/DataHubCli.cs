@@ -283,8 +283,8 @@ internal static class DataHubCli
                 CliOutput.WriteJson(new { Entries = 0, Intact = true, Note = $"no audit log at {options.AuditPath} yet" });
                 return 0;
             }
-            await using var log = new SqliteAuditLog(options.AuditPath);
-            var broken = DataHub.Core.Audit.AuditChain.Verify(log.ReadAll(), out var verified);
+            // Reads without writing: works beside the running hub that writes the log.
+            var broken = DataHub.Core.Audit.AuditChain.Verify(SqliteAuditLog.ReadAll(options.AuditPath), out var verified);
             CliOutput.WriteJson(new { Entries = verified, Intact = broken is null, FirstBreak = broken });
             if (broken is not null) CliOutput.Error($"audit chain broken at entry {broken.Seq}: {broken.Reason}");
             return broken is null ? 0 : 1;
