@@ -250,7 +250,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
                 }
                 catch (IOException)
                 {
-                    // The next write tries again, and refuses its calls if it cannot.
+                    // The next write opens one; if it cannot, the log stops taking entries (see WriteQueued).
                 }
             }
             (segments, _closedSegments) = (_closedSegments, []);
