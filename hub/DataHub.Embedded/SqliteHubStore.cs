@@ -343,7 +343,8 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         var where = new List<string>();
         var parameters = new List<(string, object)>();
         string from, order;
-        bool districtInIndex = false;
+        // The district path's select over the covering index; it applies district, risk and fragment itself.
+        string? districtSelect = null;
         if (text.Length > 0 && LooksLikeUsccPrefix(code))
         {
             (from, order) = ("profiles p", "p.uscc");
@@ -356,10 +357,10 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             // scanning those beats walking every trigram match of a common fragment; results by code.
             // The inner select reads the covering index alone; only the matches' rows are then fetched.
             (from, order) = ("profiles p", "p.uscc");
-            where.Add("p.rowid IN (SELECT rowid FROM profiles WHERE district_code = $d" + (query.RiskTier is null ? "" : " AND risk_tier = $r") +
-                      " AND search_text LIKE $like ESCAPE '\\')");
+            districtSelect = "SELECT rowid FROM profiles WHERE district_code = $d" + (query.RiskTier is null ? "" : " AND risk_tier = $r") +
+                             " AND search_text LIKE $like ESCAPE '\\'";
+            where.Add($"p.rowid IN ({districtSelect})");
             parameters.Add(("$like", "%" + text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"));
-            districtInIndex = true;
         }
         else if (text.Length >= 3)
         {
@@ -380,9 +381,9 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         else return new SearchPage([], 0);
 
         // With a district and a fragment, the inner index select already applies district and risk.
-        if (query.DistrictCode is { } district) { if (!districtInIndex) where.Add("p.district_code = $d"); parameters.Add(("$d", district)); }
+        if (query.DistrictCode is { } district) { if (districtSelect is null) where.Add("p.district_code = $d"); parameters.Add(("$d", district)); }
         if (query.Status is { } status) { where.Add("p.status = $s"); parameters.Add(("$s", status.ToString())); }
-        if (query.RiskTier is { } tier) { if (!districtInIndex) where.Add("p.risk_tier = $r"); parameters.Add(("$r", tier.ToString())); }
+        if (query.RiskTier is { } tier) { if (districtSelect is null) where.Add("p.risk_tier = $r"); parameters.Add(("$r", tier.ToString())); }
         if (query.CreditGrade is { } grade) { where.Add("p.credit_grade = $g"); parameters.Add(("$g", grade)); }
         if (query.IndustrySection is { } industry) { where.Add("p.industry = $i"); parameters.Add(("$i", industry)); }
         if (query.LicenceExpiring is { } window)
@@ -405,11 +406,17 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         var filter = where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
 
         // Counting stops past the cap: a two-character or very common fragment must not make every search count a million rows.
-        using var count = Command(c, $"SELECT count(*) FROM (SELECT 1 FROM {from}{filter} LIMIT {SearchPage.CountCap + 1})", [.. parameters]);
+        // When the district path's index select is the only condition, it is counted alone: reading the
+        // matches' rows just to count them cost up to 0.2 s for a fragment common in the district.
+        var counted = districtSelect is not null && where.Count == 1 ? districtSelect : $"SELECT 1 FROM {from}{filter}";
+        using var count = Command(c, $"SELECT count(*) FROM ({counted} LIMIT {SearchPage.CountCap + 1})", [.. parameters]);
         var total = (long)count.ExecuteScalar()!;
         bool capped = total > SearchPage.CountCap;
         // Ranking a huge match set is as slow as counting it, and says little: show it in index order instead.
         if (capped && query.Sort == ProfileSort.Relevance && order.StartsWith("bm25", StringComparison.Ordinal)) order = "s.rowid";
+        // Likewise sorting by code over the district path's matches reads every matching row: past the
+        // cap they come in index order, the first page read straight off the matches' row ids.
+        if (capped && query.Sort == ProfileSort.Relevance && districtSelect is not null) order = "p.rowid";
         using var cmd = Command(c, $"SELECT {HitColumns} FROM {from}{filter} ORDER BY {order} LIMIT $n OFFSET $o",
             [.. parameters, ("$n", query.Limit), ("$o", query.Offset)]);
         using var r = cmd.ExecuteReader();

@@ -66,6 +66,11 @@ public sealed class ServingStoreTests
         var tier = all[0].Risk.Tier;
         Assert.Equal(Found(new ProfileQuery { Text = fragment, DistrictCode = district }).Where(u => hub.Store.GetProfile(u)!.Risk.Tier == tier),
             Found(new ProfileQuery { Text = fragment, DistrictCode = district, RiskTier = tier }));
+        // The count: from the district index alone, and through the rows when another filter needs them.
+        Assert.Equal(viaIndex.Count, hub.Store.Search(new ProfileQuery { Text = fragment, DistrictCode = district, Limit = 1 }).Total);
+        var status = all[0].Identity.Status;
+        Assert.Equal(viaIndex.Count(u => hub.Store.GetProfile(u)!.Identity.Status == status),
+            hub.Store.Search(new ProfileQuery { Text = fragment, DistrictCode = district, Status = status, Limit = 1 }).Total);
 
         var byRisk = hub.Store.Search(new ProfileQuery { Text = "有限", Sort = ProfileSort.RiskFirst, Limit = 1000 }).Hits;
         Assert.Equal(byRisk.OrderBy(h => h.RiskTier switch { RiskTier.High => 0, RiskTier.Medium => 1, _ => 2 }).ThenBy(h => h.Uscc, StringComparer.Ordinal).Select(h => h.Uscc), byRisk.Select(h => h.Uscc));
