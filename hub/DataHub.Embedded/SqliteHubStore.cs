@@ -345,6 +345,8 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         string from, order;
         // The district path's select over the covering index; it applies district, risk and fragment itself.
         string? districtSelect = null;
+        // The trigram path's select over the FTS table alone.
+        string? ftsSelect = null;
         if (text.Length > 0 && LooksLikeUsccPrefix(code))
         {
             (from, order) = ("profiles p", "p.uscc");
@@ -354,8 +356,9 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         else if (text.Length >= 3 && query.DistrictCode is not null)
         {
             // A district narrows a million profiles to a few tens of thousands through its index, and
-            // scanning those beats walking every trigram match of a common fragment; results by code.
-            // The inner select reads the covering index alone; only the matches' rows are then fetched.
+            // scanning those beats walking every trigram match of a common fragment. The inner select reads
+            // the covering index alone. In relevance order the results come in index order (the order the
+            // profiles were first stored), by code when another filter needs every match's row anyway.
             (from, order) = ("profiles p", "p.uscc");
             districtSelect = "SELECT rowid FROM profiles WHERE district_code = $d" + (query.RiskTier is null ? "" : " AND risk_tier = $r") +
                              " AND search_text LIKE $like ESCAPE '\\'";
@@ -367,6 +370,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             (from, order) = ("profile_search s JOIN profiles p ON p.rowid = s.rowid", "bm25(profile_search), p.uscc");
             where.Add("profile_search MATCH $q");
             parameters.Add(("$q", "\"" + text.Replace("\"", "\"\"") + "\""));
+            ftsSelect = "SELECT rowid FROM profile_search WHERE profile_search MATCH $q";
         }
         else if (text.Length > 0)
         {
@@ -406,19 +410,31 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         var filter = where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "";
 
         // Counting stops past the cap: a two-character or very common fragment must not make every search count a million rows.
-        // When the district path's index select is the only condition, it is counted alone: reading the
-        // matches' rows just to count them cost up to 0.2 s for a fragment common in the district.
-        var counted = districtSelect is not null && where.Count == 1 ? districtSelect : $"SELECT 1 FROM {from}{filter}";
+        // When the district path's index select or the trigram match is the only condition, it is counted
+        // alone: reading the matches' rows just to count them cost up to 0.2 s for a common fragment.
+        var alone = where.Count == 1 ? districtSelect ?? ftsSelect : null;
+        var counted = alone ?? $"SELECT 1 FROM {from}{filter}";
         using var count = Command(c, $"SELECT count(*) FROM ({counted} LIMIT {SearchPage.CountCap + 1})", [.. parameters]);
         var total = (long)count.ExecuteScalar()!;
         bool capped = total > SearchPage.CountCap;
         // Ranking a huge match set is as slow as counting it, and says little: show it in index order instead.
         if (capped && query.Sort == ProfileSort.Relevance && order.StartsWith("bm25", StringComparison.Ordinal)) order = "s.rowid";
         // Likewise sorting by code over the district path's matches reads every matching row: past the
-        // cap they come in index order, the first page read straight off the matches' row ids.
+        // cap (with another filter) they come in index order.
         if (capped && query.Sort == ProfileSort.Relevance && districtSelect is not null) order = "p.rowid";
-        using var cmd = Command(c, $"SELECT {HitColumns} FROM {from}{filter} ORDER BY {order} LIMIT $n OFFSET $o",
-            [.. parameters, ("$n", query.Limit), ("$o", query.Offset)]);
+        // In relevance order with no other filter, the page is chosen where the matches are found — in the
+        // FTS table (bm25, ties by row id), or the district index (index order) — and only its rows are read
+        // from the profiles, instead of every match's row for the sort.
+        var page = (alone, query.Sort) switch
+        {
+            (not null, ProfileSort.Relevance) when ftsSelect is not null =>
+                $"SELECT {HitColumns} FROM (SELECT rowid, {(capped ? "0" : "bm25(profile_search)")} AS rank FROM profile_search WHERE profile_search MATCH $q " +
+                "ORDER BY rank, rowid LIMIT $n OFFSET $o) s JOIN profiles p ON p.rowid = s.rowid ORDER BY s.rank, s.rowid",
+            (not null, ProfileSort.Relevance) =>
+                $"SELECT {HitColumns} FROM ({alone} ORDER BY rowid LIMIT $n OFFSET $o) s JOIN profiles p ON p.rowid = s.rowid ORDER BY p.rowid",
+            _ => $"SELECT {HitColumns} FROM {from}{filter} ORDER BY {order} LIMIT $n OFFSET $o",
+        };
+        using var cmd = Command(c, page, [.. parameters, ("$n", query.Limit), ("$o", query.Offset)]);
         using var r = cmd.ExecuteReader();
         var hits = new List<SearchHit>();
         while (r.Read())

@@ -27,6 +27,17 @@ public sealed class ServingStoreTests
         Assert.Equal(all.Count(p => p.Risk.Tier == tier && (p.Name.Contains("有限") || p.Identity.Address.Contains("有限"))), byTierAndText.Total);
         Assert.All(byTierAndText.Hits, h => Assert.Equal(tier, h.RiskTier));
         Assert.Equal(0, hub.Store.Search(new ProfileQuery()).Total);
+
+        // A trigram fragment, ranked in the FTS table: counted, paged without overlap or gap, the same
+        // order whatever the page size.
+        var fragmentMatches = all.Where(p => $"{p.Name} {string.Join(" ", p.Identity.FormerNames)} {p.Identity.LegalRepresentative} {p.Identity.Address}".Contains("有限公")).ToList();
+        var ranked = hub.Store.Search(new ProfileQuery { Text = "有限公", Limit = 100 });
+        Assert.Equal(fragmentMatches.Count, ranked.Total);
+        var paged = new List<string>();
+        for (int offset = 0; offset < ranked.Total; offset += 7)
+            paged.AddRange(hub.Store.Search(new ProfileQuery { Text = "有限公", Limit = 7, Offset = offset }).Hits.Select(h => h.Uscc));
+        Assert.Equal(ranked.Hits.Select(h => h.Uscc), paged);
+        Assert.Equal(fragmentMatches.Select(p => p.Uscc).Order(StringComparer.Ordinal), paged.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -66,6 +77,16 @@ public sealed class ServingStoreTests
         var tier = all[0].Risk.Tier;
         Assert.Equal(Found(new ProfileQuery { Text = fragment, DistrictCode = district }).Where(u => hub.Store.GetProfile(u)!.Risk.Tier == tier),
             Found(new ProfileQuery { Text = fragment, DistrictCode = district, RiskTier = tier }));
+        // Paged from the district index: the same order whatever the page size, no overlap, no gap.
+        var biggest = all.GroupBy(p => p.Identity.DistrictCode).MaxBy(g => g.Count())!.Key;
+        var wholePage = hub.Store.Search(new ProfileQuery { Text = "有限公", DistrictCode = biggest, Limit = 1000 }).Hits.Select(h => h.Uscc).ToList();
+        Assert.True(wholePage.Count >= 4, $"the biggest district should hold several 有限公司, found {wholePage.Count}");
+        Assert.Equal(Expected(p => p.Identity.DistrictCode == biggest && (p.Name + p.Identity.Address + string.Join("", p.Identity.FormerNames)).Contains("有限公")),
+            wholePage.Order(StringComparer.Ordinal));
+        var byTwo = new List<string>();
+        for (int offset = 0; offset < wholePage.Count; offset += 2)
+            byTwo.AddRange(hub.Store.Search(new ProfileQuery { Text = "有限公", DistrictCode = biggest, Limit = 2, Offset = offset }).Hits.Select(h => h.Uscc));
+        Assert.Equal(wholePage, byTwo);
         // The count: from the district index alone, and through the rows when another filter needs them.
         Assert.Equal(viaIndex.Count, hub.Store.Search(new ProfileQuery { Text = fragment, DistrictCode = district, Limit = 1 }).Total);
         var status = all[0].Identity.Status;

@@ -176,7 +176,7 @@ internal static class SearchBenchmark
         {
             (from, where, order) = ("profile_search s JOIN profiles p ON p.rowid = s.rowid", "profile_search MATCH $q", "bm25(profile_search), p.uscc");
             parameters.Add(("$q", "\"" + text + "\""));
-            counted = $"SELECT 1 FROM {from} WHERE {where}";
+            counted = "SELECT 1 FROM profile_search WHERE profile_search MATCH $q";
         }
 
         long total;
@@ -187,10 +187,14 @@ internal static class SearchBenchmark
             foreach (var (n, v) in parameters) count.Parameters.AddWithValue(n, v);
             total = (long)count.ExecuteScalar()!;
         }
-        if (total > SearchPage.CountCap && q.District is not null) order = "p.rowid";
-        else if (total > SearchPage.CountCap && from.StartsWith("profile_search", StringComparison.Ordinal)) order = "s.rowid";
         using var page = c.CreateCommand();
-        page.CommandText = $"SELECT p.uscc, p.name, p.district_code, p.status, p.risk_tier, p.credit_grade FROM {from} WHERE {where} ORDER BY {order} LIMIT 20";
+        const string columns = "p.uscc, p.name, p.district_code, p.status, p.risk_tier, p.credit_grade";
+        page.CommandText = from.StartsWith("profile_search", StringComparison.Ordinal)
+            ? $"SELECT {columns} FROM (SELECT rowid, {(total > SearchPage.CountCap ? "0" : "bm25(profile_search)")} AS rank FROM profile_search WHERE {where} " +
+              "ORDER BY rank, rowid LIMIT 20) s JOIN profiles p ON p.rowid = s.rowid ORDER BY s.rank, s.rowid"
+            : q.District is not null
+                ? $"SELECT {columns} FROM ({counted} ORDER BY rowid LIMIT 20) s JOIN profiles p ON p.rowid = s.rowid ORDER BY p.rowid"
+                : $"SELECT {columns} FROM {from} WHERE {where} ORDER BY {order} LIMIT 20";
         foreach (var (n, v) in parameters) page.Parameters.AddWithValue(n, v);
         using var reader = page.ExecuteReader();
         while (reader.Read()) { }
