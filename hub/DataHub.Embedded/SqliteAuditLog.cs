@@ -70,39 +70,51 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         {
             throw new IOException($"The audit log {Path} is being written by another process (a running hub?); only one may write it. Read it with `datahub audit verify`.", e);
         }
-        using (var c = Open(Path))
+        try
         {
-            SqliteHubStore.Execute(c, """
-                PRAGMA journal_mode=WAL;
-                CREATE TABLE IF NOT EXISTS audit(
-                    seq INTEGER PRIMARY KEY,
-                    at TEXT NOT NULL,
-                    agency TEXT NOT NULL,
-                    method TEXT NOT NULL,
-                    uscc TEXT NOT NULL,
-                    purpose TEXT NOT NULL,
-                    result TEXT NOT NULL,
-                    detail TEXT NOT NULL,
-                    previous_hash TEXT NOT NULL,
-                    hash TEXT NOT NULL);
-                """);
+            using (var c = Open(Path))
+            {
+                SqliteHubStore.Execute(c, """
+                    PRAGMA journal_mode=WAL;
+                    CREATE TABLE IF NOT EXISTS audit(
+                        seq INTEGER PRIMARY KEY,
+                        at TEXT NOT NULL,
+                        agency TEXT NOT NULL,
+                        method TEXT NOT NULL,
+                        uscc TEXT NOT NULL,
+                        purpose TEXT NOT NULL,
+                        result TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        previous_hash TEXT NOT NULL,
+                        hash TEXT NOT NULL);
+                    """);
+            }
+            // The mover's connection and statement are made here, so a store that cannot be written stops
+            // the host at start instead of failing later. A raw statement: the provider's parameter objects
+            // cost more than SQLite's own work for rows this small.
+            _connection = Open(Path);
+            var rc = raw.sqlite3_prepare_v2(_connection.Handle, "INSERT OR IGNORE INTO audit(seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash) " +
+                                                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out _insert);
+            if (rc != raw.SQLITE_OK) throw new IOException($"The audit log {Path} cannot prepare its insert: {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}");
+            // What a crash left in the journal goes into the store first; entries already there are kept as they are.
+            foreach (var segment in Segments(Path))
+            {
+                Insert(ReadSegment(segment, out var whole));
+                // A segment holding bytes that are no record is kept, out of the journal, as evidence.
+                if (whole) File.Delete(segment);
+                else File.Move(segment, $"{Path}.unreadable-{System.IO.Path.GetFileName(segment)}", overwrite: true);
+            }
+            (_seq, _previous) = Last(_connection);
+            _written = _seq;
+            OpenSegment();
         }
-        // The mover's connection and statement are made here, so a store that cannot be written stops
-        // the host at start instead of failing later. A raw statement: the provider's parameter objects
-        // cost more than SQLite's own work for rows this small.
-        _connection = Open(Path);
-        var rc = raw.sqlite3_prepare_v2(_connection.Handle, "INSERT OR IGNORE INTO audit(seq, at, agency, method, uscc, purpose, result, detail, previous_hash, hash) " +
-                                                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", out _insert);
-        if (rc != raw.SQLITE_OK) throw new IOException($"The audit log {Path} cannot prepare its insert: {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}");
-        // What a crash left in the journal goes into the store first; entries already there are kept as they are.
-        foreach (var segment in Segments(Path))
+        catch
         {
-            Insert(ReadSegment(segment));
-            File.Delete(segment);
+            // A log that cannot start must not keep others from writing it.
+            _connection?.Dispose();
+            _lock.Dispose();
+            throw;
         }
-        (_seq, _previous) = Last(_connection);
-        _written = _seq;
-        OpenSegment();
         _mover = Task.Run(MoveLoopAsync);
     }
 
@@ -157,6 +169,9 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     /// <summary>Writes every queued record with one pwrite (holding _writeGate); a failure stops the log, as an unwritten entry breaks the chain.</summary>
     private void WriteQueued()
     {
+        // After a failed write, nothing more is written: a later record would follow a hole, and its
+        // caller would return although an earlier entry of the chain is missing.
+        ThrowIfFailed();
         byte[] batch;
         int length;
         long last;
@@ -248,7 +263,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
                 {
                     OpenSegment();
                 }
-                catch (IOException)
+                catch (Exception)
                 {
                     // The next write opens one; if it cannot, the log stops taking entries (see WriteQueued).
                 }
@@ -354,8 +369,13 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     /// died — the entry of a call that never answered — and is left out; any other record keeps the hash
     /// the journal holds, so a changed record fails verification like a changed row.
     /// </summary>
-    private static List<AuditEntry> ReadSegment(string segment)
+    private static List<AuditEntry> ReadSegment(string segment) => ReadSegment(segment, out _);
+
+    /// <param name="segment">The segment file.</param>
+    /// <param name="whole">False when bytes that are neither records, zeros nor a record cut short follow the last record read.</param>
+    private static List<AuditEntry> ReadSegment(string segment, out bool whole)
     {
+        whole = true;
         byte[] bytes;
         try
         {
@@ -371,17 +391,21 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         while (rest.Length >= AuditLinker.LengthSize)
         {
             var length = BinaryPrimitives.ReadInt32BigEndian(rest);
-            if (length <= 0 || rest.Length - AuditLinker.LengthSize - AuditLinker.DigestSize < length) break;
+            if (length == 0) break; // zeros: the end
+            // A record cut short at the end of the file was being written when the process died.
+            if (length > 0 && rest.Length - AuditLinker.LengthSize - AuditLinker.DigestSize < length) return entries;
+            if (length < 0) break;
             var content = rest.Slice(AuditLinker.LengthSize, length);
             var digest = rest.Slice(AuditLinker.LengthSize + length, AuditLinker.DigestSize);
             var after = rest[(AuditLinker.LengthSize + length + AuditLinker.DigestSize)..];
             SHA256.HashData(content, actual);
-            if (!actual.SequenceEqual(digest) && !after.ContainsAnyExcept((byte)0)) break;
+            if (!actual.SequenceEqual(digest) && !after.ContainsAnyExcept((byte)0)) return entries;
             if (AuditChain.Deserialize(content) is not { } decoded) break;
             var (seq, draft, previous) = decoded;
             entries.Add(new AuditEntry(seq, draft, previous, Convert.ToHexStringLower(digest)));
             rest = after;
         }
+        whole = !rest.ContainsAnyExcept((byte)0);
         return entries;
     }
 
@@ -402,11 +426,18 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        lock (_gate) _closed = true;
+        lock (_gate)
+        {
+            if (_closed) return;
+            _closed = true; // from here no record is queued
+        }
         await _stopping.CancelAsync();
         await _mover;
         try
         {
+            // Calls that queued their record before the log closed are still waiting for it: write it
+            // (they then return), so the last move stores it and no later write can follow.
+            lock (_writeGate) WriteQueued();
             Move(startNextSegment: false);
             // Everything is in audit.db: the last segment, empty, goes too.
             _segment?.Dispose();

@@ -101,6 +101,50 @@ public sealed class AuditLogTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_segment_holding_bytes_that_are_no_record_is_kept_aside_as_evidence()
+    {
+        var segment = Path.Combine(_directory, "audit.db.journal-0000000000000000001");
+        File.WriteAllBytes(segment, [.. JournalOf(1, 2), 0xFF, 0xFF, 0xFF, 0xF0, 1, 2, 3]);
+        await using (new SqliteAuditLog(DbPath))
+        {
+            Assert.Equal(2, StoredRows());
+        }
+        Assert.Empty(Journal());
+        Assert.True(File.Exists(Path.Combine(_directory, "audit.db.unreadable-audit.db.journal-0000000000000000001")), "the unreadable segment should be kept");
+    }
+
+    [Fact]
+    public async Task Every_entry_a_call_got_back_is_in_the_chain_when_the_log_closes_while_calls_are_appending()
+    {
+        var returned = new System.Collections.Concurrent.ConcurrentBag<long>();
+        var log = new SqliteAuditLog(DbPath);
+        var appenders = Enumerable.Range(0, 4).Select(t => Task.Run(async () =>
+        {
+            for (int i = 0; ; i++)
+            {
+                try
+                {
+                    returned.Add((await log.AppendAsync(Draft(t * 100_000 + i))).Seq);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+            }
+        })).ToList();
+        while (returned.Count < 2_000) await Task.Delay(5);
+        await log.DisposeAsync();
+        await Task.WhenAll(appenders).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var chain = SqliteAuditLog.ReadAll(DbPath).ToList();
+        Assert.Null(AuditChain.Verify(chain, out _));
+        Assert.Empty(Journal());
+        var stored = chain.Select(e => e.Seq).ToHashSet();
+        Assert.All(returned, seq => Assert.Contains(seq, stored));
+        Assert.Equal(StoredRows(), chain.Count);
+    }
+
     /// <summary>Whole journal records of the entries <paramref name="seqs"/> (1, 2, … in order), as the log writes them.</summary>
     private static byte[] JournalOf(params int[] seqs)
     {
