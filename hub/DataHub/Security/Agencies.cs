@@ -64,14 +64,12 @@ internal sealed class Agency
 /// </summary>
 internal sealed class AgencyDirectory
 {
-    private readonly FrozenDictionary<string, Agency> _byKeyHash;
-
+    // By the hex SHA-256 of the key, looked up with the hex of a presented key's hash as a span.
     private readonly FrozenDictionary<string, Agency>.AlternateLookup<ReadOnlySpan<char>> _byKeyHashText;
 
     private AgencyDirectory(IReadOnlyList<Agency> agencies, FrozenDictionary<string, Agency> byKeyHash)
     {
         Agencies = agencies;
-        _byKeyHash = byKeyHash;
         _byKeyHashText = byKeyHash.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
