@@ -20,4 +20,4 @@ for path in sorted(glob.glob(f"{folder}/*.trx")):
             failures.append((result.get("testName"), message.strip()))
 print(f"== test summary: {passed} of {total} passed, {len(failures)} failed")
 for name, message in failures:
-    print(f"FAILED {name}\n  " + "\n  ".join(message.splitlines()[:12]))
+    print(f"FAILED {name}\n  " + "\n  ".join(message.splitlines()[:40]))

@@ -380,28 +380,13 @@ public sealed class CommitmentConsoleTests(CommitmentConsoleTests.CommitmentHub 
     [Fact]
     public async Task The_page_lists_the_views_opens_a_commitment_and_filters_by_enterprise_with_the_keyboard()
     {
-        const string chromium = "/usr/bin/chromium";
-        Assert.True(File.Exists(chromium), $"{chromium} is missing: run the README's test command (bash ops/test.sh), which installs Debian chromium.");
         var failed = Store(CommitmentView.Failed);
         var open = Store(CommitmentView.Open);
         using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
-        {
-            ExecutablePath = chromium, Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        var context = await browser.NewContextAsync(new Microsoft.Playwright.BrowserNewContextOptions
-        {
-            ViewportSize = new Microsoft.Playwright.ViewportSize { Width = 1366, Height = 768 }, BaseURL = served.HttpAddress.ToString(), Locale = "zh-CN",
-        });
-        var page = await context.NewPageAsync();
+        await using var browser = await ConsoleBrowser.LaunchAsync(playwright);
+        var page = await ConsoleBrowser.SignInAsync(browser, served.HttpAddress, served.Keys["city-approval"], ConsoleBrowserTests.ScreenshotDirectory(), "city-approval");
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
-        await page.GotoAsync("/", new Microsoft.Playwright.PageGotoOptions { WaitUntil = Microsoft.Playwright.WaitUntilState.NetworkIdle });
-        await page.FillAsync("#apiKey", served.Keys["city-approval"]);
-        await page.ClickAsync("#signIn");
-        await page.WaitForURLAsync(url => !url.Contains("index.html", StringComparison.Ordinal) && url.Contains("/console/", StringComparison.Ordinal),
-            new Microsoft.Playwright.PageWaitForURLOptions { WaitUntil = Microsoft.Playwright.WaitUntilState.Commit, Timeout = 60_000 });
 
         // 待履行 first: the open commitments, newest first, with the enterprise's profile link.
         await page.GotoAsync("/console/commitments.html");

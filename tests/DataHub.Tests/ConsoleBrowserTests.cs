@@ -13,7 +13,6 @@ namespace DataHub.Tests;
 [Collection("console")]
 public sealed class ConsoleBrowserTests : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private ServedHub _served = null!;
     private IPlaywright _playwright = null!;
     private IBrowser _browser = null!;
@@ -25,15 +24,9 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: run the README's test command (bash ops/test.sh), which installs Debian chromium.");
         _served = await ServedHub.StartAsync(enterprises: 60, seed: 71);
         _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        _browser = await ConsoleBrowser.LaunchAsync(_playwright);
         Directory.CreateDirectory(_shots);
     }
 
@@ -44,42 +37,8 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await _served.DisposeAsync();
     }
 
-    private async Task<IPage> SignInAsync(string agency)
-    {
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            ViewportSize = new ViewportSize { Width = 1366, Height = 768 },
-            BaseURL = _served.HttpAddress.ToString(),
-            AcceptDownloads = true,
-            Locale = "zh-CN",
-        });
-        var page = await context.NewPageAsync();
-        // A sign-in that does not navigate is tried once more from a fresh load (CI runs have seen one stall
-        // with the page idle); the state of the stalled page is kept in a screenshot and in the failure message.
-        string? stalled = null;
-        for (int attempt = 1; attempt <= 2; attempt++)
-        {
-            // Network idle: the page's module has loaded and checked the session, so the form is wired.
-            await page.GotoAsync("/", new PageGotoOptions { WaitUntil = WaitUntilState.NetworkIdle });
-            await page.FillAsync("#apiKey", _served.Keys[agency]);
-            await page.ClickAsync("#signIn");
-            try
-            {
-                // Readers land on the search page, operators on the adapters page. Waiting for the navigation to
-                // commit, not for the page's load event: every next step waits for the element it needs anyway.
-                await page.WaitForURLAsync(url => !url.Contains("index.html", StringComparison.Ordinal) && url.Contains("/console/", StringComparison.Ordinal),
-                    new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = 25_000 });
-                return page;
-            }
-            catch (TimeoutException)
-            {
-                var error = await page.Locator("#signInError").IsVisibleAsync() ? await page.InnerTextAsync("#signInError") : "(no error shown)";
-                stalled = $"attempt {attempt}: still at {page.Url}; sign-in error: {error}; button disabled: {await page.IsDisabledAsync("#signIn")}";
-                await ShotAsync(page, $"signin-stalled-{agency}-{attempt}");
-            }
-        }
-        throw new Xunit.Sdk.XunitException($"Signing in as {agency} did not leave the sign-in page: {stalled}");
-    }
+    private Task<IPage> SignInAsync(string agency) =>
+        ConsoleBrowser.SignInAsync(_browser, _served.HttpAddress, _served.Keys[agency], _shots, agency);
 
     private async Task ShotAsync(IPage page, string name) =>
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(_shots, name + ".png"), FullPage = true });
