@@ -30,8 +30,9 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     // taken entries for a long while, and calls are refused rather than kept only in the journal.
     private const int MaxUnmoved = 1_000_000;
 
-    // _gate guards the chain (position, previous hash), the queued records and the entries to move;
-    // _writeGate is held by the one caller writing queued records, and by the mover when it changes segment.
+    // _gate guards the chain (position, previous hash) and the queued records; _writeGate is held by the
+    // one caller writing queued records (who also hands them to the mover), and by the mover when it
+    // takes them and changes segment.
     private readonly object _gate = new();
     private readonly object _writeGate = new();
     private readonly FileStream _lock;
@@ -39,7 +40,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _insert;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Task _mover;
+    private readonly Thread _mover;
     // Segments whose entries are being or are yet to be stored in audit.db.
     private List<string> _closedSegments = [];
     private long _seq;
@@ -55,7 +56,14 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     // Every entry up to this position is in the journal.
     private long _written;
     private volatile Exception? _failure;
-    private List<AuditEntry> _unmoved = [];
+    // Records written to the journal and not yet in audit.db (under _writeGate). The mover stores them
+    // from these bytes, so an audited call leaves no object behind: entries kept as objects until the
+    // next move outlived a young-generation collection, and copying them cost each call ~2 µs of pause.
+    private byte[] _unmoved = new byte[256 * 1024];
+    private int _unmovedLength;
+    private int _unmovedCount;
+    // The mover's other buffer: swapped with _unmoved at each move.
+    private byte[] _moving = new byte[256 * 1024];
     private bool _closed;
 
     public SqliteAuditLog(string path)
@@ -115,7 +123,8 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
             _lock.Dispose();
             throw;
         }
-        _mover = Task.Run(MoveLoopAsync);
+        _mover = new Thread(MoveLoop) { IsBackground = true, Name = "audit mover" };
+        _mover.Start();
     }
 
     public string Path { get; }
@@ -127,15 +136,14 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_closed, this);
             ThrowIfFailed();
-            if (_unmoved.Count >= MaxUnmoved)
-                throw new IOException($"The audit log {Path} has not taken entries into its store for a long while ({_unmoved.Count:N0} waiting in its journal); audited calls are refused until it does.");
+            if (Volatile.Read(ref _unmovedCount) is var unmoved && unmoved >= MaxUnmoved)
+                throw new IOException($"The audit log {Path} has not taken entries into its store for a long while ({unmoved:N0} waiting in its journal); audited calls are refused until it does.");
             entry = _linker.Link(_seq + 1, draft, _previous);
             var record = _linker.Record;
             if (_queuedLength + record.Length > _queued.Length) Array.Resize(ref _queued, Math.Max(2 * _queued.Length, _queuedLength + record.Length));
             record.CopyTo(_queued.AsSpan(_queuedLength));
             _queuedLength += record.Length;
             (_seq, _previous, _queuedLast) = (entry.Seq, entry.Hash, entry.Seq);
-            _unmoved.Add(entry);
         }
         WaitUntilWritten(entry.Seq);
         return Task.FromResult(entry);
@@ -193,6 +201,11 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
             throw new IOException($"The audit log {Path} could not write its journal, so the call is refused (and the log takes no more entries until the hub restarts): {e.Message}", e);
         }
         _spare = batch;
+        // The mover's part: the same bytes, now in the journal.
+        if (_unmovedLength + length > _unmoved.Length) Array.Resize(ref _unmoved, Math.Max(2 * _unmoved.Length, _unmovedLength + length));
+        batch.AsSpan(0, length).CopyTo(_unmoved.AsSpan(_unmovedLength));
+        _unmovedLength += length;
+        Interlocked.Add(ref _unmovedCount, (int)(last - _written));
         Volatile.Write(ref _written, last);
     }
 
@@ -210,18 +223,14 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         return _segment;
     }
 
-    private async Task MoveLoopAsync()
+    /// <summary>
+    /// The mover's own thread: on the thread pool it waited for a free thread whenever audited calls kept
+    /// every one busy — exactly when entries pile up — until calls were refused for entries not moved.
+    /// </summary>
+    private void MoveLoop()
     {
-        while (!_stopping.IsCancellationRequested)
+        while (!_stopping.Token.WaitHandle.WaitOne(MoveInterval))
         {
-            try
-            {
-                await Task.Delay(MoveInterval, _stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
             try
             {
                 Move(startNextSegment: true);
@@ -236,19 +245,15 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     /// <summary>Copies the written entries into audit.db, then deletes the segments they were in (mover thread, or disposal after it stopped).</summary>
     private void Move(bool startNextSegment)
     {
-        List<AuditEntry> batch;
+        byte[] batch;
+        int length, count;
         List<string> segments;
         lock (_writeGate)
         {
-            lock (_gate)
-            {
-                // Only entries already in the journal: one still queued belongs to a call not yet answered.
-                var written = _unmoved.FindIndex(e => e.Seq > _written);
-                if (written == 0 || _unmoved.Count == 0) return;
-                var count = written < 0 ? _unmoved.Count : written;
-                batch = _unmoved.GetRange(0, count);
-                _unmoved.RemoveRange(0, count);
-            }
+            // Only entries already in the journal: one still queued belongs to a call not yet answered.
+            if (_unmovedLength == 0) return;
+            (batch, length, count) = (_unmoved, _unmovedLength, Volatile.Read(ref _unmovedCount));
+            (_unmoved, _unmovedLength) = (_moving, 0);
             // Records written from now on go to a new segment, so this one can go once its entries are
             // stored (an empty one, after a pass that failed, stays in use).
             if (_segmentLength > 0 || !startNextSegment)
@@ -272,51 +277,61 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         }
         try
         {
-            Insert(batch);
+            Insert(batch.AsSpan(0, length));
         }
         catch (Exception)
         {
-            lock (_gate) _unmoved.InsertRange(0, batch);
-            lock (_writeGate) _closedSegments.InsertRange(0, segments);
+            // Back in front of what was written meanwhile, for the next pass.
+            lock (_writeGate)
+            {
+                var unmoved = new byte[Math.Max(_unmoved.Length, length + _unmovedLength)];
+                batch.AsSpan(0, length).CopyTo(unmoved);
+                _unmoved.AsSpan(0, _unmovedLength).CopyTo(unmoved.AsSpan(length));
+                (_unmoved, _unmovedLength) = (unmoved, length + _unmovedLength);
+                _closedSegments.InsertRange(0, segments);
+            }
             throw;
         }
+        _moving = batch;
+        Interlocked.Add(ref _unmovedCount, -count);
         foreach (var segment in segments) File.Delete(segment);
     }
 
-    private void Insert(IReadOnlyList<AuditEntry> entries)
+    /// <summary>Stores journal records (whole ones, as <see cref="ValidRecords"/> passes them) in one transaction, binding their bytes as they are.</summary>
+    private void Insert(ReadOnlySpan<byte> records)
     {
-        if (entries.Count == 0) return;
-        Span<char> at = stackalloc char[AuditChain.MaxTimeLength];
+        if (records.IsEmpty) return;
+        Span<Range> fields = stackalloc Range[AuditChain.FieldCount];
+        Span<byte> hash = stackalloc byte[2 * AuditLinker.DigestSize];
         using var tx = _connection.BeginTransaction();
-        foreach (var entry in entries)
+        while (NextRecord(ref records, out var content, out var digest))
         {
-            var draft = entry.Draft;
-            raw.sqlite3_bind_int64(_insert, 1, entry.Seq);
-            BindText(2, at[..AuditChain.FormatTime(draft.At, at)]);
-            BindText(3, draft.Agency);
-            BindText(4, draft.Method);
-            BindText(5, draft.Uscc);
-            BindText(6, draft.Purpose);
-            BindText(7, draft.Result);
-            BindText(8, draft.Detail);
-            BindText(9, entry.PreviousHash);
-            BindText(10, entry.Hash);
+            if (!AuditChain.TryReadFields(content, out var seq, fields)) throw new InvalidDataException($"The audit log {Path} holds a journal record that is not an entry.");
+            raw.sqlite3_bind_int64(_insert, 1, seq);
+            // Text exactly as it was hashed (UTF-8 with its length, so U+0000 is kept): time, agency, method,
+            // USCC, purpose, result, detail, previous hash; then the record's digest in hex.
+            for (int i = 0; i < AuditChain.FieldCount; i++) raw.sqlite3_bind_text(_insert, i + 2, content[fields[i]]);
+            Convert.TryToHexStringLower(digest, hash, out _);
+            raw.sqlite3_bind_text(_insert, AuditChain.FieldCount + 2, (ReadOnlySpan<byte>)hash);
             var rc = raw.sqlite3_step(_insert);
             raw.sqlite3_reset(_insert);
-            if (rc != raw.SQLITE_DONE) throw new IOException($"The audit log {Path} could not store entry {entry.Seq} ({rc}): {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}");
+            if (rc != raw.SQLITE_DONE) throw new IOException($"The audit log {Path} could not store entry {seq} ({rc}): {raw.sqlite3_errmsg(_connection.Handle).utf8_to_string()}");
         }
         tx.Commit();
     }
 
-    // The mover's scratch for binding text (SQLite copies bound text: SQLITE_TRANSIENT).
-    private byte[] _utf8 = new byte[1024];
-
-    /// <summary>Binds UTF-8 with its length: text holding U+0000 is stored whole, exactly as it was hashed.</summary>
-    private void BindText(int index, ReadOnlySpan<char> value)
+    /// <summary>Takes the next record off <paramref name="records"/> (whole records, as written); false at the end.</summary>
+    private static bool NextRecord(ref ReadOnlySpan<byte> records, out ReadOnlySpan<byte> content, out ReadOnlySpan<byte> digest)
     {
-        var max = Encoding.UTF8.GetMaxByteCount(value.Length);
-        if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, 2 * _utf8.Length)];
-        raw.sqlite3_bind_text(_insert, index, (ReadOnlySpan<byte>)_utf8.AsSpan(0, Encoding.UTF8.GetBytes(value, _utf8)));
+        if (records.Length < AuditLinker.LengthSize || BinaryPrimitives.ReadInt32BigEndian(records) is var length && length == 0)
+        {
+            content = digest = default;
+            return false;
+        }
+        content = records.Slice(AuditLinker.LengthSize, length);
+        digest = records.Slice(AuditLinker.LengthSize + length, AuditLinker.DigestSize);
+        records = records[(AuditLinker.LengthSize + length + AuditLinker.DigestSize)..];
+        return true;
     }
 
     public IEnumerable<AuditEntry> ReadAll() => ReadAll(Path);
@@ -329,7 +344,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     public static IEnumerable<AuditEntry> ReadAll(string path)
     {
         path = System.IO.Path.GetFullPath(path);
-        var journal = Segments(path).SelectMany(ReadSegment).ToList();
+        var journal = Segments(path).SelectMany(segment => Entries(ReadSegment(segment, out _))).ToList();
         long last = 0;
         if (File.Exists(path))
         {
@@ -363,19 +378,29 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         return Directory.GetFiles(directory, System.IO.Path.GetFileName(path) + ".journal-*").Order(StringComparer.Ordinal);
     }
 
-    /// <summary>
-    /// The entries of one journal segment (<see cref="AuditLinker.Record"/>s one after another, then
-    /// zeros). A last record whose bytes do not hash to its digest was being copied in when the process
-    /// died — the entry of a call that never answered — and is left out; any other record keeps the hash
-    /// the journal holds, so a changed record fails verification like a changed row.
-    /// </summary>
-    private static List<AuditEntry> ReadSegment(string segment) => ReadSegment(segment, out _);
+    /// <summary>The entries of the journal records <paramref name="records"/> (whole ones).</summary>
+    private static IEnumerable<AuditEntry> Entries(byte[] records)
+    {
+        var entries = new List<AuditEntry>();
+        ReadOnlySpan<byte> rest = records;
+        while (NextRecord(ref rest, out var content, out var digest))
+        {
+            var (seq, draft, previous) = AuditChain.Deserialize(content)!.Value;
+            entries.Add(new AuditEntry(seq, draft, previous, Convert.ToHexStringLower(digest)));
+        }
+        return entries;
+    }
 
+    /// <summary>
+    /// The whole records of one journal segment (<see cref="AuditLinker.Record"/>s one after another,
+    /// then zeros); empty when it is gone. A last record whose bytes do not hash to its digest was being
+    /// copied in when the process died — the entry of a call that never answered — and is left out; any
+    /// other record keeps the hash the journal holds, so a changed record fails verification like a changed row.
+    /// </summary>
     /// <param name="segment">The segment file.</param>
     /// <param name="whole">False when bytes that are neither records, zeros nor a record cut short follow the last record read.</param>
-    private static List<AuditEntry> ReadSegment(string segment, out bool whole)
+    private static byte[] ReadSegment(string segment, out bool whole)
     {
-        whole = true;
         byte[] bytes;
         try
         {
@@ -383,30 +408,43 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         }
         catch (FileNotFoundException)
         {
+            whole = true;
             return []; // moved into audit.db meanwhile
         }
-        var entries = new List<AuditEntry>();
-        var rest = bytes.AsSpan();
+        return bytes[..ValidRecords(bytes, out whole)];
+    }
+
+    /// <summary>How many bytes at the start of <paramref name="bytes"/> are whole records (see <see cref="ReadSegment"/>).</summary>
+    private static int ValidRecords(ReadOnlySpan<byte> bytes, out bool whole)
+    {
+        var rest = bytes;
         Span<byte> actual = stackalloc byte[AuditLinker.DigestSize];
+        int valid = 0;
         while (rest.Length >= AuditLinker.LengthSize)
         {
             var length = BinaryPrimitives.ReadInt32BigEndian(rest);
-            if (length == 0) break; // zeros: the end
+            if (length <= 0) break; // zeros: the end (or no record at all)
             // A record cut short at the end of the file was being written when the process died.
-            if (length > 0 && rest.Length - AuditLinker.LengthSize - AuditLinker.DigestSize < length) return entries;
-            if (length < 0) break;
+            if (rest.Length - AuditLinker.LengthSize - AuditLinker.DigestSize < length)
+            {
+                whole = true;
+                return valid;
+            }
             var content = rest.Slice(AuditLinker.LengthSize, length);
             var digest = rest.Slice(AuditLinker.LengthSize + length, AuditLinker.DigestSize);
             var after = rest[(AuditLinker.LengthSize + length + AuditLinker.DigestSize)..];
             SHA256.HashData(content, actual);
-            if (!actual.SequenceEqual(digest) && !after.ContainsAnyExcept((byte)0)) return entries;
-            if (AuditChain.Deserialize(content) is not { } decoded) break;
-            var (seq, draft, previous) = decoded;
-            entries.Add(new AuditEntry(seq, draft, previous, Convert.ToHexStringLower(digest)));
+            if (!actual.SequenceEqual(digest) && !after.ContainsAnyExcept((byte)0))
+            {
+                whole = true;
+                return valid;
+            }
+            if (AuditChain.Deserialize(content) is null) break;
+            valid += AuditLinker.LengthSize + length + AuditLinker.DigestSize;
             rest = after;
         }
         whole = !rest.ContainsAnyExcept((byte)0);
-        return entries;
+        return valid;
     }
 
     private static SqliteConnection Open(string path)
@@ -432,7 +470,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
             _closed = true; // from here no record is queued
         }
         await _stopping.CancelAsync();
-        await _mover;
+        _mover.Join();
         try
         {
             // Calls that queued their record before the log closed are still waiting for it: write it

@@ -171,6 +171,7 @@ internal sealed partial class HubServer : IAsyncDisposable
             PullHosting.WritePrometheus(text, pullStore);
             LinkageHosting.WritePrometheus(text, linkageStore);
             kafka?.WritePrometheus(text);
+            RuntimeMetrics.WritePrometheus(text);
             return Results.Text(text.ToString(), "text/plain; version=0.0.4; charset=utf-8");
         });
         app.MapGet("/readyz", () =>

@@ -45,6 +45,31 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Entries_reach_audit_db_with_every_field_exactly_as_appended_and_hashed()
+    {
+        // The mover stores rows from the journal's bytes: empty fields, Chinese text and U+0000 must come out as they went in.
+        AuditDraft[] drafts =
+        [
+            new() { Agency = "(unauthenticated)", Method = "POST /api/console/session", Result = "UNAUTHENTICATED", At = new DateTimeOffset(2026, 11, 30, 9, 0, 0, 123, TimeSpan.Zero) },
+            Draft(2) with { Purpose = "行政许可核查（告知承诺）", Detail = "a\0b", At = new DateTimeOffset(2026, 11, 30, 17, 0, 0, TimeSpan.FromHours(8)) },
+        ];
+        var appended = new List<AuditEntry>();
+        await using (var log = new SqliteAuditLog(DbPath))
+        {
+            foreach (var draft in drafts) appended.Add(await log.AppendAsync(draft));
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (StoredRows() < drafts.Length && DateTime.UtcNow < deadline) await Task.Delay(20);
+            Assert.Equal(drafts.Length, StoredRows());
+        }
+        Assert.Empty(Journal());
+        var stored = SqliteAuditLog.ReadAll(DbPath).ToList();
+        Assert.Equal(appended.Select(e => (e.Seq, e.PreviousHash, e.Hash)), stored.Select(e => (e.Seq, e.PreviousHash, e.Hash)));
+        Assert.Equal(drafts.Select(d => d with { At = d.At.ToUniversalTime() }), stored.Select(e => e.Draft));
+        Assert.Null(AuditChain.Verify(stored, out var verified));
+        Assert.Equal(2, verified);
+    }
+
+    [Fact]
     public async Task Entries_a_crash_left_in_the_journal_are_stored_at_the_next_start_and_a_record_cut_short_is_dropped()
     {
         // The journal as a hub that died would leave it: two whole records, then one cut short mid-write.

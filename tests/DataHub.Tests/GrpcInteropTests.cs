@@ -89,6 +89,11 @@ public sealed class GrpcInteropTests : IDisposable
             Assert.Contains("grpc_server_handled_total{grpc_method=\"/datahub.v1.ProfileService/GetProfile\",grpc_code=\"OK\"}", metrics);
             Assert.Contains("grpc_code=\"Unauthenticated\"", metrics);
             Assert.Contains("datahub_serving 1", metrics);
+            // The runtime's own figures: a hub that has served calls has allocated and used CPU.
+            Assert.Matches(@"(?m)^dotnet_gc_allocated_bytes_total [1-9]\d*$", metrics);
+            Assert.Matches(@"(?m)^process_cpu_seconds_total (0\.\d*[1-9]|[1-9])", metrics);
+            Assert.Matches(@"(?m)^dotnet_gc_collections_total\{generation=""2""\} \d+$", metrics);
+            Assert.Matches(@"(?m)^dotnet_threadpool_threads [1-9]", metrics);
 
             // The store goes away: readiness fails at once, gRPC health turns NOT_SERVING at its next probe.
             var log = Path.Combine(Data, "hub.db");

@@ -89,23 +89,38 @@ public static class AuditChain
         return length;
     }
 
+    /// <summary>How many text fields <see cref="Serialize"/> writes after the position: time, agency, method, USCC, purpose, result, detail, previous hash.</summary>
+    public const int FieldCount = 8;
+
+    /// <summary>
+    /// The position and where each of the <see cref="FieldCount"/> fields' UTF-8 bytes lie in
+    /// <see cref="Serialize"/>'s bytes, without decoding them; false when the bytes are not that.
+    /// </summary>
+    public static bool TryReadFields(ReadOnlySpan<byte> content, out long seq, Span<Range> fields)
+    {
+        seq = 0;
+        if (content.Length < 8 || fields.Length < FieldCount) return false;
+        seq = BinaryPrimitives.ReadInt64BigEndian(content);
+        int offset = 8;
+        for (int i = 0; i < FieldCount; i++)
+        {
+            if (content.Length - offset < 8) return false;
+            var length = BinaryPrimitives.ReadInt64BigEndian(content[offset..]);
+            offset += 8;
+            if (length < 0 || length > content.Length - offset) return false;
+            fields[i] = new Range(offset, offset + (int)length);
+            offset += (int)length;
+        }
+        return offset == content.Length;
+    }
+
     /// <summary>The position, draft and previous hash back from <see cref="Serialize"/>'s bytes; null when the bytes are not that.</summary>
     public static (long Seq, AuditDraft Draft, string PreviousHash)? Deserialize(ReadOnlySpan<byte> content)
     {
-        if (content.Length < 8) return null;
-        var seq = BinaryPrimitives.ReadInt64BigEndian(content);
-        var fields = new string[8];
-        int offset = 8;
-        for (int i = 0; i < fields.Length; i++)
-        {
-            if (content.Length - offset < 8) return null;
-            var length = BinaryPrimitives.ReadInt64BigEndian(content[offset..]);
-            offset += 8;
-            if (length < 0 || length > content.Length - offset) return null;
-            fields[i] = Encoding.UTF8.GetString(content.Slice(offset, (int)length));
-            offset += (int)length;
-        }
-        if (offset != content.Length) return null;
+        Span<Range> ranges = stackalloc Range[FieldCount];
+        if (!TryReadFields(content, out var seq, ranges)) return null;
+        var fields = new string[FieldCount];
+        for (int i = 0; i < FieldCount; i++) fields[i] = Encoding.UTF8.GetString(content[ranges[i]]);
         if (!DateTimeOffset.TryParse(fields[0], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at))
             return null;
         var draft = new AuditDraft { At = at, Agency = fields[1], Method = fields[2], Uscc = fields[3], Purpose = fields[4], Result = fields[5], Detail = fields[6] };
