@@ -69,9 +69,12 @@ public sealed class CachedProfileReader : IDisposable
         (await GetEncodedAsync(uscc, cancellationToken))?.Profile;
 
     /// <summary>The profile with its protobuf encoding; null when the hub holds no profile of the USCC.</summary>
-    public async Task<CachedProfile?> GetEncodedAsync(string uscc, CancellationToken cancellationToken = default)
+    public ValueTask<CachedProfile?> GetEncodedAsync(string uscc, CancellationToken cancellationToken = default) =>
+        // A hot profile answers without a task: this is on every profile read's path.
+        _parsed.TryGetValue(uscc, out CachedProfile? hot) ? ValueTask.FromResult(hot) : ReadAsync(uscc, cancellationToken);
+
+    private async ValueTask<CachedProfile?> ReadAsync(string uscc, CancellationToken cancellationToken)
     {
-        if (_parsed.TryGetValue(uscc, out CachedProfile? hot)) return hot;
         if (await _cache.GetAsync(Key(uscc), cancellationToken) is { } cached)
         {
             var parsed = new CachedProfile(EnterpriseProfile.Parser.ParseFrom(cached), cached);

@@ -129,7 +129,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
 
     public string Path { get; }
 
-    public Task<AuditEntry> AppendAsync(AuditDraft draft, CancellationToken cancellationToken = default)
+    public ValueTask<AuditEntry> AppendAsync(AuditDraft draft, CancellationToken cancellationToken = default)
     {
         AuditEntry entry;
         lock (_gate)
@@ -146,7 +146,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
             (_seq, _previous, _queuedLast) = (entry.Seq, entry.Hash, entry.Seq);
         }
         WaitUntilWritten(entry.Seq);
-        return Task.FromResult(entry);
+        return ValueTask.FromResult(entry);
     }
 
     /// <summary>Returns once the journal holds the entry: writes the queued records itself when no one else is, else waits for who is.</summary>

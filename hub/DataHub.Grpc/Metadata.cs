@@ -31,10 +31,21 @@ public sealed class Metadata : IEnumerable<Metadata.Entry>
     }
 
     /// <summary>The last ASCII value of the key, or null.</summary>
-    public string? GetValue(string key) => _entries.LastOrDefault(e => e.Key == key && e.Value is not null)?.Value;
+    public string? GetValue(string key)
+    {
+        // Loops, not LINQ: every authenticated call looks up its credential and purpose here.
+        for (int i = _entries.Count - 1; i >= 0; i--)
+            if (_entries[i] is { Value: { } value } entry && entry.Key == key) return value;
+        return null;
+    }
 
     /// <summary>The last binary value of the key, or null.</summary>
-    public byte[]? GetBytes(string key) => _entries.LastOrDefault(e => e.Key == key && e.Bytes is not null)?.Bytes;
+    public byte[]? GetBytes(string key)
+    {
+        for (int i = _entries.Count - 1; i >= 0; i--)
+            if (_entries[i] is { Bytes: { } bytes } entry && entry.Key == key) return bytes;
+        return null;
+    }
 
     public IEnumerator<Entry> GetEnumerator() => _entries.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();

@@ -55,6 +55,26 @@ public class UsccTests
     }
 
     [Fact]
+    public void The_quick_canonical_test_agrees_with_the_full_check_on_valid_codes_their_variants_and_every_mutation()
+    {
+        // IsCanonical answers true exactly when Check finds the code valid and already in normal form.
+        var inputs = new List<string> { "", "9144030071526726X", "9144030071526726XGX" };
+        foreach (var code in new[] { "9144030071526726XG", "91330100799655058B", "91440300192317458F", "9152000071430580XT" })
+        {
+            inputs.AddRange([code, code.ToLowerInvariant(), " " + code, code[..8] + "-" + code[8..], new string(code.Select(c => (char)(c + 0xFEE0)).ToArray())]);
+            for (int i = 0; i < code.Length; i++)
+                inputs.AddRange((Uscc.Charset + "IOSVZ*").Where(c => c != code[i]).Select(c => code[..i] + c + code[(i + 1)..]));
+        }
+        Assert.True(inputs.Count > 2_000);
+        foreach (var input in inputs)
+        {
+            var check = Uscc.Check(input);
+            Assert.True(Uscc.IsCanonical(input) == (check.Valid && check.Normalized == input), $"'{input}': IsCanonical {Uscc.IsCanonical(input)}, Check valid {check.Valid} as '{check.Normalized}'");
+        }
+        Assert.True(Uscc.IsCanonical("9144030071526726XG"));
+    }
+
+    [Fact]
     public void A_wrong_check_character_names_position_18_and_the_expected_character()
     {
         var problem = Assert.Single(Uscc.Check("9144030071526726XH").Errors);

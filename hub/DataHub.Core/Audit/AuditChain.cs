@@ -201,8 +201,8 @@ public sealed record AuditBreak(long Seq, string Reason);
 /// <summary>The audit log's store. Embedded: its own SQLite file; scale-out: PostgreSQL.</summary>
 public interface IAuditLog
 {
-    /// <summary>Appends the draft to the chain; returns once it is durable.</summary>
-    Task<AuditEntry> AppendAsync(AuditDraft draft, CancellationToken cancellationToken = default);
+    /// <summary>Appends the draft to the chain; returns once it is durable (a value task: the embedded log completes at once, on every audited call).</summary>
+    ValueTask<AuditEntry> AppendAsync(AuditDraft draft, CancellationToken cancellationToken = default);
 
     /// <summary>Every entry in order, read lazily.</summary>
     IEnumerable<AuditEntry> ReadAll();

@@ -32,6 +32,18 @@ public static class Uscc
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Whether <paramref name="code"/> is a valid USCC already in normal form (what <see cref="Check"/>
+    /// would return unchanged as valid): the quick answer for codes that machines send, with no allocation.
+    /// </summary>
+    public static bool IsCanonical(ReadOnlySpan<char> code)
+    {
+        if (code.Length != Length) return false;
+        for (int i = 0; i < Length; i++)
+            if (ValueOf(code[i]) < 0 || (i is >= 2 and <= 7 && !char.IsAsciiDigit(code[i]))) return false;
+        return code[17] == ComputeCheckCharacter(code[..17]);
+    }
+
     /// <summary>Value 0–30 of a USCC character, or -1 when it is outside the charset.</summary>
     public static int ValueOf(char c) => Charset.IndexOf(c);
 

@@ -458,7 +458,7 @@ public sealed class LinkageWorkflow
     }
 
     private Task AppendAuditAsync(string agency, string method, string uscc, string purpose, string detail) =>
-        _audit.AppendAsync(new AuditDraft { Agency = agency, Method = method, Uscc = uscc, Purpose = purpose, Result = "OK", Detail = detail, At = _time.GetUtcNow() });
+        _audit.AppendAsync(new AuditDraft { Agency = agency, Method = method, Uscc = uscc, Purpose = purpose, Result = "OK", Detail = detail, At = _time.GetUtcNow() }).AsTask();
 
     private static WorkflowRuleException NotFound(string id, WorkflowActor actor) =>
         new(WorkflowErrorKind.NotFound, $"No task '{id}' that agency '{actor.Agency}' may see (its regulator, or an overseer).");

@@ -311,7 +311,7 @@ public sealed class DataPullWorkflow
         _audit.AppendAsync(new AuditDraft
         {
             Agency = actor.Agency, Method = actor.Method, Uscc = uscc, Purpose = actor.Purpose, Result = "OK", Detail = detail, At = _time.GetUtcNow(),
-        }, cancellationToken);
+        }, cancellationToken).AsTask();
 
     private static WorkflowRuleException NotFound(string id, WorkflowActor actor) =>
         new(WorkflowErrorKind.NotFound, $"No pull '{id}' that agency '{actor.Agency}' may see (requester, owner of a directed demand, or overseer).");

@@ -10,6 +10,7 @@ internal static class ApiErrors
     /// <summary>Normalizes (full-width, lower case, spaces, hyphens) and validates a USCC; INVALID_ARGUMENT names the position and the problem, in English and Chinese.</summary>
     public static string RequireUscc(string input, IReadOnlySet<string> allowList, string field = "uscc")
     {
+        if (Uscc.IsCanonical(input)) return input;
         var check = Uscc.Check(input, allowList);
         if (check.Valid) return check.Normalized;
         var problems = string.Join(" ", check.Errors.Select(e => e.Message));

@@ -35,7 +35,7 @@ internal sealed class ProfileApi(Hub hub, CachedProfileReader profiles, AuditTra
         var sections = ProfileSections.Resolve(caller, request.Sections);
         var uscc = ApiErrors.RequireUscc(request.Uscc, hub.Options.UsccAllowList);
         var cached = await profiles.GetEncodedAsync(uscc, context.CancellationToken) ?? throw ApiErrors.NotFound(uscc);
-        await audit.DiscloseAsync(context, uscc, "sections=" + ProfileSections.Describe(sections));
+        await audit.DiscloseAsync(context, uscc, ProfileSections.AuditDetail(sections));
         // The whole profile goes out as the bytes cached with it; only a filtered copy is serialized.
         return ProfileSections.IsWhole(sections) ? GrpcReply<EnterpriseProfile>.Encoded(cached.Encoded) : ProfileSections.Filter(cached.Profile, sections);
     }

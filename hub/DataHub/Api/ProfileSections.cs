@@ -27,21 +27,20 @@ internal static class ProfileSections
     {
         // The sections an agency may see are fixed by its configuration: worked out once per agency.
         var allowed = AllowedOf.GetOrAdd(caller, a => ScopeOf.Where(kv => a.HasScope(kv.Value)).Select(kv => kv.Key).ToFrozenSet());
-        var asked = requested.Count == 0 ? [] : requested.Where(s => s != ProfileSection.Unspecified).ToHashSet();
+        if (requested.Count == 0) return allowed.Count > 0 ? allowed : throw NoProfileScope(caller);
+        var asked = requested.Where(s => s != ProfileSection.Unspecified).ToHashSet();
         foreach (var section in asked.Where(s => !ScopeOf.ContainsKey(s)))
             throw new RpcException(StatusCode.InvalidArgument, $"Profile section {(int)section} does not exist.");
-        if (asked.Count == 0)
-        {
-            if (allowed.Count == 0)
-                throw new RpcException(StatusCode.PermissionDenied, $"Agency '{caller.Id}' has no profile scope ({string.Join(", ", ScopeOf.Values)}).");
-            return allowed;
-        }
+        if (asked.Count == 0) return allowed.Count > 0 ? allowed : throw NoProfileScope(caller);
         var denied = asked.Where(s => !allowed.Contains(s)).ToList();
         if (denied.Count > 0)
             throw new RpcException(StatusCode.PermissionDenied,
                 $"Agency '{caller.Id}' may not read section(s) {string.Join(", ", denied)}; that needs scope {string.Join(", ", denied.Select(s => ScopeOf[s]))}.");
         return asked;
     }
+
+    private static RpcException NoProfileScope(Agency caller) =>
+        new(StatusCode.PermissionDenied, $"Agency '{caller.Id}' has no profile scope ({string.Join(", ", ScopeOf.Values)}).");
 
     /// <summary>PERMISSION_DENIED unless the caller holds the scope of the section.</summary>
     public static void Require(Agency caller, ProfileSection section)
@@ -93,12 +92,22 @@ internal static class ProfileSections
     };
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> Descriptions = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> Details = new();
 
     /// <summary>"basic,licences" for the audit detail; computed once per combination (it is on every read's path).</summary>
-    public static string Describe(IReadOnlySet<ProfileSection> sections)
+    public static string Describe(IReadOnlySet<ProfileSection> sections) =>
+        Descriptions.GetOrAdd(MaskOf(sections), static (_, s) => string.Join(",", s.Order().Select(x => x.ToString().ToLowerInvariant())), sections);
+
+    /// <summary>"sections=basic,licences", the audit detail of a profile read; computed once per combination.</summary>
+    public static string AuditDetail(IReadOnlySet<ProfileSection> sections) =>
+        Details.GetOrAdd(MaskOf(sections), static (_, s) => "sections=" + Describe(s), sections);
+
+    private static int MaskOf(IReadOnlySet<ProfileSection> sections)
     {
+        // Asking each known section, not enumerating the set: no enumerator is boxed on every read.
         int mask = 0;
-        foreach (var section in sections) mask |= 1 << (int)section;
-        return Descriptions.GetOrAdd(mask, _ => string.Join(",", sections.Order().Select(s => s.ToString().ToLowerInvariant())));
+        foreach (var section in ScopeOf.Keys)
+            if (sections.Contains(section)) mask |= 1 << (int)section;
+        return mask;
     }
 }

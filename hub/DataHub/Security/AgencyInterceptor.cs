@@ -93,7 +93,7 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
         if (!MethodRoles.TryGetValue(method.Path, out var roles))
             throw new RpcException(StatusCode.PermissionDenied, $"{method.Path} has no role rule; nobody may call it.");
         var call = new AuditedCall(method.Path, Purpose(context.RequestHeaders));
-        context.Items[typeof(AuditedCall)] = call;
+        context.CallState = call;
         try
         {
             Agency agency;
@@ -195,7 +195,7 @@ internal sealed class AuditedCall(string method, string purpose)
     public bool Recorded { get; set; }
 
     public static AuditedCall Of(ServerCallContext context) =>
-        context.Items.TryGetValue(typeof(AuditedCall), out var call) && call is AuditedCall audited
+        context.CallState is AuditedCall audited
             ? audited
             : throw new InvalidOperationException($"{context.Method} ran without the agency interceptor.");
 
