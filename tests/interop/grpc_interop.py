@@ -219,6 +219,20 @@ def _():
                                                                       metadata=[("authorization", "Bearer not-a-key")], timeout=10))
 
 
+@check("security: calls on one connection are each answered as the agency of their own key (the hub remembers a connection's last key)")
+def _():
+    # This channel is one HTTP/2 connection: keys switch between calls, and a bad key comes between good ones.
+    # The licensing agency lacks profile:basic, so its answer has no identity; the regulator's has.
+    def name(metadata):
+        return get_profile(profiles.GetProfileRequest(uscc=args.uscc), metadata=metadata, timeout=10).identity.name
+    assert name(meta("regulator")) != ""
+    assert name(meta("licensing")) == ""
+    assert name(meta("regulator")) != ""
+    expect_error(grpc.StatusCode.UNAUTHENTICATED, lambda: name([("authorization", "Bearer " + KEYS["regulator"] + "x")]))
+    expect_error(grpc.StatusCode.UNAUTHENTICATED, lambda: name(meta(None)))
+    assert name(meta("regulator")) != "" and name(meta("licensing")) == ""
+
+
 @check("security: a role outside the method's roles is PERMISSION_DENIED")
 def _():
     stats = unary("/datahub.v1.AdminService/GetStats", admin.GetStatsRequest, admin.GetStatsResponse)

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Threading.RateLimiting;
 using DataHub.Core.Audit;
 using DataHub.Grpc;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Logging;
 
 namespace DataHub.Security;
@@ -159,9 +160,24 @@ internal sealed partial class AgencyInterceptor(AgencyDirectory agencies, AuditT
             throw new RpcException(StatusCode.Unauthenticated, "No credential: send metadata 'authorization: Bearer <API key>' issued to your agency.");
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
             throw new RpcException(StatusCode.Unauthenticated, "The authorization metadata must be 'Bearer <API key>'.");
-        return agencies.FindByKey(header.AsSpan(7).Trim())
+        // A connection presents the same credential call after call: the agency it named is remembered for
+        // the connection (with the header, which Kestrel keeps for the connection too; both go with it), so
+        // the key is hashed once per connection, not on every call. A different header — a gateway speaking
+        // for several agencies — is looked up afresh. The table is safe for the connection's concurrent streams.
+        var connection = context.HttpContext.Features.Get<IConnectionItemsFeature>()?.Items;
+        if (connection is not null && _remembered.TryGetValue(connection, out var known) && string.Equals(known.Header, header, StringComparison.Ordinal))
+            return known.Agency;
+        var agency = agencies.FindByKey(header.AsSpan(7).Trim())
             ?? throw new RpcException(StatusCode.Unauthenticated, "The API key is not known to this hub (revoked, mistyped, or for another deployment).");
+        if (connection is not null) _remembered.AddOrUpdate(connection, new ConnectionCredential(header, agency));
+        return agency;
     }
+
+    // Per connection (its items dictionary, which lives as long as it does): the credential it last presented.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, ConnectionCredential> _remembered = new();
+
+    /// <summary>The credential a connection last presented and the agency it named.</summary>
+    private sealed record ConnectionCredential(string Header, Agency Agency);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused {Method} for {Agency} from {Peer}: {Status}")]
     private static partial void LogRefused(ILogger logger, string method, string agency, string status, string peer);
