@@ -11,16 +11,16 @@ namespace DataHub.Embedded;
 
 /// <summary>
 /// The audit chain: append-only, in its own SQLite file (audit.db beside hub.db), written through a
-/// journal. An audited call links its entry and has it written to the journal file on its own thread
-/// before it goes on, so no audited read answers before its entry is written; the entry is then as
-/// durable as a SQLite commit in WAL mode with synchronous=NORMAL (it survives the hub process dying,
-/// not the machine losing power). Writes are combined: whichever caller finds no write in progress
-/// writes every record queued so far with one pwrite, while the others wait the few microseconds that
-/// takes, so the chain's lock is never held across a system call. Every 200 ms a mover copies written
-/// entries into audit.db in one transaction and deletes the journal segments they were in; at start-up,
-/// whatever a crash left in the journal is stored first. Why not a group commit into SQLite, as before:
-/// waiting on it made every audited call asynchronous, and on two cores that resumption cost more than
-/// the entry itself. One process writes the log at a time (audit.db.lock); readers use <see cref="ReadAll(string)"/>.
+/// journal. An audited call links its entry and copies it into the journal — files mapped into memory
+/// (<see cref="AuditJournalSegment"/>) — before it goes on, so no audited read answers before its entry
+/// is written; the entry is then in the page cache, as durable as a SQLite commit in WAL mode with
+/// synchronous=NORMAL (it survives the hub process dying, not the machine losing power). Every 200 ms a
+/// mover copies written entries into audit.db in one transaction and deletes the journal segments whose
+/// entries are all stored; at start-up, whatever a crash left in the journal is stored first. Why not a
+/// group commit into SQLite, as before: waiting on it made every audited call asynchronous, and on two
+/// cores that resumption cost more than the entry itself; and why not pwrite: a system call per call
+/// cost more than the rest of the entry. One process writes the log at a time (audit.db.lock); readers
+/// use <see cref="ReadAll(string)"/>.
 /// </summary>
 public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
 {
@@ -30,35 +30,29 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     // taken entries for a long while, and calls are refused rather than kept only in the journal.
     private const int MaxUnmoved = 1_000_000;
 
-    // _gate guards the chain (position, previous hash) and the queued records; _writeGate is held by the
-    // one caller writing queued records (who also hands them to the mover), and by the mover when it
-    // takes them and changes segment.
+    // A segment's size: about 48,000 entries, a few seconds of the heaviest load measured.
+    private const long DefaultSegmentCapacity = 16L << 20;
+    private readonly long _segmentCapacity;
+
+    // _gate guards the chain (position, previous hash), the journal's current segment and the entries to move.
     private readonly object _gate = new();
-    private readonly object _writeGate = new();
     private readonly FileStream _lock;
     private readonly AuditLinker _linker = new();
     private readonly SqliteConnection _connection;
     private readonly sqlite3_stmt _insert;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _mover;
-    // Segments whose entries are being or are yet to be stored in audit.db.
-    private List<string> _closedSegments = [];
     private long _seq;
     private string _previous;
-    private SafeFileHandle? _segment;
-    private string _segmentPath = "";
-    private long _segmentLength;
-    // Records linked but not yet written (filled under _gate), and the spare the writer hands back.
-    private byte[] _queued = new byte[64 * 1024];
-    private int _queuedLength;
-    private long _queuedLast;
-    private byte[] _spare = new byte[64 * 1024];
-    // Every entry up to this position is in the journal.
-    private long _written;
+    // The segment being written, the next one (made ready by the mover when this one is half full), and
+    // full segments whose entries are yet to be stored in audit.db.
+    private AuditJournalSegment? _segment;
+    private AuditJournalSegment? _nextSegment;
+    private List<string> _closedSegments = [];
     private volatile Exception? _failure;
-    // Records written to the journal and not yet in audit.db (under _writeGate). The mover stores them
-    // from these bytes, so an audited call leaves no object behind: entries kept as objects until the
-    // next move outlived a young-generation collection, and copying them cost each call ~2 µs of pause.
+    // Records written to the journal and not yet in audit.db. The mover stores them from these bytes, so
+    // an audited call leaves no object behind: entries kept as objects until the next move outlived a
+    // young-generation collection, and copying them cost each call ~2 µs of pause.
     private byte[] _unmoved = new byte[256 * 1024];
     private int _unmovedLength;
     private int _unmovedCount;
@@ -66,8 +60,15 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
     private byte[] _moving = new byte[256 * 1024];
     private bool _closed;
 
-    public SqliteAuditLog(string path)
+    public SqliteAuditLog(string path) : this(path, DefaultSegmentCapacity)
     {
+    }
+
+    /// <param name="path">audit.db.</param>
+    /// <param name="segmentCapacity">Bytes per journal segment (tests use small ones to see segments fill).</param>
+    internal SqliteAuditLog(string path, long segmentCapacity)
+    {
+        _segmentCapacity = segmentCapacity;
         Path = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         try
@@ -113,8 +114,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
                 else File.Move(segment, $"{Path}.unreadable-{System.IO.Path.GetFileName(segment)}", overwrite: true);
             }
             (_seq, _previous) = Last(_connection);
-            _written = _seq;
-            OpenSegment();
+            _segment = NewSegment();
         }
         catch
         {
@@ -136,91 +136,54 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_closed, this);
             ThrowIfFailed();
-            if (Volatile.Read(ref _unmovedCount) is var unmoved && unmoved >= MaxUnmoved)
-                throw new IOException($"The audit log {Path} has not taken entries into its store for a long while ({unmoved:N0} waiting in its journal); audited calls are refused until it does.");
+            if (_unmovedCount >= MaxUnmoved)
+                throw new IOException($"The audit log {Path} has not taken entries into its store for a long while ({_unmovedCount:N0} waiting in its journal); audited calls are refused until it does.");
             entry = _linker.Link(_seq + 1, draft, _previous);
             var record = _linker.Record;
-            if (_queuedLength + record.Length > _queued.Length) Array.Resize(ref _queued, Math.Max(2 * _queued.Length, _queuedLength + record.Length));
-            record.CopyTo(_queued.AsSpan(_queuedLength));
-            _queuedLength += record.Length;
-            (_seq, _previous, _queuedLast) = (entry.Seq, entry.Hash, entry.Seq);
+            if (!_segment!.Fits(record.Length)) NextSegment();
+            // In the journal (the page cache) once copied: the call may go on.
+            _segment!.Write(record);
+            if (_unmovedLength + record.Length > _unmoved.Length) Array.Resize(ref _unmoved, Math.Max(2 * _unmoved.Length, _unmovedLength + record.Length));
+            record.CopyTo(_unmoved.AsSpan(_unmovedLength));
+            _unmovedLength += record.Length;
+            _unmovedCount++;
+            (_seq, _previous) = (entry.Seq, entry.Hash);
         }
-        WaitUntilWritten(entry.Seq);
         return ValueTask.FromResult(entry);
     }
 
-    /// <summary>Returns once the journal holds the entry: writes the queued records itself when no one else is, else waits for who is.</summary>
-    private void WaitUntilWritten(long seq)
+    /// <summary>Closes the full segment for the mover and goes on in the next (holding _gate); a failure stops the log, as an unwritten entry breaks the chain.</summary>
+    private void NextSegment()
     {
-        var spin = new SpinWait();
-        while (Volatile.Read(ref _written) < seq)
-        {
-            ThrowIfFailed();
-            if (Monitor.TryEnter(_writeGate))
-            {
-                try
-                {
-                    WriteQueued();
-                }
-                finally
-                {
-                    Monitor.Exit(_writeGate);
-                }
-            }
-            else
-            {
-                spin.SpinOnce(sleep1Threshold: -1); // the writer needs microseconds: never sleep a whole millisecond
-            }
-        }
-    }
-
-    /// <summary>Writes every queued record with one pwrite (holding _writeGate); a failure stops the log, as an unwritten entry breaks the chain.</summary>
-    private void WriteQueued()
-    {
-        // After a failed write, nothing more is written: a later record would follow a hole, and its
-        // caller would return although an earlier entry of the chain is missing.
-        ThrowIfFailed();
-        byte[] batch;
-        int length;
-        long last;
-        lock (_gate)
-        {
-            if (_queuedLength == 0) return;
-            (batch, length, last) = (_queued, _queuedLength, _queuedLast);
-            (_queued, _queuedLength) = (_spare, 0);
-        }
         try
         {
-            _segment ??= OpenSegment();
-            RandomAccess.Write(_segment, batch.AsSpan(0, length), _segmentLength);
-            _segmentLength += length;
+            var next = _nextSegment ?? NewSegment();
+            _nextSegment = null;
+            _closedSegments.Add(_segment!.Path);
+            _segment.Dispose();
+            _segment = next;
         }
         catch (Exception e)
         {
             _failure = e;
-            throw new IOException($"The audit log {Path} could not write its journal, so the call is refused (and the log takes no more entries until the hub restarts): {e.Message}", e);
+            throw new IOException($"The audit log {Path} could not start a journal segment, so the call is refused (and the log takes no more entries until the hub restarts): {e.Message}", e);
         }
-        _spare = batch;
-        // The mover's part: the same bytes, now in the journal.
-        if (_unmovedLength + length > _unmoved.Length) Array.Resize(ref _unmoved, Math.Max(2 * _unmoved.Length, _unmovedLength + length));
-        batch.AsSpan(0, length).CopyTo(_unmoved.AsSpan(_unmovedLength));
-        _unmovedLength += length;
-        Interlocked.Add(ref _unmovedCount, (int)(last - _written));
-        Volatile.Write(ref _written, last);
+    }
+
+    /// <summary>A new, empty segment, named after the time it is made (segments are read in name order).</summary>
+    private AuditJournalSegment NewSegment()
+    {
+        for (var ticks = DateTime.UtcNow.Ticks; ; ticks++)
+        {
+            var path = $"{Path}.journal-{ticks:D19}";
+            if (File.Exists(path)) continue;
+            return AuditJournalSegment.Create(path, _segmentCapacity);
+        }
     }
 
     private void ThrowIfFailed()
     {
         if (_failure is { } failure) throw new IOException($"The audit log {Path} could not write its journal, so audited calls are refused until the hub restarts: {failure.Message}", failure);
-    }
-
-    /// <summary>Starts a journal segment named after the next position to be written (holding _writeGate, or before the mover runs).</summary>
-    private SafeFileHandle OpenSegment()
-    {
-        var path = $"{Path}.journal-{Volatile.Read(ref _written) + 1:D19}";
-        _segment = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-        (_segmentPath, _segmentLength) = (path, 0);
-        return _segment;
     }
 
     /// <summary>
@@ -233,46 +196,54 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         {
             try
             {
-                Move(startNextSegment: true);
+                Move();
             }
             catch (Exception)
             {
                 // The entries stay in the journal and in memory; the next pass tries again.
             }
+            try
+            {
+                PrepareNextSegment();
+            }
+            catch (Exception)
+            {
+                // The call that fills the segment makes the next one itself (and reports if it cannot).
+            }
         }
     }
 
-    /// <summary>Copies the written entries into audit.db, then deletes the segments they were in (mover thread, or disposal after it stopped).</summary>
-    private void Move(bool startNextSegment)
+    /// <summary>Makes the next segment ready once the current one is half full, so no call waits for one to be made.</summary>
+    private void PrepareNextSegment()
+    {
+        lock (_gate)
+        {
+            if (_closed || _nextSegment is not null || _segment is null || _segment.Length < _segment.Capacity / 2) return;
+        }
+        var next = NewSegment();
+        lock (_gate)
+        {
+            if (_closed || _nextSegment is not null)
+            {
+                next.Dispose();
+                File.Delete(next.Path);
+                return;
+            }
+            _nextSegment = next;
+        }
+    }
+
+    /// <summary>Copies the written entries into audit.db, then deletes the full segments they were in (mover thread, or disposal after it stopped).</summary>
+    private void Move()
     {
         byte[] batch;
         int length, count;
         List<string> segments;
-        lock (_writeGate)
+        lock (_gate)
         {
-            // Only entries already in the journal: one still queued belongs to a call not yet answered.
             if (_unmovedLength == 0) return;
-            (batch, length, count) = (_unmoved, _unmovedLength, Volatile.Read(ref _unmovedCount));
+            (batch, length, count) = (_unmoved, _unmovedLength, _unmovedCount);
             (_unmoved, _unmovedLength) = (_moving, 0);
-            // Records written from now on go to a new segment, so this one can go once its entries are
-            // stored (an empty one, after a pass that failed, stays in use).
-            if (_segmentLength > 0 || !startNextSegment)
-            {
-                _closedSegments.Add(_segmentPath);
-                _segment?.Dispose();
-                _segment = null;
-            }
-            if (startNextSegment && _segment is null)
-            {
-                try
-                {
-                    OpenSegment();
-                }
-                catch (Exception)
-                {
-                    // The next write opens one; if it cannot, the log stops taking entries (see WriteQueued).
-                }
-            }
             (segments, _closedSegments) = (_closedSegments, []);
         }
         try
@@ -282,7 +253,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         catch (Exception)
         {
             // Back in front of what was written meanwhile, for the next pass.
-            lock (_writeGate)
+            lock (_gate)
             {
                 var unmoved = new byte[Math.Max(_unmoved.Length, length + _unmovedLength)];
                 batch.AsSpan(0, length).CopyTo(unmoved);
@@ -293,7 +264,7 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
             throw;
         }
         _moving = batch;
-        Interlocked.Add(ref _unmovedCount, -count);
+        lock (_gate) _unmovedCount -= count;
         foreach (var segment in segments) File.Delete(segment);
     }
 
@@ -467,24 +438,22 @@ public sealed class SqliteAuditLog : IAuditLog, IAsyncDisposable
         lock (_gate)
         {
             if (_closed) return;
-            _closed = true; // from here no record is queued
+            _closed = true; // from here no record is written
         }
         await _stopping.CancelAsync();
         _mover.Join();
+        // The segments go unmapped; their files stay until their entries are stored.
+        _segment?.Dispose();
+        _nextSegment?.Dispose();
         try
         {
-            // Calls that queued their record before the log closed are still waiting for it: write it
-            // (they then return), so the last move stores it and no later write can follow.
-            lock (_writeGate) WriteQueued();
-            Move(startNextSegment: false);
-            // Everything is in audit.db: the last segment, empty, goes too.
-            _segment?.Dispose();
-            File.Delete(_segmentPath);
+            Move();
+            // Everything is in audit.db: the last segments go too.
+            foreach (var segment in new[] { _segment?.Path, _nextSegment?.Path }.OfType<string>()) File.Delete(segment);
         }
         catch (Exception)
         {
             // What could not be stored stays in the journal and is stored at the next start.
-            _segment?.Dispose();
         }
         _stopping.Dispose();
         _insert.Dispose();

@@ -70,6 +70,57 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Fact]
+    public async Task Full_segments_give_way_to_the_next_and_are_deleted_once_their_entries_are_stored()
+    {
+        // 64 KiB segments: about 200 entries each, so 3,000 entries fill fifteen of them.
+        var appended = new List<AuditEntry>();
+        await using (var log = new SqliteAuditLog(DbPath, 64 * 1024))
+        {
+            for (int i = 1; i <= 3_000; i++) appended.Add(await log.AppendAsync(Draft(i)));
+            Assert.Equal(appended.Select(e => e.Seq), SqliteAuditLog.ReadAll(DbPath).Select(e => e.Seq));
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while ((StoredRows() < 3_000 || Journal().Length > 2) && DateTime.UtcNow < deadline) await Task.Delay(20);
+            Assert.Equal(3_000, StoredRows());
+            // The segment being written, and the next one made ready for it.
+            Assert.True(Journal().Length <= 2, "segments whose entries are stored are deleted: " + string.Join(", ", Journal()));
+        }
+        Assert.Empty(Journal());
+        var stored = SqliteAuditLog.ReadAll(DbPath).ToList();
+        Assert.Null(AuditChain.Verify(stored, out var verified));
+        Assert.Equal(3_000, verified);
+        Assert.Equal(appended.Select(e => e.Hash), stored.Select(e => e.Hash));
+    }
+
+    [Fact]
+    public async Task A_record_half_copied_into_a_segment_when_the_process_died_is_dropped_and_the_zeros_after_it_end_the_segment()
+    {
+        // A mapped segment as a dying hub leaves it: whole records, one cut off mid-copy, then the zeros the file was made with.
+        var bytes = new byte[64 * 1024];
+        int offset = 0;
+        using (var linker = new AuditLinker())
+        {
+            var previous = AuditChain.Genesis;
+            for (int i = 1; i <= 3; i++)
+            {
+                var entry = linker.Link(i, Draft(i), previous);
+                previous = entry.Hash;
+                var record = linker.Record;
+                (i < 3 ? record : record[..(record.Length / 2)]).CopyTo(bytes.AsSpan(offset));
+                offset += record.Length;
+            }
+        }
+        File.WriteAllBytes(Path.Combine(_directory, "audit.db.journal-0000000000000000001"), bytes);
+
+        await using (var log = new SqliteAuditLog(DbPath))
+        {
+            Assert.Equal(2, StoredRows());
+            Assert.Equal(3, (await log.AppendAsync(Draft(9))).Seq);
+        }
+        Assert.Equal(["call 1", "call 2", "call 9"], SqliteAuditLog.ReadAll(DbPath).Select(e => e.Draft.Detail));
+        Assert.Empty(Directory.GetFiles(_directory, "audit.db.unreadable-*"));
+    }
+
+    [Fact]
     public async Task Entries_a_crash_left_in_the_journal_are_stored_at_the_next_start_and_a_record_cut_short_is_dropped()
     {
         // The journal as a hub that died would leave it: two whole records, then one cut short mid-write.
