@@ -84,6 +84,10 @@ internal sealed class AuditJournalSegment : IDisposable
             // ENOSPC and EIO mean the file system cannot hold the segment: say so now, not with a fault later.
             if (error is 28 or 5) throw new IOException($"Cannot reserve {capacity:N0} bytes for audit journal segment ({Marshal.GetPInvokeErrorMessage(error)}).");
         }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not Linux: the pages are touched below.
+        }
         finally
         {
             if (added) handle.DangerousRelease();
