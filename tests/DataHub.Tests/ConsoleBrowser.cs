@@ -60,26 +60,30 @@ internal static class ConsoleBrowser
         await page.FillAsync("#apiKey", apiKey);
         Note("click");
         await page.ClickAsync("#signIn");
-        try
+        // Readers land on the search page, operators on the adapters page. The page's URL is watched
+        // rather than waited for with WaitForURLAsync(Commit): when the navigation commits before that
+        // call looks, Playwright waits for the new page's load event instead, and a CI run sat out its
+        // whole timeout that way on a page that had long arrived. Every next step waits for the element
+        // it needs anyway.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!Left(page.Url))
         {
-            // Readers land on the search page, operators on the adapters page. Waiting for the navigation to
-            // commit, not for the page's load event: every next step waits for the element it needs anyway.
-            await page.WaitForURLAsync(Left, new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
-            return page;
-        }
-        catch (TimeoutException)
-        {
-            Note($"gave up waiting; page at {page.Url}");
-            try
+            if (DateTime.UtcNow > deadline)
             {
-                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, $"signin-stalled-{who}.png"), FullPage = true, Timeout = 5_000 });
+                Note($"gave up waiting; page at {page.Url}");
+                try
+                {
+                    await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, $"signin-stalled-{who}.png"), FullPage = true, Timeout = 5_000 });
+                }
+                catch (PlaywrightException e) { Note($"no screenshot: {e.Message}"); }
+                string[] log;
+                lock (events) log = [.. events];
+                throw new Xunit.Sdk.XunitException(
+                    $"Signing in as {who} did not leave the sign-in page within 60 s.\n{string.Join('\n', log)}\n{MachineState()}");
             }
-            catch (PlaywrightException e) { Note($"no screenshot: {e.Message}"); }
-            string[] log;
-            lock (events) log = [.. events];
-            throw new Xunit.Sdk.XunitException(
-                $"Signing in as {who} did not leave the sign-in page within 60 s.\n{string.Join('\n', log)}\n{MachineState()}");
+            await Task.Delay(50);
         }
+        return page;
     }
 
     /// <summary>Load, the busiest processes and this process's thread pool: is the machine, the hub or the browser slow?</summary>
