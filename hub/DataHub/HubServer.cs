@@ -73,10 +73,13 @@ internal sealed partial class HubServer : IAsyncDisposable
     public int GrpcPort { get; }
     public int HttpPort { get; }
 
-    /// <summary>Returns when the command is cancelled or the host begins to stop (it handles SIGTERM itself).</summary>
+    /// <summary>Cancelled when the host begins to stop: it handles SIGTERM itself, so a command's own token does not see that.</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
+    /// <summary>Returns when the command is cancelled or the host begins to stop.</summary>
     public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _app.Lifetime.ApplicationStopping);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Stopping);
         try { await Task.Delay(Timeout.Infinite, stop.Token); } catch (OperationCanceledException) { }
     }
 

@@ -128,6 +128,41 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task The_demo_stops_on_SIGTERM_and_prints_the_stats()
+    {
+        // A process of its own: SIGTERM goes to the host, which the demo's loop once ignored and ran on.
+        var data = Path.Combine(Path.GetTempPath(), "datahub-demo-term-" + Guid.NewGuid().ToString("N"));
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "datahub.dll"), "demo", "--data", data, "--enterprises", "40", "--seed", "5", "--tick-seconds", "0.5" },
+            RedirectStandardOutput = true, RedirectStandardError = true, Environment = { ["DataHub__Grpc__Port"] = "0", ["DataHub__Http__Port"] = "0" },
+        };
+        using var demo = System.Diagnostics.Process.Start(start)!;
+        var stdout = demo.StandardOutput.ReadToEndAsync();
+        var trickling = new TaskCompletionSource();
+        var stderr = Task.Run(async () =>
+        {
+            while (await demo.StandardError.ReadLineAsync() is { } line)
+                if (line.StartsWith("New enterprises and changes now trickle in", StringComparison.Ordinal)) trickling.TrySetResult();
+        });
+        try
+        {
+            await trickling.Task.WaitAsync(TimeSpan.FromSeconds(90));
+            using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", demo.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) await kill.WaitForExitAsync();
+            await demo.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, demo.ExitCode);
+            var output = await stdout;
+            Assert.True(JsonDocument.Parse(output[output.LastIndexOf("\n{\n", StringComparison.Ordinal)..]).RootElement.GetProperty("profiles").GetInt64() > 0);
+        }
+        finally
+        {
+            if (!demo.HasExited) demo.Kill(entireProcessTree: true);
+            await stderr;
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public async Task The_ingest_benchmark_prints_both_rates_and_a_json_summary()
     {
         var (exit, output) = await Run("bench", "ingest", "--records", "3000", "--runs", "1");

@@ -50,6 +50,9 @@ internal static class LiveDemo
         };
         var (hub, keys) = DemoAgencies.Apply(Hub.Open(options));
         await using var server = await HubServer.StartAsync(hub, ct, LogLevel.Warning);
+        // SIGTERM reaches the host, not the command's token: the demo stops on either (it went on after a SIGTERM before).
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
+        ct = stopping.Token;
         var runner = server.Adapters!;
 
         var total = sources.Simulators.Sum(s => s.RowCount);
