@@ -2,33 +2,34 @@ using Microsoft.Data.Sqlite;
 
 namespace DataHub.Embedded;
 
-/// <summary>One write transaction on one of the store's files, with its statements prepared once and reused for every row.</summary>
+/// <summary>One write transaction on one of the store's files, on a pooled session whose statements are prepared once and reused for every row and batch.</summary>
 internal abstract class SqliteBatch : IDisposable
 {
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly SqliteSession _session;
+    private readonly SqliteSessionPool _pool;
     private bool _committed;
 
-    protected SqliteBatch(SqliteConnection connection, string takeWriteLock)
+    protected SqliteBatch(SqliteSessionPool pool, string takeWriteLock)
     {
-        Connection = connection;
+        _pool = pool;
+        _session = pool.Rent();
         try
         {
             // Deferred, so that reading the other (attached) file takes no lock on it; the first statement
             // writes to this batch's own file, so its write lock is taken (or waited for) before any read.
-            Transaction = connection.BeginTransaction(deferred: true);
+            Transaction = Connection.BeginTransaction(deferred: true);
             Statement(takeWriteLock).ExecuteNonQuery();
         }
         catch
         {
-            foreach (var cmd in _commands.Values) cmd.Dispose();
-            connection.Dispose();
+            _session.Dispose();
             throw;
         }
     }
 
-    protected SqliteConnection Connection { get; }
+    protected SqliteConnection Connection => _session.Connection;
 
-    protected SqliteTransaction Transaction { get; }
+    protected SqliteTransaction Transaction { get; private set; } = null!;
 
     protected void CommitTransaction()
     {
@@ -49,21 +50,34 @@ internal abstract class SqliteBatch : IDisposable
         finally
         {
             Transaction.Dispose();
-            foreach (var cmd in _commands.Values) cmd.Dispose();
-            Connection.Dispose();
+            // A batch that failed may leave its connection in any state: it is not reused.
+            if (_committed) _pool.Return(_session);
+            else _session.Dispose();
         }
     }
 
     protected SqliteCommand Statement(string sql, params string[] parameterNames)
     {
-        if (_commands.TryGetValue(sql, out var cmd)) return cmd;
+        if (_session.Statements.TryGetValue(sql, out var cmd))
+        {
+            cmd.Transaction = Transaction;
+            return cmd;
+        }
         cmd = Connection.CreateCommand();
         cmd.Transaction = Transaction;
         cmd.CommandText = sql;
         foreach (var name in parameterNames) cmd.Parameters.Add(new SqliteParameter { ParameterName = name });
         cmd.Prepare();
-        _commands[sql] = cmd;
+        _session.Statements[sql] = cmd;
         return cmd;
+    }
+
+    /// <summary>A statement for the hot path (<see cref="SqliteStatement"/>), prepared once per session.</summary>
+    protected SqliteStatement RawStatement(string sql)
+    {
+        if (!_session.RawStatements.TryGetValue(sql, out var statement))
+            _session.RawStatements[sql] = statement = new SqliteStatement(Connection, sql);
+        return statement;
     }
 
     protected static void Bind(SqliteCommand cmd, params object[] values)

@@ -14,7 +14,7 @@ namespace DataHub.Embedded;
 /// profiles with their FTS5 (trigram) search rows, the name directory and how far projection got.
 /// Each connection attaches the other file for reading. One writing process per data folder.
 /// </summary>
-public sealed class SqliteHubStore : IHubStore, IProfileSearch
+public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
 {
     /// <summary>The record log file; profiles.db lies beside it.</summary>
     public SqliteHubStore(string path)
@@ -48,6 +48,19 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
             Execute(profiles, DistrictIndex);
         }
         _searchConnectionString = new SqliteConnectionStringBuilder { DataSource = ProfilesPath, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString();
+        // One kept connection per stage: the log stage and the projection stage each write one batch at a time.
+        _logSessions = new SqliteSessionPool(OpenLog, keep: 1);
+        _profileSessions = new SqliteSessionPool(OpenProfiles, keep: 1);
+    }
+
+    private readonly SqliteSessionPool _logSessions;
+    private readonly SqliteSessionPool _profileSessions;
+
+    /// <summary>Closes the connections kept between batches.</summary>
+    public void Dispose()
+    {
+        _logSessions.Dispose();
+        _profileSessions.Dispose();
     }
 
     /// <summary>The record-log database file.</summary>
@@ -105,9 +118,9 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch
         }
     }
 
-    public IIngestBatch BeginBatch() => new SqliteIngestBatch(OpenLog());
+    public IIngestBatch BeginBatch() => new SqliteIngestBatch(_logSessions);
 
-    public IProjectionBatch BeginProjection() => new SqliteProjectionBatch(OpenProfiles());
+    public IProjectionBatch BeginProjection() => new SqliteProjectionBatch(_profileSessions);
 
     public PendingProjection PendingProjections()
     {

@@ -14,61 +14,94 @@ using static DataHub.Embedded.SqliteHubStore;
 namespace DataHub.Embedded;
 
 /// <summary>One transaction of the log stage: record log, quarantine, unresolved queue, projection marks (hub.db).</summary>
-internal sealed class SqliteIngestBatch(SqliteConnection connection) : SqliteBatch(connection, "UPDATE log_state SET last_ticket = last_ticket WHERE id = 1"), IIngestBatch
+internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatch(sessions, "UPDATE log_state SET last_ticket = last_ticket WHERE id = 1"), IIngestBatch
 {
+    private byte[] _body = new byte[4096];
+
     public AppendOutcome Append(CanonicalRecord record)
     {
         long updatedAt = Nanos(record.UpdatedAt);
-        var insert = Statement("INSERT OR IGNORE INTO records(version_key, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
-                               "VALUES($v, $s, $i, $h, $u, $k, $o, $t, $b) RETURNING seq", "$v", "$s", "$i", "$h", "$u", "$k", "$o", "$t", "$b");
-        var versionOwner = Statement("SELECT source, source_id, content_hash FROM records WHERE version_key=$v", "$v");
+        int size = record.CalculateSize();
+        if (_body.Length < size) _body = new byte[Math.Max(size, _body.Length * 2)];
+        var body = _body.AsSpan(0, size);
+        record.WriteTo(body);
+        var insert = RawStatement("INSERT OR IGNORE INTO records(version_key, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
+                                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        var versionOwner = RawStatement("SELECT source, source_id, content_hash FROM records WHERE version_key=?1");
         long seq = -1;
         // Keys are 64-bit hashes (small integer indexes are much cheaper than text ones); a slot taken
         // by another version is a hash collision, resolved by probing the next salted key.
         for (int probe = 0; seq < 0; probe++)
         {
             long versionKey = KeyOf(probe, record.Source, record.SourceId, record.ContentHash);
-            Bind(insert, versionKey, record.Source, record.SourceId, record.ContentHash, record.Uscc, (long)record.BodyCase, Nanos(record.OccurredAt), updatedAt, record.ToByteArray());
-            if (insert.ExecuteScalar() is long inserted) { seq = inserted; break; }
-            Bind(versionOwner, versionKey);
-            using var owner = versionOwner.ExecuteReader();
-            if (owner.Read() && owner.GetString(0) == record.Source && owner.GetString(1) == record.SourceId && owner.GetString(2) == record.ContentHash)
-                return AppendOutcome.Duplicate;
+            insert.Bind(1, versionKey).Bind(2, record.Source).Bind(3, record.SourceId).Bind(4, record.ContentHash).Bind(5, record.Uscc)
+                .Bind(6, (long)record.BodyCase).Bind(7, Nanos(record.OccurredAt)).Bind(8, updatedAt).Bind(9, body);
+            if (insert.Execute() == 1) { seq = insert.LastInsertRowId; break; }
+            versionOwner.Bind(1, versionKey);
+            try
+            {
+                if (versionOwner.Step() && versionOwner.TextEquals(0, record.Source) && versionOwner.TextEquals(1, record.SourceId) && versionOwner.TextEquals(2, record.ContentHash))
+                    return AppendOutcome.Duplicate;
+            }
+            finally
+            {
+                versionOwner.Reset();
+            }
         }
 
         // One statement for the common cases: a new source row, or a newer version of a known one. It
         // returns the version it replaced; no row back means the stored head is newer (or the key collided).
-        var upsert = Statement(
-            "INSERT INTO heads(row_key, source, source_id, seq, uscc, updated_at, content_hash) VALUES($k, $s, $i, $q, $u, $t, $h) " +
+        var upsert = RawStatement(
+            "INSERT INTO heads(row_key, source, source_id, seq, uscc, updated_at, content_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) " +
             "ON CONFLICT(row_key) DO UPDATE SET seq=excluded.seq, uscc=excluded.uscc, updated_at=excluded.updated_at, content_hash=excluded.content_hash, " +
             "previous_seq=heads.seq, previous_uscc=heads.uscc " +
             "WHERE heads.source=excluded.source AND heads.source_id=excluded.source_id AND " +
             // Same rule as ProfileProjector.CompareVersions: later updated_at wins, then the greater hash.
             "(excluded.updated_at > heads.updated_at OR (excluded.updated_at = heads.updated_at AND excluded.content_hash > heads.content_hash)) " +
-            "RETURNING previous_seq, previous_uscc",
-            "$k", "$s", "$i", "$q", "$u", "$t", "$h");
-        var head = Statement("SELECT source, source_id FROM heads WHERE row_key=$k", "$k");
+            "RETURNING previous_seq, previous_uscc");
+        var head = RawStatement("SELECT source, source_id FROM heads WHERE row_key=?1");
         for (int probe = 0; ; probe++)
         {
             long rowKey = KeyOf(probe, record.Source, record.SourceId);
-            Bind(upsert, rowKey, record.Source, record.SourceId, seq, record.Uscc, updatedAt, record.ContentHash);
-            using (var replaced = upsert.ExecuteReader())
+            upsert.Bind(1, rowKey).Bind(2, record.Source).Bind(3, record.SourceId).Bind(4, seq).Bind(5, record.Uscc).Bind(6, updatedAt).Bind(7, record.ContentHash);
+            bool replaced;
+            long previousSeq = 0;
+            string? previousUscc = null;
+            try
             {
-                if (replaced.Read())
+                replaced = upsert.Step();
+                if (replaced && !upsert.IsNull(0))
                 {
-                    if (replaced.IsDBNull(0)) return new AppendOutcome(true, true, null);
-                    var previousUscc = replaced.GetString(1);
-                    RememberSuperseded(previousUscc, replaced.GetInt64(0));
-                    return new AppendOutcome(true, true, previousUscc != record.Uscc ? previousUscc : null);
+                    previousSeq = upsert.Int64(0);
+                    previousUscc = upsert.Text(1);
+                }
+                // Runs the statement to its end before the next one starts.
+                while (upsert.Step()) { }
+            }
+            finally
+            {
+                upsert.Reset();
+            }
+            if (replaced)
+            {
+                if (previousUscc is null) return new AppendOutcome(true, true, null);
+                RememberSuperseded(previousUscc, previousSeq);
+                return new AppendOutcome(true, true, previousUscc != record.Uscc ? previousUscc : null);
+            }
+            head.Bind(1, rowKey);
+            try
+            {
+                if (head.Step() && head.TextEquals(0, record.Source) && head.TextEquals(1, record.SourceId))
+                {
+                    head.Reset();
+                    // An older version arriving late: kept in the log, not current.
+                    RememberSuperseded(record.Uscc, seq);
+                    return new AppendOutcome(true, false, null);
                 }
             }
-            Bind(head, rowKey);
-            using var r = head.ExecuteReader();
-            if (r.Read() && r.GetString(0) == record.Source && r.GetString(1) == record.SourceId)
+            finally
             {
-                // An older version arriving late: kept in the log, not current.
-                RememberSuperseded(record.Uscc, seq);
-                return new AppendOutcome(true, false, null);
+                head.Reset();
             }
         }
     }

@@ -11,8 +11,8 @@ namespace DataHub.Embedded;
 /// One transaction of the projection stage: profiles, their search rows and the name directory
 /// (profiles.db), reading the committed record log (hub.db, attached as "log").
 /// </summary>
-internal sealed class SqliteProjectionBatch(SqliteConnection connection)
-    : SqliteBatch(connection, "UPDATE projection_state SET projected_through = projected_through WHERE id = 1"), IProjectionBatch
+internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
+    : SqliteBatch(sessions, "UPDATE projection_state SET projected_through = projected_through WHERE id = 1"), IProjectionBatch
 {
     public IReadOnlyList<CanonicalRecord> CurrentRecords(string uscc)
     {

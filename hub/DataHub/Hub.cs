@@ -7,7 +7,7 @@ using DataHub.Embedded;
 namespace DataHub;
 
 /// <summary>The composition root: the embedded backends wired to the domain pipeline.</summary>
-internal sealed class Hub
+internal sealed class Hub : IDisposable
 {
     private Hub(HubOptions options)
     {
@@ -36,4 +36,7 @@ internal sealed class Hub
     public IngestPipeline Pipeline { get; }
 
     public static Hub Open(HubOptions options) => new(options);
+
+    /// <summary>Closes the store's kept connections (a command that ends the process need not).</summary>
+    public void Dispose() => Store.Dispose();
 }

@@ -43,6 +43,7 @@ public sealed class TempHub : IDisposable
 
     public void Dispose()
     {
+        Store.Dispose();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try { Directory.Delete(_directory, true); } catch (IOException) { }
     }

@@ -114,7 +114,7 @@ internal static class IngestBenchmark
     private static async Task<(TimeSpan, Core.Ingest.IngestSummary)> PipelineAsync(string input, string directory, HubOptions options, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var hub = Hub.Open(options with { DataDirectory = directory });
+        using var hub = Hub.Open(options with { DataDirectory = directory });
         var summary = await hub.Pipeline.IngestAsync(CanonicalJsonLinesFile.Read(input, TimeProvider.System), null, ct);
         var elapsed = clock.Elapsed;
         SqliteConnection.ClearAllPools();

@@ -99,7 +99,7 @@ internal static class KafkaBenchmark
     private static async Task<(TimeSpan Elapsed, string Summary, string Memory)> PipelineAsync(HubOptions options, KafkaBusOptions kafka, string directory, int records,
         Microsoft.Extensions.Logging.ILoggerFactory logs, CancellationToken ct)
     {
-        var hub = Hub.Open(options with { DataDirectory = directory, Bus = new BusSettings { Provider = BusSettings.KafkaProvider, Kafka = kafka } });
+        using var hub = Hub.Open(options with { DataDirectory = directory, Bus = new BusSettings { Provider = BusSettings.KafkaProvider, Kafka = kafka } });
         var clock = Stopwatch.StartNew();
         var samples = new SortedDictionary<int, double>();
         await using var host = await KafkaPipelineHost.StartAsync(hub, logs, provisionTopics: false, ct);

@@ -29,7 +29,7 @@ internal static class SearchBenchmark
 {
     public static async Task<int> RunAsync(string dataDirectory, int enterprises, int queriesPerKind, CancellationToken ct)
     {
-        var store = new SqliteHubStore(Path.Combine(dataDirectory, "hub.db"));
+        using var store = new SqliteHubStore(Path.Combine(dataDirectory, "hub.db"));
         var have = store.Stats().Profiles;
         if (have != enterprises)
         {
@@ -47,7 +47,7 @@ internal static class SearchBenchmark
             ["A:0:ApiKeySha256:0"] = AgencyDirectory.HashKey(key), ["A:0:RequestsPerSecond"] = "1000000",
         }).Build().GetSection("A"));
         var loaded = HubOptions.Load(dataDirectory);
-        var hub = Hub.Open(loaded with { Agencies = agencies, Server = loaded.Server with { GrpcPort = 0, HttpPort = 0 } });
+        using var hub = Hub.Open(loaded with { Agencies = agencies, Server = loaded.Server with { GrpcPort = 0, HttpPort = 0 } });
         await using var server = await HubServer.StartAsync(hub, ct, Microsoft.Extensions.Logging.LogLevel.Warning);
         using var http = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = new Uri($"http://127.0.0.1:{server.HttpPort}/") };
         (await http.PostAsJsonAsync("api/console/session", new { apiKey = key }, ct)).EnsureSuccessStatusCode();
