@@ -16,10 +16,21 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
 {
     public IReadOnlyList<CanonicalRecord> CurrentRecords(string uscc)
     {
-        var cmd = Statement("SELECT r.body FROM heads h JOIN records r ON r.seq = h.seq WHERE h.uscc=$u", "$u");
-        Bind(cmd, uscc);
-        return ReadRecords(cmd);
+        var select = RawStatement("SELECT r.body FROM heads h JOIN records r ON r.seq = h.seq WHERE h.uscc=?1");
+        select.Bind(1, uscc);
+        var records = new List<CanonicalRecord>();
+        try
+        {
+            while (select.Step()) records.Add(CanonicalRecord.Parser.ParseFrom(select.Blob(0)));
+        }
+        finally
+        {
+            select.Reset();
+        }
+        return records;
     }
+
+    private byte[] _body = new byte[16384];
 
     public void SaveProfile(EnterpriseProfile profile)
     {
@@ -29,45 +40,56 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
         var address = HalfWidth.Fold(identity.Address);
         var searchText = string.Join('\u001f', name, formerNames, identity.LegalRepresentative, address);
 
-        var existing = Statement("SELECT search_text FROM profiles WHERE uscc=$u", "$u");
-        Bind(existing, profile.Uscc);
-        var previousText = existing.ExecuteScalar() as string;
-        var upsert = Statement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, search_text, body, industry) VALUES($u, $n, $d, $s, $r, $c, $x, $b, $i) " +
-                               "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, district_code=excluded.district_code, status=excluded.status, " +
-                               "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, search_text=excluded.search_text, body=excluded.body, industry=excluded.industry RETURNING rowid",
-                               "$u", "$n", "$d", "$s", "$r", "$c", "$x", "$b", "$i");
-        Bind(upsert, profile.Uscc, profile.Name, identity.DistrictCode, identity.Status.ToString(), profile.Risk.Tier.ToString(),
-            profile.Credit.CurrentGrade, searchText, profile.ToByteArray(), Core.Identifiers.IndustrySections.SectionOf(identity.IndustryCode));
-        long rowid = (long)upsert.ExecuteScalar()!;
+        var existing = RawStatement("SELECT search_text FROM profiles WHERE uscc=?1");
+        existing.Bind(1, profile.Uscc);
+        bool known, sameText;
+        try
+        {
+            known = existing.Step();
+            sameText = known && existing.TextEquals(0, searchText);
+        }
+        finally
+        {
+            existing.Reset();
+        }
+
+        int size = profile.CalculateSize();
+        if (_body.Length < size) _body = new byte[Math.Max(size, _body.Length * 2)];
+        var body = _body.AsSpan(0, size);
+        profile.WriteTo(body);
+        var upsert = RawStatement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, search_text, body, industry) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) " +
+                                  "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, district_code=excluded.district_code, status=excluded.status, " +
+                                  "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, search_text=excluded.search_text, body=excluded.body, industry=excluded.industry RETURNING rowid");
+        upsert.Bind(1, profile.Uscc).Bind(2, profile.Name).Bind(3, identity.DistrictCode).Bind(4, identity.Status.ToString()).Bind(5, profile.Risk.Tier.ToString())
+            .Bind(6, profile.Credit.CurrentGrade).Bind(7, searchText).Bind(8, body).Bind(9, Core.Identifiers.IndustrySections.SectionOf(identity.IndustryCode));
+        long rowid;
+        try
+        {
+            upsert.Step();
+            rowid = upsert.Int64(0);
+            // Runs the statement to its end before the next one starts.
+            while (upsert.Step()) { }
+        }
+        finally
+        {
+            upsert.Reset();
+        }
         SaveDates(profile);
         // Most updates add records without touching names or address: the index and directory stay as they are.
-        if (previousText == searchText) return;
+        if (sameText) return;
 
-        if (previousText is not null)
-        {
-            var unindex = Statement("DELETE FROM profile_search WHERE rowid=$r", "$r");
-            Bind(unindex, rowid);
-            unindex.ExecuteNonQuery();
-        }
-        var index = Statement("INSERT INTO profile_search(rowid, uscc, name, former_names, legal_representative, address) VALUES($r, $u, $n, $f, $l, $a)",
-            "$r", "$u", "$n", "$f", "$l", "$a");
-        Bind(index, rowid, profile.Uscc, name, formerNames, identity.LegalRepresentative, address);
-        index.ExecuteNonQuery();
+        if (known) RawStatement("DELETE FROM profile_search WHERE rowid=?1").Bind(1, rowid).Execute();
+        RawStatement("INSERT INTO profile_search(rowid, uscc, name, former_names, legal_representative, address) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+            .Bind(1, rowid).Bind(2, profile.Uscc).Bind(3, name).Bind(4, formerNames).Bind(5, identity.LegalRepresentative).Bind(6, address).Execute();
 
-        if (previousText is not null)
-        {
-            var forget = Statement("DELETE FROM enterprise_names WHERE uscc=$u", "$u");
-            Bind(forget, profile.Uscc);
-            forget.ExecuteNonQuery();
-        }
-        var remember = Statement("INSERT INTO enterprise_names(normalized_name, uscc, former) VALUES($n, $u, $f) " +
-                                 "ON CONFLICT(normalized_name, uscc) DO UPDATE SET former=min(former, excluded.former)", "$n", "$u", "$f");
+        if (known) RawStatement("DELETE FROM enterprise_names WHERE uscc=?1").Bind(1, profile.Uscc).Execute();
+        var remember = RawStatement("INSERT INTO enterprise_names(normalized_name, uscc, former) VALUES(?1, ?2, ?3) " +
+                                    "ON CONFLICT(normalized_name, uscc) DO UPDATE SET former=min(former, excluded.former)");
         void Remember(string n, bool former)
         {
             var normalized = EnterpriseName.Normalize(n);
             if (normalized.Length == 0) return;
-            Bind(remember, normalized, profile.Uscc, former ? 1L : 0L);
-            remember.ExecuteNonQuery();
+            remember.Bind(1, normalized).Bind(2, profile.Uscc).Bind(3, former ? 1L : 0L).Execute();
         }
         Remember(profile.Name, false);
         foreach (var former in identity.FormerNames) Remember(former, true);
@@ -76,22 +98,14 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
     /// <summary>The dates the date filters look at: validity ends of live licences, deadlines of open commitments.</summary>
     private void SaveDates(EnterpriseProfile profile)
     {
-        var forget = Statement("DELETE FROM profile_dates WHERE uscc=$u", "$u");
-        Bind(forget, profile.Uscc);
-        forget.ExecuteNonQuery();
-        var insert = Statement("INSERT OR IGNORE INTO profile_dates(uscc, kind, on_date) VALUES($u, $k, $d)", "$u", "$k", "$d");
+        RawStatement("DELETE FROM profile_dates WHERE uscc=?1").Bind(1, profile.Uscc).Execute();
+        var insert = RawStatement("INSERT OR IGNORE INTO profile_dates(uscc, kind, on_date) VALUES(?1, ?2, ?3)");
         foreach (var l in profile.Licences)
             if (l.State is LicenceState.Valid or LicenceState.Expiring && l.Licence.ValidUntil.Length > 0)
-            {
-                Bind(insert, profile.Uscc, (long)ProfileDates.LicenceValidUntil, l.Licence.ValidUntil);
-                insert.ExecuteNonQuery();
-            }
+                insert.Bind(1, profile.Uscc).Bind(2, ProfileDates.LicenceValidUntil).Bind(3, l.Licence.ValidUntil).Execute();
         foreach (var c in profile.Commitments)
             if (c.State is CommitmentState.Pending or CommitmentState.Overdue && c.Commitment.Deadline.Length > 0)
-            {
-                Bind(insert, profile.Uscc, (long)ProfileDates.CommitmentDeadline, c.Commitment.Deadline);
-                insert.ExecuteNonQuery();
-            }
+                insert.Bind(1, profile.Uscc).Bind(2, ProfileDates.CommitmentDeadline).Bind(3, c.Commitment.Deadline).Execute();
     }
 
     public void DeleteProfile(string uscc)

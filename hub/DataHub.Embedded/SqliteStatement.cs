@@ -66,6 +66,9 @@ internal sealed class SqliteStatement : IDisposable
 
     public string Text(int column) => raw.sqlite3_column_text(_stmt, column).utf8_to_string();
 
+    /// <summary>A blob column, valid until the next step or reset.</summary>
+    public ReadOnlySpan<byte> Blob(int column) => raw.sqlite3_column_blob(_stmt, column);
+
     /// <summary>Whether a text column equals <paramref name="value"/>, compared in UTF-8 without making a string.</summary>
     public bool TextEquals(int column, string value)
     {
