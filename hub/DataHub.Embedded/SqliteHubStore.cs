@@ -87,12 +87,12 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
     private readonly string _searchConnectionString;
 
     /// <summary>A connection to the record log with the profile store attached as "profiles".</summary>
-    internal SqliteConnection OpenLog() => Open(Path, ProfilesPath, "profiles");
+    internal SqliteConnection OpenLog() => Open(Path, ProfilesPath, "profiles", mainCacheMb: 96, attachedCacheMb: 16);
 
     /// <summary>A connection to the profile store with the record log attached as "log".</summary>
-    internal SqliteConnection OpenProfiles() => Open(ProfilesPath, Path, "log");
+    internal SqliteConnection OpenProfiles() => Open(ProfilesPath, Path, "log", mainCacheMb: 64, attachedCacheMb: 48);
 
-    private static SqliteConnection Open(string main, string attached, string alias)
+    private static SqliteConnection Open(string main, string attached, string alias, int mainCacheMb, int attachedCacheMb)
     {
         var connection = new SqliteConnection(ConnectionString(main));
         try
@@ -104,11 +104,13 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
                 attach.Parameters.AddWithValue("$file", attached);
                 attach.ExecuteNonQuery();
             }
-            // NORMAL sync is durable across process crashes in WAL mode; the caches hold the hot index pages;
-            // checkpoints every 50,000 pages write a page changed by many batches once.
+            // NORMAL sync is durable across process crashes in WAL mode; the caches hold the hot index pages
+            // (a stage's connection is kept, so its cache fills to the size given: sized to the indexes it
+            // writes at a million records, within the ingest's memory budget); checkpoints every 50,000
+            // pages write a page changed by many batches once.
             Execute(connection, $"PRAGMA busy_timeout=30000; PRAGMA temp_store=MEMORY; " +
-                                $"PRAGMA main.synchronous=NORMAL; PRAGMA main.cache_size=-196608; PRAGMA main.wal_autocheckpoint=50000; " +
-                                $"PRAGMA {alias}.synchronous=NORMAL; PRAGMA {alias}.cache_size=-65536;");
+                                $"PRAGMA main.synchronous=NORMAL; PRAGMA main.cache_size=-{mainCacheMb * 1024}; PRAGMA main.wal_autocheckpoint=50000; " +
+                                $"PRAGMA {alias}.synchronous=NORMAL; PRAGMA {alias}.cache_size=-{attachedCacheMb * 1024};");
             return connection;
         }
         catch
