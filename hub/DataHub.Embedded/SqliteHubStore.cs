@@ -61,6 +61,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
     {
         _logSessions.Dispose();
         _profileSessions.Dispose();
+        SqliteRuntime.ReleaseFreedMemory();
     }
 
     /// <summary>The record-log database file.</summary>

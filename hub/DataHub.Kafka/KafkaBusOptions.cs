@@ -25,8 +25,13 @@ public sealed record KafkaBusOptions
     /// <summary>Prefix of the consumer groups: "&lt;prefix&gt;.normalize", "&lt;prefix&gt;.apply".</summary>
     public string GroupPrefix { get; init; } = "datahub";
 
-    /// <summary>Messages a stage takes into one store transaction at most; bounds the memory in flight.</summary>
-    public int MaxBatch { get; init; } = 5000;
+    /// <summary>
+    /// Messages a stage takes into one store transaction at most; bounds the memory in flight. As the
+    /// embedded pipeline's batch: a larger transaction shares the index pages it rewrites among more
+    /// records (bench kafka at 1,000,000: 8,645 records/s with 16,384, 7,146 with 5,000; working set
+    /// about 650 MB against 530).
+    /// </summary>
+    public int MaxBatch { get; init; } = 16384;
 
     /// <summary>How long a stage waits to fill a batch before it handles what it has.</summary>
     public TimeSpan BatchWait { get; init; } = TimeSpan.FromMilliseconds(200);
