@@ -15,9 +15,11 @@ namespace DataHub.Adapters.Import;
 /// Google.Protobuf's JsonParser, which tokenizes through strings; a test keeps the two in agreement.
 /// Unknown fields, a second member of a oneof and values of the wrong type are errors.
 /// </summary>
-public static partial class ProtoJsonReader
+public static class ProtoJsonReader
 {
-    private static readonly ConcurrentDictionary<MessageDescriptor, Dictionary<string, FieldDescriptor>> Fields = new();
+    // Looked up by the name's characters, so reading a member name allocates nothing.
+    private static readonly ConcurrentDictionary<MessageDescriptor, Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>>> Fields = new();
+    private static readonly ConcurrentDictionary<EnumDescriptor, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>>> EnumValues = new();
 
     public static T Parse<T>(ReadOnlySpan<byte> utf8) where T : IMessage, new()
     {
@@ -34,10 +36,11 @@ public static partial class ProtoJsonReader
     {
         var descriptor = message.Descriptor;
         var fields = Fields.GetOrAdd(descriptor, Index);
+        Span<char> buffer = stackalloc char[NameLength];
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject) return;
-            var name = reader.GetString()!;
+            var name = Text(in reader, buffer);
             if (!fields.TryGetValue(name, out var field))
                 throw new FormatException($"unknown field \"{name}\" in {descriptor.FullName}");
             reader.Read();
@@ -86,9 +89,10 @@ public static partial class ProtoJsonReader
                 int number;
                 if (reader.TokenType == JsonTokenType.String)
                 {
-                    var name = reader.GetString()!;
-                    number = field.EnumType.FindValueByName(name)?.Number
-                             ?? throw new FormatException($"\"{name}\" is not a value of {field.EnumType.FullName} (field \"{field.Name}\")");
+                    Span<char> buffer = stackalloc char[NameLength];
+                    var name = Text(in reader, buffer);
+                    if (!EnumValues.GetOrAdd(field.EnumType, IndexValues).TryGetValue(name, out number))
+                        throw new FormatException($"\"{name}\" is not a value of {field.EnumType.FullName} (field \"{field.Name}\")");
                 }
                 else
                 {
@@ -100,7 +104,8 @@ public static partial class ProtoJsonReader
                 if (field.MessageType == Timestamp.Descriptor)
                 {
                     Expect(ref reader, JsonTokenType.String, field);
-                    var text = reader.GetString()!;
+                    Span<char> buffer = stackalloc char[NameLength];
+                    var text = Text(in reader, buffer);
                     return ParseTimestamp(text) ?? throw new FormatException($"field \"{field.Name}\" is \"{text}\", not an RFC 3339 timestamp such as 2026-03-01T09:30:00+08:00");
                 }
                 Expect(ref reader, JsonTokenType.StartObject, field);
@@ -136,26 +141,63 @@ public static partial class ProtoJsonReader
     }
 
     /// <summary>
-    /// RFC 3339 as Google.Protobuf's JsonParser reads it: date, 'T', time, up to nine fraction digits, and a required
-    /// offset ('Z' or ±hh:mm) — a time without offset would depend on the server's time zone.
+    /// RFC 3339 as Google.Protobuf's JsonParser reads it: yyyy-MM-dd, 'T', HH:mm:ss, up to nine fraction digits,
+    /// and a required offset ('Z' or ±hh:mm) — a time without offset would depend on the server's time zone.
     /// </summary>
-    private static Timestamp? ParseTimestamp(string text)
+    internal static Timestamp? ParseTimestamp(ReadOnlySpan<char> text)
     {
-        var m = Rfc3339().Match(text);
-        if (!m.Success) return null;
-        var offset = m.Groups["offset"].Value == "Z" ? "+00:00" : m.Groups["offset"].Value;
-        if (!DateTimeOffset.TryParseExact(m.Groups["date"].Value + "T" + m.Groups["time"].Value + offset, "yyyy-MM-dd'T'HH:mm:sszzz",
-                CultureInfo.InvariantCulture, DateTimeStyles.None, out var instant))
+        // Fixed positions: date 0-9, 'T' 10, time 11-18, then fraction and offset.
+        if (text.Length < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':') return null;
+        if (!Digits(text[..4], out int year) || !Digits(text.Slice(5, 2), out int month) || !Digits(text.Slice(8, 2), out int day) ||
+            !Digits(text.Slice(11, 2), out int hour) || !Digits(text.Slice(14, 2), out int minute) || !Digits(text.Slice(17, 2), out int second))
             return null;
-        var fraction = m.Groups["fraction"].Value;
-        int nanos = fraction.Length == 0 ? 0 : int.Parse(fraction.PadRight(9, '0'), CultureInfo.InvariantCulture);
-        return new Timestamp { Seconds = instant.ToUnixTimeSeconds(), Nanos = nanos };
+        int at = 19, nanos = 0;
+        if (text[at] == '.')
+        {
+            int digits = 0;
+            while (at + 1 + digits < text.Length && char.IsAsciiDigit(text[at + 1 + digits])) digits++;
+            if (digits is 0 or > 9 || !Digits(text.Slice(at + 1, digits), out nanos)) return null;
+            for (int i = digits; i < 9; i++) nanos *= 10;
+            at += 1 + digits;
+        }
+        int offsetMinutes;
+        var offset = text[at..];
+        if (offset is "Z") offsetMinutes = 0;
+        else if (offset.Length == 6 && offset[0] is '+' or '-' && offset[3] == ':' &&
+                 Digits(offset.Slice(1, 2), out int offsetHours) && Digits(offset.Slice(4, 2), out int offsetMinutesPart) &&
+                 offsetMinutesPart < 60 && offsetHours * 60 + offsetMinutesPart <= 14 * 60)
+            offsetMinutes = (offset[0] == '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutesPart);
+        else return null;
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) return null;
+        long utcTicks = new DateTime(year, month, day, hour, minute, second).Ticks - offsetMinutes * TimeSpan.TicksPerMinute;
+        // The instant itself must lie within 0001-01-01 and 9999-12-31 (UTC), as DateTimeOffset requires.
+        if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks) return null;
+        return new Timestamp { Seconds = (utcTicks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond, Nanos = nanos };
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(?<date>\d{4}-\d{2}-\d{2})T(?<time>\d{2}:\d{2}:\d{2})(\.(?<fraction>\d{1,9}))?(?<offset>Z|[+-]\d{2}:\d{2})$")]
-    private static partial System.Text.RegularExpressions.Regex Rfc3339();
+    private static bool Digits(ReadOnlySpan<char> text, out int value)
+    {
+        value = 0;
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiDigit(c)) return false;
+            value = value * 10 + (c - '0');
+        }
+        return true;
+    }
 
-    private static Dictionary<string, FieldDescriptor> Index(MessageDescriptor descriptor)
+    // Member names, enum value names and timestamps are short; a longer text is read into a string.
+    private const int NameLength = 64;
+
+    /// <summary>The current string token's text, unescaped, in <paramref name="buffer"/> when it fits.</summary>
+    private static ReadOnlySpan<char> Text(in Utf8JsonReader reader, Span<char> buffer)
+    {
+        // UTF-8 never has fewer bytes than UTF-16 code units, so the escaped length bounds the text's.
+        if (reader.ValueSpan.Length <= buffer.Length) return buffer[..reader.CopyString(buffer)];
+        return reader.GetString();
+    }
+
+    private static Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>> Index(MessageDescriptor descriptor)
     {
         var map = new Dictionary<string, FieldDescriptor>(StringComparer.Ordinal);
         foreach (var f in descriptor.Fields.InDeclarationOrder())
@@ -163,6 +205,9 @@ public static partial class ProtoJsonReader
             map[f.Name] = f;
             map[f.JsonName] = f;
         }
-        return map;
+        return map.GetAlternateLookup<ReadOnlySpan<char>>();
     }
+
+    private static Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> IndexValues(EnumDescriptor descriptor) =>
+        descriptor.Values.ToDictionary(v => v.Name, v => v.Number, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 }

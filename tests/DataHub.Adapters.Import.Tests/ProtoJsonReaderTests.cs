@@ -45,6 +45,72 @@ public class ProtoJsonReaderTests
         }
     }
 
+    [Theory]
+    [InlineData("2024-02-29T23:59:59Z")]
+    [InlineData("2026-03-01T09:30:00+08:00")]
+    [InlineData("2026-03-01T09:30:00.5-05:30")]
+    [InlineData("0001-01-01T00:00:00Z")]
+    [InlineData("0001-01-01T08:00:00+08:00")]
+    [InlineData("9999-12-31T23:59:59.999999999Z")]
+    [InlineData("2026-12-31T23:00:00-14:00")]
+    [InlineData("2026-01-02T03:04:05.000000001+00:00")]
+    public void Valid_timestamps_read_as_Google_Protobuf_reads_them(string text)
+    {
+        var json = $"{{\"occurred_at\":\"{text}\"}}";
+        Assert.Equal(Reference.Parse<CanonicalRecord>(json).OccurredAt, Read(json).OccurredAt);
+    }
+
+    [Theory]
+    [InlineData("2026-02-29T00:00:00Z")]
+    [InlineData("2026-04-31T00:00:00Z")]
+    [InlineData("2026-13-01T00:00:00Z")]
+    [InlineData("2026-00-01T00:00:00Z")]
+    [InlineData("0000-01-01T00:00:00Z")]
+    [InlineData("0001-01-01T00:00:00+01:00")]
+    [InlineData("9999-12-31T23:00:00-01:00")]
+    [InlineData("2026-01-02T24:00:00Z")]
+    [InlineData("2026-01-02T03:60:00Z")]
+    [InlineData("2026-01-02T03:04:60Z")]
+    [InlineData("2026-01-02T03:04:05.Z")]
+    [InlineData("2026-01-02T03:04:05.1234567890Z")]
+    [InlineData("2026-01-02T03:04:05+08")]
+    [InlineData("2026-01-02T03:04:05+0800")]
+    [InlineData("2026-01-02T03:04:05+08:60")]
+    [InlineData("2026-01-02 03:04:05Z")]
+    [InlineData("2026-1-02T03:04:05Z")]
+    [InlineData("２０２６-01-02T03:04:05Z")]
+    [InlineData("2026-01-02T03:04:05ZZ")]
+    public void Invalid_timestamps_are_rejected_as_Google_Protobuf_rejects_them(string text)
+    {
+        var json = $"{{\"occurred_at\":\"{text}\"}}";
+        Assert.ThrowsAny<Exception>(() => Reference.Parse<CanonicalRecord>(json));
+        var e = Assert.Throws<FormatException>(() => Read(json));
+        Assert.Contains("RFC 3339", e.Message);
+    }
+
+    [Fact]
+    public void Offsets_beyond_fourteen_hours_are_rejected_as_no_time_zone_has_one()
+    {
+        // Google.Protobuf accepts some of these (+15:00); the hub holds to the range real offsets take.
+        Assert.Throws<FormatException>(() => Read("{\"occurred_at\":\"2026-01-02T03:04:05+15:00\"}"));
+        Assert.Throws<FormatException>(() => Read("{\"occurred_at\":\"2026-01-02T03:04:05-14:01\"}"));
+        Assert.NotNull(Read("{\"occurred_at\":\"2026-01-02T03:04:05-14:00\"}").OccurredAt);
+    }
+
+    [Fact]
+    public void Escaped_and_long_member_names_and_values_are_read()
+    {
+        var longName = new string('x', 100);
+        var r = Read("{\"source\\u005fid\":\"a\",\"occurred_at\":\"2026-01-02T03:04:05\\u002B08:00\",\"licence\":{\"status\":\"LICENCE_STATUS_\\u0056ALID\"}}");
+        Assert.Equal("a", r.SourceId);
+        Assert.Equal(new DateTimeOffset(2026, 1, 1, 19, 4, 5, TimeSpan.Zero), r.OccurredAt.ToDateTimeOffset());
+        Assert.Equal(LicenceStatus.Valid, r.Licence.Status);
+        var e = Assert.Throws<FormatException>(() => Read($"{{\"{longName}\":1}}"));
+        Assert.Contains(longName, e.Message);
+        e = Assert.Throws<FormatException>(() => Read($"{{\"licence\":{{\"status\":\"{longName}\"}}}}"));
+        Assert.Contains(longName, e.Message);
+    }
+
     [Fact]
     public void Camel_case_names_enum_numbers_string_numbers_and_nulls_are_read()
     {

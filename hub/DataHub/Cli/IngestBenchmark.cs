@@ -34,10 +34,12 @@ internal static class IngestBenchmark
                 var b = Baseline(input, Path.Combine(work, $"baseline-{run}.db"), options.BatchSize);
                 baseline.Add(records / b.TotalSeconds);
                 Console.Error.WriteLine($"run {run}: baseline raw SQLite inserts  {records / b.TotalSeconds,12:N0} records/s ({b.TotalSeconds:F2} s)");
+                var gc = GcCounters.Now();
                 var (elapsed, summary) = await PipelineAsync(input, Path.Combine(work, $"pipeline-{run}"), options, ct);
                 pipeline.Add(records / elapsed.TotalSeconds);
                 Console.Error.WriteLine($"run {run}: full pipeline              {records / elapsed.TotalSeconds,12:N0} records/s ({elapsed.TotalSeconds:F2} s; " +
                                         $"stored {summary.Stored:N0}, duplicates {summary.Duplicates:N0}, quarantined {summary.Quarantined:N0}, unresolved {summary.Unresolved:N0}, profile writes {summary.ProfilesWritten:N0})");
+                Console.Error.WriteLine($"run {run}: garbage collector          {(GcCounters.Now() - gc).Describe(records)}");
                 foreach (var f in Directory.GetFiles(work, $"baseline-{run}.db*")) File.Delete(f);
                 Directory.Delete(Path.Combine(work, $"pipeline-{run}"), true);
             }
@@ -119,6 +121,20 @@ internal static class IngestBenchmark
         var elapsed = clock.Elapsed;
         SqliteConnection.ClearAllPools();
         return (elapsed, summary);
+    }
+
+    /// <summary>What the garbage collector did during a stretch of work: allocation, collections by generation, pauses.</summary>
+    internal readonly record struct GcCounters(long AllocatedBytes, int Gen0, int Gen1, int Gen2, TimeSpan Paused)
+    {
+        public static GcCounters Now() =>
+            new(GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+
+        public static GcCounters operator -(GcCounters a, GcCounters b) =>
+            new(a.AllocatedBytes - b.AllocatedBytes, a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Paused - b.Paused);
+
+        public string Describe(int records) =>
+            $"allocated {AllocatedBytes / 1048576.0:N0} MiB ({AllocatedBytes / (double)records:N0} bytes per record); " +
+            $"collections gen0 {Gen0:N0}, gen1 {Gen1:N0}, gen2 {Gen2:N0}; paused {Paused.TotalSeconds:F2} s";
     }
 
     internal static double Median(List<double> values)
