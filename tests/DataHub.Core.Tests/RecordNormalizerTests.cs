@@ -131,4 +131,39 @@ public class RecordNormalizerTests
     {
         Assert.Equal("请回复邮箱[邮箱已删除]，谢谢", PersonalData.RedactContacts("请回复邮箱zhang.san@example.com，谢谢"));
     }
+
+    [Theory]
+    [InlineData("2026-03-01", true)]
+    [InlineData("2024-02-29", true)]
+    [InlineData("0001-01-01", true)]
+    [InlineData("2026-02-29", false)]
+    [InlineData("2026-04-31", false)]
+    [InlineData("2026-13-01", false)]
+    [InlineData("0000-01-01", false)]
+    [InlineData("2026-3-01", false)]
+    [InlineData(" 2026-03-01", false)]
+    [InlineData("2026/03/01", false)]
+    [InlineData("２０２６-03-01", false)]
+    [InlineData("", false)]
+    public void A_canonical_date_is_exactly_a_valid_YYYY_MM_DD(string text, bool canonical)
+    {
+        Assert.Equal(canonical, ChinaDates.TryParseCanonical(text, out var date));
+        Assert.Equal(canonical ? DateOnly.ParseExact(text, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : default, date);
+        Assert.Equal(canonical, ChinaDates.ParseCanonical(text) is not null);
+    }
+
+    [Fact]
+    public void Dates_in_other_forms_are_rewritten_and_canonical_ones_kept()
+    {
+        var record = new CanonicalRecord
+        {
+            Uscc = "9144030071526726XG", Source = "s", SourceId = "1", OccurredAt = Timestamp.FromDateTime(new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc)),
+            Licence = new Licence { IssuedOn = "2026/03/01", ValidUntil = "2031-02-28" },
+        };
+        Assert.Null(new RecordNormalizer().Normalize(record));
+        Assert.Equal("2026-03-01", record.Licence.IssuedOn);
+        Assert.Equal("2031-02-28", record.Licence.ValidUntil);
+        record.Licence.ValidUntil = "2031-02-30";
+        Assert.Equal("INVALID_DATE", new RecordNormalizer().Normalize(record)!.Code);
+    }
 }

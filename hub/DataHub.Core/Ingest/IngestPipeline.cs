@@ -160,13 +160,8 @@ public sealed class IngestPipeline : IRawIntake
         {
             try
             {
-                foreach (var chunk in input.Chunk(_options.BatchSize))
-                {
-                    ct.ThrowIfCancellationRequested();
-                    var batch = new Prepared[chunk.Length];
-                    Parallel.For(0, chunk.Length, new ParallelOptions { CancellationToken = ct }, i => batch[i] = Prepare(chunk[i], null));
-                    await prepared.Writer.WriteAsync(batch, ct);
-                }
+                using var records = input.GetEnumerator();
+                while (PrepareNext(records, ct) is { Length: > 0 } batch) await prepared.Writer.WriteAsync(batch, ct);
                 prepared.Writer.Complete();
             }
             catch (Exception e)
@@ -218,6 +213,20 @@ public sealed class IngestPipeline : IRawIntake
         total += await ResolvePendingAsync(cancellationToken);
         progress?.Report(total);
         return total;
+    }
+
+    /// <summary>
+    /// Maps and normalizes the next batch of raw records on all cores. The raw records are read here and
+    /// not kept, so while a prepared batch waits for the log stage, only its records are held in memory.
+    /// </summary>
+    private Prepared[] PrepareNext(IEnumerator<RawRecord> input, CancellationToken ct)
+    {
+        var chunk = new List<RawRecord>(_options.BatchSize);
+        while (chunk.Count < _options.BatchSize && input.MoveNext()) chunk.Add(input.Current);
+        ct.ThrowIfCancellationRequested();
+        var batch = new Prepared[chunk.Count];
+        Parallel.For(0, chunk.Count, new ParallelOptions { CancellationToken = ct }, i => batch[i] = Prepare(chunk[i], null));
+        return batch;
     }
 
     /// <summary>
@@ -441,7 +450,11 @@ public sealed class IngestPipeline : IRawIntake
         return done;
     }
 
-    private readonly record struct Prepared(RawRecord Raw, long? QuarantineId, IReadOnlyList<CanonicalRecord> Records, Rejection? Rejection, string Stage);
+    /// <summary>
+    /// A mapped and normalized raw record. The raw record is kept only with a rejection (quarantine keeps its
+    /// bytes); an accepted one lets go of it, so a batch waiting for the log stage holds its records alone.
+    /// </summary>
+    private readonly record struct Prepared(RawRecord? Raw, long? QuarantineId, IReadOnlyList<CanonicalRecord> Records, Rejection? Rejection, string Stage);
 
     /// <summary>Enterprises a committed log batch touched, under the ticket the log gave them.</summary>
     private sealed record ProjectionWork(long Ticket, HashSet<string> Usccs);
@@ -468,7 +481,7 @@ public sealed class IngestPipeline : IRawIntake
             var rejection = _normalizer.Normalize(record);
             if (rejection is not null) return new(raw, quarantineId, [], rejection, "normalize");
         }
-        return new(raw, quarantineId, mapped.Records, null, "");
+        return new(null, quarantineId, mapped.Records, null, "");
     }
 
     /// <summary>The log stage: one transaction appends a batch, quarantines its rejects and marks the touched enterprises.</summary>
@@ -645,15 +658,20 @@ public sealed class IngestPipeline : IRawIntake
         };
     }
 
-    private static QuarantineEntry ToQuarantine(Prepared item, Rejection rejection, DateTimeOffset now) => new()
+    private static QuarantineEntry ToQuarantine(Prepared item, Rejection rejection, DateTimeOffset now)
     {
-        Source = item.Raw.Source,
-        Format = item.Raw.Format,
-        Origin = item.Raw.Origin,
-        Payload = item.Raw.Payload.ToByteArray(),
-        Stage = item.Stage,
-        ReasonCode = rejection.Code,
-        Reason = rejection.Message,
-        QuarantinedAt = now,
-    };
+        // A rejected item always keeps its raw record.
+        var raw = item.Raw!;
+        return new()
+        {
+            Source = raw.Source,
+            Format = raw.Format,
+            Origin = raw.Origin,
+            Payload = raw.Payload.ToByteArray(),
+            Stage = item.Stage,
+            ReasonCode = rejection.Code,
+            Reason = rejection.Message,
+            QuarantinedAt = now,
+        };
+    }
 }

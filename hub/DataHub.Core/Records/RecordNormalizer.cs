@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using DataHub.Core.Identifiers;
@@ -36,6 +37,7 @@ public sealed class RecordNormalizer(IReadOnlySet<string>? usccAllowList = null)
             return new("NOT_NORMALIZED", $"Record {record.Source}/{record.SourceId} has no content hash; it did not come from the normalize stage.");
         if (record.Uscc.Length == 0)
             return new("NO_USCC", $"Record {record.Source}/{record.SourceId} has no USCC; records without one are attached by name in the normalize stage, never sent to apply.");
+        if (Uscc.IsCanonical(record.Uscc)) return null;
         var check = Uscc.Check(record.Uscc, usccAllowList);
         if (!check.Valid || check.Normalized != record.Uscc)
             return new("USCC_INVALID", $"USCC '{record.Uscc}' of record {record.Source}/{record.SourceId} is not a valid normalized USCC.");
@@ -63,14 +65,15 @@ public sealed class RecordNormalizer(IReadOnlySet<string>? usccAllowList = null)
         record.EnterpriseName = record.EnterpriseName.Trim();
         record.NameResolution = null;
 
-        if (record.Uscc.Length > 0)
+        // Codes machines send are mostly already valid and normal: checked without building a report.
+        if (record.Uscc.Length > 0 && !Uscc.IsCanonical(record.Uscc))
         {
             var check = Uscc.Check(record.Uscc, usccAllowList);
             if (!check.Valid)
                 return new("USCC_INVALID", $"USCC '{record.Uscc}' of record {record.SourceId}: " + string.Join(" ", check.Errors.Select(e => e.Message)) + " / " + string.Join("", check.Errors.Select(e => e.MessageZh)));
             record.Uscc = check.Normalized;
         }
-        else if (EnterpriseName.Normalize(record.EnterpriseName).Length == 0)
+        else if (record.Uscc.Length == 0 && EnterpriseName.Normalize(record.EnterpriseName).Length == 0)
         {
             return new("NO_ENTERPRISE_KEY", $"Record {record.SourceId} has neither a USCC nor an enterprise name; one of them is needed to know whose record it is.");
         }
@@ -123,7 +126,11 @@ public sealed class RecordNormalizer(IReadOnlySet<string>? usccAllowList = null)
         // A USCC the hub found by name is not the source's content.
         if (savedResolution is not null) record.Uscc = "";
         Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(record.ToByteArray(), hash);
+        int size = record.CalculateSize();
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        record.WriteTo(buffer.AsSpan(0, size));
+        SHA256.HashData(buffer.AsSpan(0, size), hash);
+        ArrayPool<byte>.Shared.Return(buffer);
         record.ContentHash = saved;
         record.NameResolution = savedResolution;
         record.Uscc = savedUscc;
@@ -138,7 +145,8 @@ public sealed class RecordNormalizer(IReadOnlySet<string>? usccAllowList = null)
         foreach (var field in DateFields.GetOrAdd(body.Descriptor, FindDateFields))
         {
             var value = (string)field.Accessor.GetValue(body);
-            if (value.Length == 0) continue;
+            // Most sources already write YYYY-MM-DD: nothing to rewrite.
+            if (value.Length == 0 || ChinaDates.TryParseCanonical(value, out _)) continue;
             if (!ChinaDates.TryParse(value, out var date))
                 return $"{ToSnake(kind)}.{field.Name} is '{value}', which is not a date (expected YYYY-MM-DD).";
             field.Accessor.SetValue(body, ChinaDates.Format(date));
