@@ -78,9 +78,7 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
         // Most updates add records without touching names or address: the index and directory stay as they are.
         if (sameText) return;
 
-        if (known) RawStatement("DELETE FROM profile_search WHERE rowid=?1").Bind(1, rowid).Execute();
-        RawStatement("INSERT INTO profile_search(rowid, uscc, name, former_names, legal_representative, address) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
-            .Bind(1, rowid).Bind(2, profile.Uscc).Bind(3, name).Bind(4, formerNames).Bind(5, identity.LegalRepresentative).Bind(6, address).Execute();
+        _searchRows.Add(new SearchRow(rowid, known, profile.Uscc, name, formerNames, identity.LegalRepresentative, address));
 
         if (known) RawStatement("DELETE FROM enterprise_names WHERE uscc=?1").Bind(1, profile.Uscc).Execute();
         var remember = RawStatement("INSERT INTO enterprise_names(normalized_name, uscc, former) VALUES(?1, ?2, ?3) " +
@@ -93,6 +91,28 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
         }
         Remember(profile.Name, false);
         foreach (var former in identity.FormerNames) Remember(former, true);
+    }
+
+    private readonly record struct SearchRow(long RowId, bool Replaces, string Uscc, string Name, string FormerNames, string LegalRepresentative, string Address);
+
+    private readonly List<SearchRow> _searchRows = [];
+
+    /// <summary>
+    /// FTS5 writes the terms it holds to a new index segment whenever a later statement of the transaction
+    /// opens a savepoint, as most writes do: written one by one between the other statements, every
+    /// profile's search row became a tiny segment to be merged. Written together last, a batch's rows make
+    /// one segment.
+    /// </summary>
+    private void WriteSearchRows()
+    {
+        var delete = RawStatement("DELETE FROM profile_search WHERE rowid=?1");
+        var insert = RawStatement("INSERT INTO profile_search(rowid, uscc, name, former_names, legal_representative, address) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+        foreach (var row in _searchRows)
+        {
+            if (row.Replaces) delete.Bind(1, row.RowId).Execute();
+            insert.Bind(1, row.RowId).Bind(2, row.Uscc).Bind(3, row.Name).Bind(4, row.FormerNames).Bind(5, row.LegalRepresentative).Bind(6, row.Address).Execute();
+        }
+        _searchRows.Clear();
     }
 
     /// <summary>The dates the date filters look at: validity ends of live licences, deadlines of open commitments.</summary>
@@ -110,6 +130,7 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
 
     public void DeleteProfile(string uscc)
     {
+        WriteSearchRows();
         var select = Statement("SELECT rowid FROM profiles WHERE uscc=$u", "$u");
         Bind(select, uscc);
         if (select.ExecuteScalar() is long rowid)
@@ -131,6 +152,7 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
         var watermark = Statement("UPDATE projection_state SET projected_through = max(projected_through, $t) WHERE id = 1", "$t");
         Bind(watermark, projectedThrough);
         watermark.ExecuteNonQuery();
+        WriteSearchRows();
         CommitTransaction();
     }
 }

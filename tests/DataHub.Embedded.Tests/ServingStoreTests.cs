@@ -41,6 +41,35 @@ public sealed class ServingStoreTests
     }
 
     [Fact]
+    public async Task Renamed_enterprises_are_found_by_new_and_former_name_with_one_search_row_each()
+    {
+        using var hub = new TempHub(batchSize: 64);
+        await hub.IngestLinesAsync(TempHub.Generate(enterprises: 30, seed: 41, dirtRate: 0).Select(l => l.Json));
+        var renamed = hub.Store.EnterprisesWithProfiles().Take(5).Select(u => hub.Store.GetProfile(u)!).ToList();
+        // Renames and new enterprises in one batch: search rows replaced and added in the same projection.
+        var changes = renamed.Select((p, i) => $$"""
+            { "uscc": "{{p.Uscc}}", "source": "market-supervision", "source_id": "CHG-RENAME-{{i}}", "occurred_at": "2099-01-0{{i + 1}}T00:00:00Z",
+              "synthetic": true, "status_change": { "new_name": "更名测试甲乙丙{{i}}号有限公司" } }
+            """.ReplaceLineEndings(" ")).ToList();
+        changes.AddRange(TempHub.Generate(enterprises: 40, seed: 42, dirtRate: 0).Select(l => l.Json));
+        await hub.IngestLinesAsync(changes);
+
+        for (int i = 0; i < renamed.Count; i++)
+        {
+            var hits = hub.Store.Search(new ProfileQuery { Text = $"更名测试甲乙丙{i}号", Limit = 10 }).Hits;
+            Assert.Equal(renamed[i].Uscc, Assert.Single(hits).Uscc);
+            Assert.Contains(hub.Store.Search(new ProfileQuery { Text = renamed[i].Name, Limit = 100 }).Hits, h => h.Uscc == renamed[i].Uscc);
+        }
+        // Every profile has exactly one search row: the FTS table matches each USCC once.
+        foreach (var uscc in hub.Store.EnterprisesWithProfiles())
+            Assert.Single(hub.Store.Search(new ProfileQuery { Text = uscc, Limit = 10 }).Hits);
+        using var c = hub.Store.OpenSearch();
+        using var count = c.CreateCommand();
+        count.CommandText = "SELECT (SELECT count(*) FROM profile_search) - (SELECT count(*) FROM profiles)";
+        Assert.Equal(0L, (long)count.ExecuteScalar()!);
+    }
+
+    [Fact]
     public async Task Industry_expiring_licence_and_overdue_commitment_filters_find_exactly_the_matching_enterprises()
     {
         using var hub = new TempHub();
