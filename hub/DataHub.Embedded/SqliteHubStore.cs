@@ -40,6 +40,12 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
             if (file == ProfilesPath && (long)columns.ExecuteScalar()! == 0)
                 Execute(connection, "ALTER TABLE profiles ADD COLUMN industry TEXT NOT NULL DEFAULT ''");
         }
+        using (var log = new SqliteConnection(ConnectionString(Path)))
+        {
+            log.Open();
+            Execute(log, "PRAGMA busy_timeout=30000;");
+            MigrateRecordLog(log);
+        }
         // Indexes added since: a no-op once they exist.
         using (var profiles = new SqliteConnection(ConnectionString(ProfilesPath)))
         {
@@ -51,6 +57,44 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
         // One kept connection per stage: the log stage and the projection stage each write one batch at a time.
         _logSessions = new SqliteSessionPool(OpenLog, keep: 1);
         _profileSessions = new SqliteSessionPool(OpenProfiles, keep: 1);
+    }
+
+    /// <summary>
+    /// Stores made before records carried their row key and current flag kept the current versions in a
+    /// separate heads table, a third random-key index per record: such a log is rebuilt once into the
+    /// present layout, every version kept with its keys and whether it is current.
+    /// </summary>
+    private static void MigrateRecordLog(SqliteConnection c)
+    {
+        const string HasHeads = "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='heads'";
+        using (var probe = Command(c, HasHeads))
+            if ((long)probe.ExecuteScalar()! == 0) return;
+        c.CreateFunction("datahub_row_key", (string source, string sourceId) => SqliteIngestBatch.RowKeyOf(source, sourceId), isDeterministic: true);
+        Execute(c, "BEGIN IMMEDIATE");
+        try
+        {
+            // Another process may have migrated the file while this one waited for the write lock.
+            using (var again = Command(c, HasHeads))
+            {
+                if ((long)again.ExecuteScalar()! == 0)
+                {
+                    Execute(c, "ROLLBACK");
+                    return;
+                }
+            }
+            Execute(c, RecordsTable("records_v2"));
+            Execute(c, "INSERT INTO records_v2(seq, row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
+                       "SELECT seq, datahub_row_key(source, source_id), version_key, seq IN (SELECT seq FROM heads), source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body " +
+                       "FROM records ORDER BY seq");
+            Execute(c, "DROP TABLE heads; DROP TABLE records; ALTER TABLE records_v2 RENAME TO records;");
+            Execute(c, RecordsIndexes);
+            Execute(c, "COMMIT");
+        }
+        catch
+        {
+            Execute(c, "ROLLBACK");
+            throw;
+        }
     }
 
     private readonly SqliteSessionPool _logSessions;
@@ -151,7 +195,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
     public IReadOnlyList<CanonicalRecord> RecordVersions(string uscc)
     {
         using var c = OpenLog();
-        using var cmd = Command(c, "SELECT body FROM records WHERE seq IN (SELECT seq FROM heads WHERE uscc=$u UNION SELECT seq FROM superseded WHERE uscc=$u) ORDER BY seq", ("$u", uscc));
+        using var cmd = Command(c, "SELECT body FROM records WHERE seq IN (SELECT seq FROM records WHERE uscc=$u AND current=1 UNION SELECT seq FROM superseded WHERE uscc=$u) ORDER BY seq", ("$u", uscc));
         return ReadRecords(cmd);
     }
 
@@ -180,7 +224,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
     public IReadOnlyList<string> EnterprisesWithRecords()
     {
         using var c = OpenLog();
-        using var cmd = Command(c, "SELECT DISTINCT uscc FROM heads ORDER BY uscc");
+        using var cmd = Command(c, "SELECT DISTINCT uscc FROM records WHERE current=1 ORDER BY uscc");
         return ReadStrings(cmd);
     }
 
@@ -201,7 +245,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
         }
         return new HubStats(
             Count("SELECT count(*) FROM records"),
-            Count("SELECT count(*) FROM heads"),
+            Count("SELECT count(*) FROM records WHERE current=1"),
             Count("SELECT count(*) FROM profiles"),
             Count("SELECT count(*) FROM quarantine WHERE replayed_at IS NULL"),
             Count("SELECT count(*) FROM unresolved"));
@@ -501,10 +545,16 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    private const string LogSchema = """
-        CREATE TABLE IF NOT EXISTS records(
+    // The record log. Every version of a source row shares its row key; one index on (row key, version
+    // key) finds an exact version (dedup) and all versions of a row (which is current), and a partial
+    // index lists each enterprise's current versions. Two random-key index entries per record: each costs
+    // a page write per commit once the store is large.
+    private static string RecordsTable(string name) => $"""
+        CREATE TABLE IF NOT EXISTS {name}(
             seq INTEGER PRIMARY KEY,
-            version_key INTEGER NOT NULL UNIQUE,
+            row_key INTEGER NOT NULL,
+            version_key INTEGER NOT NULL,
+            current INTEGER NOT NULL,
             source TEXT NOT NULL,
             source_id TEXT NOT NULL,
             content_hash TEXT NOT NULL,
@@ -513,18 +563,16 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
             occurred_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
             body BLOB NOT NULL);
-        CREATE TABLE IF NOT EXISTS heads(
-            id INTEGER PRIMARY KEY,
-            row_key INTEGER NOT NULL UNIQUE,
-            source TEXT NOT NULL,
-            source_id TEXT NOT NULL,
-            seq INTEGER NOT NULL,
-            uscc TEXT NOT NULL,
-            updated_at INTEGER NOT NULL,
-            content_hash TEXT NOT NULL,
-            previous_seq INTEGER,
-            previous_uscc TEXT);
-        CREATE INDEX IF NOT EXISTS heads_uscc ON heads(uscc);
+
+        """;
+
+    private const string RecordsIndexes = """
+        CREATE UNIQUE INDEX IF NOT EXISTS records_version ON records(row_key, version_key);
+        CREATE INDEX IF NOT EXISTS records_current ON records(uscc) WHERE current = 1;
+
+        """;
+
+    private static readonly string LogSchema = RecordsTable("records") + RecordsIndexes + """
         CREATE TABLE IF NOT EXISTS superseded(
             uscc TEXT NOT NULL,
             seq INTEGER NOT NULL,

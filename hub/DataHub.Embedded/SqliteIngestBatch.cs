@@ -21,23 +21,48 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
     public AppendOutcome Append(CanonicalRecord record)
     {
         long updatedAt = Nanos(record.UpdatedAt);
+        long rowKey = RowKeyOf(record.Source, record.SourceId);
+
+        // The current version of the source row, if any. Another row whose key collides is told apart by its text.
+        var current = RawStatement("SELECT seq, updated_at, content_hash, uscc FROM records WHERE row_key=?1 AND current=1 AND source=?2 AND source_id=?3");
+        current.Bind(1, rowKey).Bind(2, record.Source).Bind(3, record.SourceId);
+        long currentSeq = 0;
+        string? currentUscc = null;
+        bool newer;
+        try
+        {
+            if (current.Step())
+            {
+                currentSeq = current.Int64(0);
+                currentUscc = current.Text(3);
+                long currentUpdatedAt = current.Int64(1);
+                // Same rule as ProfileProjector.CompareVersions: later updated_at wins, then the greater hash.
+                newer = updatedAt > currentUpdatedAt || (updatedAt == currentUpdatedAt && string.CompareOrdinal(record.ContentHash, current.Text(2)) > 0);
+            }
+            else newer = true;
+        }
+        finally
+        {
+            current.Reset();
+        }
+
         int size = record.CalculateSize();
         if (_body.Length < size) _body = new byte[Math.Max(size, _body.Length * 2)];
         var body = _body.AsSpan(0, size);
         record.WriteTo(body);
-        var insert = RawStatement("INSERT OR IGNORE INTO records(version_key, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
-                                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-        var versionOwner = RawStatement("SELECT source, source_id, content_hash FROM records WHERE version_key=?1");
+        var insert = RawStatement("INSERT OR IGNORE INTO records(row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
+                                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        var versionOwner = RawStatement("SELECT source, source_id, content_hash FROM records WHERE row_key=?1 AND version_key=?2");
         long seq = -1;
-        // Keys are 64-bit hashes (small integer indexes are much cheaper than text ones); a slot taken
+        // Version keys are 64-bit hashes (small integer indexes are much cheaper than text ones); a slot taken
         // by another version is a hash collision, resolved by probing the next salted key.
         for (int probe = 0; seq < 0; probe++)
         {
             long versionKey = KeyOf(probe, record.Source, record.SourceId, record.ContentHash);
-            insert.Bind(1, versionKey).Bind(2, record.Source).Bind(3, record.SourceId).Bind(4, record.ContentHash).Bind(5, record.Uscc)
-                .Bind(6, (long)record.BodyCase).Bind(7, Nanos(record.OccurredAt)).Bind(8, updatedAt).Bind(9, body);
+            insert.Bind(1, rowKey).Bind(2, versionKey).Bind(3, newer ? 1L : 0L).Bind(4, record.Source).Bind(5, record.SourceId).Bind(6, record.ContentHash)
+                .Bind(7, record.Uscc).Bind(8, (long)record.BodyCase).Bind(9, Nanos(record.OccurredAt)).Bind(10, updatedAt).Bind(11, body);
             if (insert.Execute() == 1) { seq = insert.LastInsertRowId; break; }
-            versionOwner.Bind(1, versionKey);
+            versionOwner.Bind(1, rowKey).Bind(2, versionKey);
             try
             {
                 if (versionOwner.Step() && versionOwner.TextEquals(0, record.Source) && versionOwner.TextEquals(1, record.SourceId) && versionOwner.TextEquals(2, record.ContentHash))
@@ -49,61 +74,16 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
             }
         }
 
-        // One statement for the common cases: a new source row, or a newer version of a known one. It
-        // returns the version it replaced; no row back means the stored head is newer (or the key collided).
-        var upsert = RawStatement(
-            "INSERT INTO heads(row_key, source, source_id, seq, uscc, updated_at, content_hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) " +
-            "ON CONFLICT(row_key) DO UPDATE SET seq=excluded.seq, uscc=excluded.uscc, updated_at=excluded.updated_at, content_hash=excluded.content_hash, " +
-            "previous_seq=heads.seq, previous_uscc=heads.uscc " +
-            "WHERE heads.source=excluded.source AND heads.source_id=excluded.source_id AND " +
-            // Same rule as ProfileProjector.CompareVersions: later updated_at wins, then the greater hash.
-            "(excluded.updated_at > heads.updated_at OR (excluded.updated_at = heads.updated_at AND excluded.content_hash > heads.content_hash)) " +
-            "RETURNING previous_seq, previous_uscc");
-        var head = RawStatement("SELECT source, source_id FROM heads WHERE row_key=?1");
-        for (int probe = 0; ; probe++)
+        if (!newer)
         {
-            long rowKey = KeyOf(probe, record.Source, record.SourceId);
-            upsert.Bind(1, rowKey).Bind(2, record.Source).Bind(3, record.SourceId).Bind(4, seq).Bind(5, record.Uscc).Bind(6, updatedAt).Bind(7, record.ContentHash);
-            bool replaced;
-            long previousSeq = 0;
-            string? previousUscc = null;
-            try
-            {
-                replaced = upsert.Step();
-                if (replaced && !upsert.IsNull(0))
-                {
-                    previousSeq = upsert.Int64(0);
-                    previousUscc = upsert.Text(1);
-                }
-                // Runs the statement to its end before the next one starts.
-                while (upsert.Step()) { }
-            }
-            finally
-            {
-                upsert.Reset();
-            }
-            if (replaced)
-            {
-                if (previousUscc is null) return new AppendOutcome(true, true, null);
-                RememberSuperseded(previousUscc, previousSeq);
-                return new AppendOutcome(true, true, previousUscc != record.Uscc ? previousUscc : null);
-            }
-            head.Bind(1, rowKey);
-            try
-            {
-                if (head.Step() && head.TextEquals(0, record.Source) && head.TextEquals(1, record.SourceId))
-                {
-                    head.Reset();
-                    // An older version arriving late: kept in the log, not current.
-                    RememberSuperseded(record.Uscc, seq);
-                    return new AppendOutcome(true, false, null);
-                }
-            }
-            finally
-            {
-                head.Reset();
-            }
+            // An older version arriving late: kept in the log, not current.
+            RememberSuperseded(record.Uscc, seq);
+            return new AppendOutcome(true, false, null);
         }
+        if (currentUscc is null) return new AppendOutcome(true, true, null);
+        RawStatement("UPDATE records SET current=0 WHERE seq=?1").Bind(1, currentSeq).Execute();
+        RememberSuperseded(currentUscc, currentSeq);
+        return new AppendOutcome(true, true, currentUscc != record.Uscc ? currentUscc : null);
     }
 
     /// <summary>Versions that are not current are listed per enterprise, so the as-of fold finds them without an index on every record.</summary>
@@ -149,11 +129,12 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
 
     public bool Contains(string source, string sourceId, string contentHash)
     {
-        var owner = Statement("SELECT source, source_id, content_hash FROM records WHERE version_key=$v", "$v");
+        var owner = Statement("SELECT source, source_id, content_hash FROM records WHERE row_key=$r AND version_key=$v", "$r", "$v");
+        long rowKey = RowKeyOf(source, sourceId);
         // Probes the slots Append would have tried, until an empty one (the version is not there).
         for (int probe = 0; ; probe++)
         {
-            Bind(owner, KeyOf(probe, source, sourceId, contentHash));
+            Bind(owner, rowKey, KeyOf(probe, source, sourceId, contentHash));
             using var reader = owner.ExecuteReader();
             if (!reader.Read()) return false;
             if (reader.GetString(0) == source && reader.GetString(1) == sourceId && reader.GetString(2) == contentHash) return true;
@@ -211,6 +192,9 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
     }
 
     public void Commit() => CommitTransaction();
+
+    /// <summary>The key all versions of one source row share (not unique: rows whose keys collide are told apart by source and source id).</summary>
+    internal static long RowKeyOf(string source, string sourceId) => KeyOf(0, source, sourceId);
 
     /// <summary>A 64-bit key from the first 8 bytes of SHA-256 over the parts (and the probe number after a collision).</summary>
     private static long KeyOf(int probe, string a, string b, string c = "")

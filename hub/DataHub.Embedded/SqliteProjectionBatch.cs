@@ -16,7 +16,7 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
 {
     public IReadOnlyList<CanonicalRecord> CurrentRecords(string uscc)
     {
-        var select = RawStatement("SELECT r.body FROM heads h JOIN records r ON r.seq = h.seq WHERE h.uscc=?1");
+        var select = RawStatement("SELECT body FROM records WHERE uscc=?1 AND current=1");
         select.Bind(1, uscc);
         var records = new List<CanonicalRecord>();
         try

@@ -1,0 +1,87 @@
+using DataHub.Adapters.Import;
+using DataHub.Core.Ingest;
+using DataHub.Core.Records;
+using DataHub.Schema.V1;
+using Google.Protobuf;
+using Microsoft.Data.Sqlite;
+
+namespace DataHub.Embedded.Tests;
+
+/// <summary>A record log made before records carried their row key and current flag (current versions in a heads table) is rebuilt once, losing nothing.</summary>
+public sealed class RecordLogMigrationTests
+{
+    /// <summary>Turns a store's log back into the earlier layout: records with a unique version key, and the heads table.</summary>
+    private static void RewriteAsEarlierLayout(string path)
+    {
+        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            BEGIN;
+            CREATE TABLE records_old(seq INTEGER PRIMARY KEY, version_key INTEGER NOT NULL UNIQUE, source TEXT NOT NULL, source_id TEXT NOT NULL,
+                content_hash TEXT NOT NULL, uscc TEXT NOT NULL, kind INTEGER NOT NULL, occurred_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, body BLOB NOT NULL);
+            INSERT INTO records_old SELECT seq, version_key, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body FROM records;
+            CREATE TABLE heads(id INTEGER PRIMARY KEY, row_key INTEGER NOT NULL UNIQUE, source TEXT NOT NULL, source_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                uscc TEXT NOT NULL, updated_at INTEGER NOT NULL, content_hash TEXT NOT NULL, previous_seq INTEGER, previous_uscc TEXT);
+            INSERT INTO heads(row_key, source, source_id, seq, uscc, updated_at, content_hash)
+                SELECT row_key, source, source_id, seq, uscc, updated_at, content_hash FROM records WHERE current = 1;
+            CREATE INDEX heads_uscc ON heads(uscc);
+            DROP TABLE records;
+            ALTER TABLE records_old RENAME TO records;
+            COMMIT;
+            """;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static long Scalar(string path, string sql)
+    {
+        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task An_earlier_log_is_migrated_with_every_version_and_keeps_deduplicating_and_superseding()
+    {
+        using var hub = new TempHub(batchSize: 97);
+        // Dirt includes exact duplicates and out-of-order updates, so the log holds superseded versions.
+        var lines = TempHub.Generate(enterprises: 60, seed: 77, dirtRate: 0.3).Select(l => l.Json).ToList();
+        await hub.IngestLinesAsync(lines);
+        var stats = hub.Store.Stats();
+        var usccs = hub.Store.EnterprisesWithRecords();
+        var versions = usccs.ToDictionary(u => u, u => hub.Store.RecordVersions(u).Select(r => r.ToByteString()).ToList());
+        var profiles = usccs.ToDictionary(u => u, u => hub.Store.GetProfile(u)!.ToByteString());
+        Assert.True(Scalar(hub.Store.Path, "SELECT count(*) FROM records WHERE current = 0") > 0, "the data set should hold superseded versions");
+        hub.Store.Dispose();
+        RewriteAsEarlierLayout(hub.Store.Path);
+
+        using var migrated = new SqliteHubStore(hub.Store.Path);
+        Assert.Equal(0, Scalar(migrated.Path, "SELECT count(*) FROM sqlite_master WHERE name = 'heads'"));
+        Assert.Equal(stats, migrated.Stats());
+        Assert.Equal(usccs, migrated.EnterprisesWithRecords());
+        foreach (var u in usccs) Assert.Equal(versions[u], migrated.RecordVersions(u).Select(r => r.ToByteString()).ToList());
+
+        // Opening it again finds nothing to migrate; importing the same lines changes nothing; a rebuild gives the same profiles.
+        using var reopened = new SqliteHubStore(hub.Store.Path);
+        var pipeline = new IngestPipeline(reopened, new InProcessEventBus(), new RecordNormalizer(), [new CanonicalJsonLinesMapper()], TimeProvider.System);
+        var again = await pipeline.IngestAsync(lines.Select((l, i) => TempHub.Raw(l, i + 1)));
+        Assert.Equal(0, again.Stored);
+        Assert.Equal(stats, reopened.Stats());
+        pipeline.Rebuild();
+        foreach (var u in usccs) Assert.Equal(profiles[u], reopened.GetProfile(u)!.ToByteString());
+
+        // A newer version of a migrated row supersedes it; the earlier one stays in the log.
+        var current = reopened.RecordVersions(usccs[0]).First(r => r.BodyCase == CanonicalRecord.BodyOneofCase.Registration);
+        var newer = current.Clone();
+        newer.Registration.Address = "江苏省宿迁市迁移测试路1号（合成）";
+        newer.UpdatedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(current.UpdatedAt.ToDateTimeOffset().AddDays(1));
+        newer.ContentHash = "";
+        var summary = await pipeline.IngestAsync([TempHub.Raw(Google.Protobuf.JsonFormatter.Default.Format(newer), 1)]);
+        Assert.Equal(1, summary.Stored);
+        Assert.Equal("江苏省宿迁市迁移测试路1号（合成）", reopened.GetProfile(usccs[0])!.Identity.Address);
+        Assert.Equal(stats.Records + 1, reopened.Stats().Records);
+        Assert.Equal(stats.CurrentRecords, reopened.Stats().CurrentRecords);
+    }
+}
