@@ -86,6 +86,20 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
         return new AppendOutcome(true, true, currentUscc != record.Uscc ? currentUscc : null);
     }
 
+    public bool HasCurrentRecords(string uscc)
+    {
+        var any = RawStatement("SELECT 1 FROM records WHERE uscc=?1 AND current=1 LIMIT 1");
+        any.Bind(1, uscc);
+        try
+        {
+            return any.Step();
+        }
+        finally
+        {
+            any.Reset();
+        }
+    }
+
     /// <summary>Versions that are not current are listed per enterprise, so the as-of fold finds them without an index on every record.</summary>
     private void RememberSuperseded(string uscc, long seq)
     {

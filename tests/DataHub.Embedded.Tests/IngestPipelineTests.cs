@@ -216,6 +216,34 @@ public class IngestPipelineTests
     }
 
     [Fact]
+    public async Task Enterprises_first_seen_in_a_batch_fold_as_from_the_log_when_rows_move_and_versions_arrive_out_of_order_within_it()
+    {
+        using var hub = new TempHub(batchSize: 1000);
+        var random = new Random(61);
+        string x = DataHub.Core.Identifiers.Uscc.Generate(random, "321202"), z = DataHub.Core.Identifiers.Uscc.Generate(random, "321203");
+        string Line(string uscc, string sourceId, string updated, string body) =>
+            $"{{\"uscc\":\"{uscc}\",\"source\":\"market-supervision\",\"source_id\":\"{sourceId}\",\"occurred_at\":\"2020-01-01T00:00:00Z\",\"updated_at\":\"{updated}\",{body}}}";
+        string Registration(string name) => $"\"registration\":{{\"name\":\"{name}\",\"address\":\"泰州某路\"}}";
+        string Inspection(string day) => $"\"inspection\":{{\"task_no\":\"T\",\"checked_on\":\"{day}\"}}";
+        // One batch: X's registration; an inspection row first filed under X, then (a newer version) under Z;
+        // a newer then an older version of X's second inspection; Z's registration.
+        await hub.IngestLinesAsync([
+            Line(x, "REG-X", "2024-01-01T00:00:00Z", Registration("泰州甲公司")),
+            Line(x, "INS-1", "2024-01-01T00:00:00Z", Inspection("2024-01-01")),
+            Line(z, "INS-1", "2024-02-01T00:00:00Z", Inspection("2024-02-01")),
+            Line(x, "INS-2", "2024-03-01T00:00:00Z", Inspection("2024-03-01")),
+            Line(x, "INS-2", "2024-01-15T00:00:00Z", Inspection("2024-01-15")),
+            Line(z, "REG-Z", "2024-01-01T00:00:00Z", Registration("泰州乙公司")),
+        ]);
+        var folded = new[] { x, z }.Select(u => hub.Store.GetProfile(u)!).ToList();
+        Assert.Equal(["2024-03-01"], folded[0].Inspections.Select(i => i.Inspection.CheckedOn));
+        Assert.Equal(["2024-02-01"], folded[1].Inspections.Select(i => i.Inspection.CheckedOn));
+        // Re-folded from the log, each profile is the same.
+        hub.Pipeline.Rebuild();
+        Assert.Equal(folded, new[] { x, z }.Select(u => hub.Store.GetProfile(u)!).ToList());
+    }
+
+    [Fact]
     public async Task Changed_profiles_and_appended_records_are_published_on_the_bus()
     {
         using var hub = new TempHub();

@@ -456,8 +456,50 @@ public sealed class IngestPipeline : IRawIntake
     /// </summary>
     private readonly record struct Prepared(RawRecord? Raw, long? QuarantineId, IReadOnlyList<CanonicalRecord> Records, Rejection? Rejection, string Stage);
 
-    /// <summary>Enterprises a committed log batch touched, under the ticket the log gave them.</summary>
-    private sealed record ProjectionWork(long Ticket, HashSet<string> Usccs);
+    /// <summary>
+    /// Enterprises a committed log batch touched, under the ticket the log gave them, and the current
+    /// records of those the batch saw first (<see cref="FreshEnterprises"/>).
+    /// </summary>
+    private sealed record ProjectionWork(long Ticket, HashSet<string> Usccs, FreshEnterprises? Fresh = null);
+
+    /// <summary>
+    /// Enterprises that had no current record in the log when a batch first touched them, with the versions
+    /// the batch made current, by source row. All their current records are then in memory, so the
+    /// projection folds them from there instead of reading back and parsing what was just written — the
+    /// common case of a bulk import. Any other enterprise is read from the log.
+    /// </summary>
+    private sealed class FreshEnterprises
+    {
+        // Null: the enterprise had current records before (or a later batch touched it too): read the log.
+        private readonly Dictionary<string, Dictionary<(string Source, string SourceId), CanonicalRecord>?> _byUscc = new(StringComparer.Ordinal);
+
+        /// <summary>Before an enterprise's first record in the batch is appended.</summary>
+        public void See(IIngestBatch batch, string uscc)
+        {
+            if (!_byUscc.ContainsKey(uscc)) _byUscc[uscc] = batch.HasCurrentRecords(uscc) ? null : [];
+        }
+
+        public void Appended(CanonicalRecord record, AppendOutcome outcome)
+        {
+            if (!outcome.BecameCurrent) return;
+            var row = (record.Source, record.SourceId);
+            // The row's previous version belonged to another enterprise: it is no longer that one's.
+            if (outcome.SupersededUscc is { } previous && _byUscc.GetValueOrDefault(previous) is { } moved) moved.Remove(row);
+            // A newer version of a row the batch already made current replaces it.
+            if (_byUscc.GetValueOrDefault(record.Uscc) is { } rows) rows[row] = record;
+        }
+
+        public bool TryGet(string uscc, out IReadOnlyCollection<CanonicalRecord> records)
+        {
+            var rows = _byUscc.GetValueOrDefault(uscc);
+            records = rows is null ? [] : rows.Values;
+            return rows is not null;
+        }
+
+        /// <summary>Merging queued work: an enterprise in one batch only keeps its records; one in several is read from the log.</summary>
+        public void Merge(string uscc, FreshEnterprises? from, bool seenBefore) =>
+            _byUscc[uscc] = seenBefore ? null : from?._byUscc.GetValueOrDefault(uscc);
+    }
 
     private Prepared Prepare(RawRecord raw, long? quarantineId)
     {
@@ -491,6 +533,7 @@ public sealed class IngestPipeline : IRawIntake
         var now = _time.GetUtcNow();
         var dirty = new HashSet<string>(StringComparer.Ordinal);
         var appended = new List<CanonicalRecord>();
+        var fresh = new FreshEnterprises();
         long ticket = 0;
         using (var batch = _store.BeginBatch())
         {
@@ -517,7 +560,7 @@ public sealed class IngestPipeline : IRawIntake
                         anyParked = true;
                         continue;
                     }
-                    if (Append(batch, record, dirty, now)) { stored++; appended.Add(record); anyStored = true; }
+                    if (Append(batch, record, dirty, now, fresh)) { stored++; appended.Add(record); anyStored = true; }
                     else duplicates++;
                 }
                 if (outcomes is not null)
@@ -546,13 +589,15 @@ public sealed class IngestPipeline : IRawIntake
             Unresolved = unresolved,
             Replayed = replayed,
         };
-        return (summary, dirty.Count > 0 ? new ProjectionWork(ticket, dirty) : null);
+        return (summary, dirty.Count > 0 ? new ProjectionWork(ticket, dirty, fresh) : null);
     }
 
-    private bool Append(IIngestBatch batch, CanonicalRecord record, HashSet<string> dirty, DateTimeOffset now)
+    private bool Append(IIngestBatch batch, CanonicalRecord record, HashSet<string> dirty, DateTimeOffset now, FreshEnterprises? fresh = null)
     {
+        fresh?.See(batch, record.Uscc);
         var outcome = batch.Append(record);
         if (!outcome.Appended) return false;
+        fresh?.Appended(record, outcome);
         foreach (var policy in _options.OutboxPolicies)
             foreach (var intent in policy.IntentsFor(record))
                 batch.EnqueueOutbox(intent, now);
@@ -567,10 +612,10 @@ public sealed class IngestPipeline : IRawIntake
         var total = new IngestSummary();
         while (await work.WaitToReadAsync(cancellationToken))
         {
-            var merged = new ProjectionWork(0, new HashSet<string>(StringComparer.Ordinal));
+            var merged = new ProjectionWork(0, new HashSet<string>(StringComparer.Ordinal), new FreshEnterprises());
             while (work.TryRead(out var next))
             {
-                merged.Usccs.UnionWith(next.Usccs);
+                foreach (var uscc in next.Usccs) merged.Fresh!.Merge(uscc, next.Fresh, seenBefore: !merged.Usccs.Add(uscc));
                 merged = merged with { Ticket = Math.Max(merged.Ticket, next.Ticket) };
             }
             total += await ProjectAsync(merged, cancellationToken);
@@ -585,7 +630,7 @@ public sealed class IngestPipeline : IRawIntake
         {
             foreach (var uscc in work.Usccs.Order(StringComparer.Ordinal))
             {
-                var records = batch.CurrentRecords(uscc);
+                IReadOnlyCollection<CanonicalRecord> records = work.Fresh is not null && work.Fresh.TryGet(uscc, out var inMemory) ? inMemory : batch.CurrentRecords(uscc);
                 if (records.Count == 0)
                 {
                     batch.DeleteProfile(uscc);

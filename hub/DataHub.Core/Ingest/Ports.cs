@@ -136,6 +136,9 @@ public interface IIngestBatch : IDisposable
     /// </summary>
     AppendOutcome Append(CanonicalRecord record);
 
+    /// <summary>Whether the enterprise has a current record in the log (committed, or appended earlier in this batch).</summary>
+    bool HasCurrentRecords(string uscc);
+
     /// <summary>Keeps a payload that could not be stored. False when the same payload of the same source is already there.</summary>
     bool Quarantine(QuarantineEntry entry);
 
