@@ -286,6 +286,7 @@ public sealed class IngestPipeline : IRawIntake
             var total = new IngestSummary();
             long stored = 0, duplicates = 0;
             var dirty = new HashSet<string>(StringComparer.Ordinal);
+            var fresh = new FreshEnterprises();
             var now = _time.GetUtcNow();
             using (var batch = _store.BeginBatch())
             {
@@ -294,7 +295,7 @@ public sealed class IngestPipeline : IRawIntake
                     var record = records[i];
                     var rejection = _normalizer.CheckNormalized(record);
                     if (rejection is not null) { rejected.Add((i, rejection)); continue; }
-                    if (Append(batch, record, dirty, now)) stored++;
+                    if (Append(batch, record, dirty, now, fresh)) stored++;
                     else duplicates++;
                     dirty.Add(record.Uscc);
                 }
@@ -302,7 +303,7 @@ public sealed class IngestPipeline : IRawIntake
             }
             total += new IngestSummary { Received = records.Count, Stored = stored, Duplicates = duplicates };
             // Ticket 0: the store's recovery watermark belongs to the embedded pipeline and is left where it is.
-            if (dirty.Count > 0) total += await ProjectAsync(new ProjectionWork(0, dirty), cancellationToken);
+            if (dirty.Count > 0) total += await ProjectAsync(new ProjectionWork(0, dirty, fresh), cancellationToken);
             return (total, rejected);
         }
         finally
