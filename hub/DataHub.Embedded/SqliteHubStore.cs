@@ -61,8 +61,8 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
 
     /// <summary>
     /// Stores made before records carried their row key and current flag kept the current versions in a
-    /// separate heads table, a third random-key index per record: such a log is rebuilt once into the
-    /// present layout, every version kept with its keys and whether it is current.
+    /// separate heads table, a third random-key index per record, and keyed versions by SHA-256: such a log
+    /// is rebuilt once into the present layout, every version kept with its keys recomputed and whether it is current.
     /// </summary>
     private static void MigrateRecordLog(SqliteConnection c)
     {
@@ -70,6 +70,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
         using (var probe = Command(c, HasHeads))
             if ((long)probe.ExecuteScalar()! == 0) return;
         c.CreateFunction("datahub_row_key", (string source, string sourceId) => SqliteIngestBatch.RowKeyOf(source, sourceId), isDeterministic: true);
+        c.CreateFunction("datahub_version_key", (string source, string sourceId, string contentHash) => SqliteIngestBatch.VersionKeyOf(source, sourceId, contentHash, 0), isDeterministic: true);
         Execute(c, "BEGIN IMMEDIATE");
         try
         {
@@ -84,7 +85,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
             }
             Execute(c, RecordsTable("records_v2"));
             Execute(c, "INSERT INTO records_v2(seq, row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
-                       "SELECT seq, datahub_row_key(source, source_id), version_key, seq IN (SELECT seq FROM heads), source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body " +
+                       "SELECT seq, datahub_row_key(source, source_id), datahub_version_key(source, source_id, content_hash), seq IN (SELECT seq FROM heads), source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body " +
                        "FROM records ORDER BY seq");
             Execute(c, "DROP TABLE heads; DROP TABLE records; ALTER TABLE records_v2 RENAME TO records;");
             Execute(c, RecordsIndexes);

@@ -10,7 +10,10 @@ namespace DataHub.Embedded.Tests;
 /// <summary>A record log made before records carried their row key and current flag (current versions in a heads table) is rebuilt once, losing nothing.</summary>
 public sealed class RecordLogMigrationTests
 {
-    /// <summary>Turns a store's log back into the earlier layout: records with a unique version key, and the heads table.</summary>
+    /// <summary>
+    /// Turns a store's log back into the earlier layout: records with a globally unique version key (made
+    /// of other values than today's keys, as the earlier SHA-256 keys were), and the heads table.
+    /// </summary>
     private static void RewriteAsEarlierLayout(string path)
     {
         using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
@@ -20,7 +23,7 @@ public sealed class RecordLogMigrationTests
             BEGIN;
             CREATE TABLE records_old(seq INTEGER PRIMARY KEY, version_key INTEGER NOT NULL UNIQUE, source TEXT NOT NULL, source_id TEXT NOT NULL,
                 content_hash TEXT NOT NULL, uscc TEXT NOT NULL, kind INTEGER NOT NULL, occurred_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, body BLOB NOT NULL);
-            INSERT INTO records_old SELECT seq, version_key, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body FROM records;
+            INSERT INTO records_old SELECT seq, seq * 7919, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body FROM records;
             CREATE TABLE heads(id INTEGER PRIMARY KEY, row_key INTEGER NOT NULL UNIQUE, source TEXT NOT NULL, source_id TEXT NOT NULL, seq INTEGER NOT NULL,
                 uscc TEXT NOT NULL, updated_at INTEGER NOT NULL, content_hash TEXT NOT NULL, previous_seq INTEGER, previous_uscc TEXT);
             INSERT INTO heads(row_key, source, source_id, seq, uscc, updated_at, content_hash)
