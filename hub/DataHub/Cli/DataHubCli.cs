@@ -363,8 +363,10 @@ internal static class DataHubCli
         var kafkaRecords = new Option<int>("--records") { Description = "Records produced to the broker and taken to stored profiles.", DefaultValueFactory = _ => 1_000_000 };
         var kafkaRuns = new Option<int>("--runs") { Description = "Runs of baseline and pipeline, each on a fresh mock cluster; medians are reported.", DefaultValueFactory = _ => 3 };
         // The mock cluster keeps 5 MiB per partition, and keyless raw records fill partitions unevenly
-        // (sticky partitioning): a million records need well over 64 partitions per topic.
-        var kafkaPartitions = new Option<int>("--partitions") { Description = "Partitions of the topics (the mock cluster keeps 5 MiB per partition).", DefaultValueFactory = _ => 128 };
+        // (sticky partitioning): at 128 partitions a million records averaged 4.8 MiB of raw lines per
+        // partition and one run in several lost some; 192 leaves room (256 cost memory: librdkafka
+        // prefetches per partition, and the three-run peak reached 976 MB).
+        var kafkaPartitions = new Option<int>("--partitions") { Description = "Partitions of the topics (the mock cluster keeps 5 MiB per partition).", DefaultValueFactory = _ => 192 };
         var kafkaBatch = new Option<int>("--max-batch") { Description = "Messages a stage takes into one store transaction at most (DataHub:Bus:Kafka:MaxBatch).", DefaultValueFactory = _ => new Kafka.KafkaBusOptions { BootstrapServers = "" }.MaxBatch };
         var kafka = new Command("kafka", "Kafka throughput: the raw Confluent.Kafka consumer (the limit) against the hub's stages from topic to stored profiles, on librdkafka's mock cluster.")
             { kafkaRecords, kafkaRuns, kafkaPartitions, kafkaBatch };
