@@ -8,15 +8,27 @@ namespace DataHub.Kafka;
 /// <summary>A message a stage handler could not process, by its index in the batch, with a code and a reason.</summary>
 public sealed record StageFailure(int Index, string Code, string Reason, string ExceptionType = "");
 
+/// <summary>
+/// What a handler did with a batch: the messages it refuses (they go to the dead-letter topic), and
+/// the part of its work still running when it returned (a projection), which the stage lets run while
+/// it handles the next batch.
+/// </summary>
+public sealed record StageOutcome(IReadOnlyList<StageFailure> Failures, Task Completion)
+{
+    /// <summary>A batch handled completely before the handler returned.</summary>
+    public static StageOutcome Done(IReadOnlyList<StageFailure> failures) => new(failures, Task.CompletedTask);
+}
+
 /// <summary>What a pipeline stage does with a batch of decoded messages.</summary>
 public interface IStageHandler<T>
 {
     /// <summary>
     /// Processes the batch (each message may arrive more than once; doing it twice must change
-    /// nothing) and returns the messages it refuses, which go to the dead-letter topic. Throws when the
-    /// whole batch could not be processed (the store did not answer): the stage tries again.
+    /// nothing). Throws when the whole batch could not be processed (the store did not answer): the
+    /// stage tries again. The outcome's completion may still be running; the batch counts as processed
+    /// only when it has completed, and when it fails the stage processes the batch again.
     /// </summary>
-    Task<IReadOnlyList<StageFailure>> HandleAsync(IReadOnlyList<T> batch, CancellationToken cancellationToken);
+    Task<StageOutcome> HandleAsync(IReadOnlyList<T> batch, CancellationToken cancellationToken);
 
     /// <summary>False while what the handler writes to is down: failures then are not the messages' fault.</summary>
     bool IsHealthy();
@@ -48,6 +60,10 @@ public sealed class StageCounters
 /// is a no-op. A message that cannot be decoded or that the handler refuses goes to
 /// <c>datahub.deadletter.v1</c> with headers saying why, and the stage moves on. When partitions are
 /// revoked in a rebalance, the batch in hand is finished and committed first.
+/// One batch may be in flight: the stage handles batch N+1 while the work batch N left running (its
+/// projection) completes, and commits N's offsets only once that work has completed and what it
+/// produced is acknowledged — when the next batch is handled, when no message comes, on revoke and on
+/// stop. If that work failed, batch N is handled again, completely, before its offsets move.
 /// </summary>
 public sealed class KafkaStage<T> where T : IMessage<T>, new()
 {
@@ -60,6 +76,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     private readonly ILogger _log;
     private readonly string _clientId;
     private readonly List<ConsumeResult<byte[], byte[]>> _pending = [];
+    private InFlight? _inFlight;
     private IConsumer<byte[], byte[]>? _consumer;
     private CancellationToken _stopping;
 
@@ -98,13 +115,16 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             .SetPartitionsRevokedHandler((c, revoked) =>
             {
                 _log.LogInformation("Stage {Stage} hands back partitions {Partitions} of {Topic}", _stage, string.Join(",", revoked.Select(p => p.Partition.Value)), _topic);
-                if (!_stopping.IsCancellationRequested) ProcessPending(c);
+                if (_stopping.IsCancellationRequested) return;
+                ProcessPending(c);
+                FinishInFlight(c);
             })
-            // Lost (the group moved on without us): the new owner reads them again; do not commit.
-            .SetPartitionsLostHandler((_, lost) =>
+            // Lost (the group moved on without us): the new owner reads them again; their offsets are not committed.
+            .SetPartitionsLostHandler((c, lost) =>
             {
                 var partitions = lost.Select(p => p.TopicPartition).ToHashSet();
                 _pending.RemoveAll(r => partitions.Contains(r.TopicPartition));
+                FinishInFlight(c, except: partitions);
                 _log.LogWarning("Stage {Stage} lost partitions {Partitions}; their uncommitted messages will be read again by the new owner", _stage, string.Join(",", lost.Select(p => p.Partition.Value)));
             })
             .Build();
@@ -133,9 +153,15 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
                     _pending.Add(result);
                     Interlocked.Increment(ref Counters.ConsumedCount);
                 }
-                if (_pending.Count >= _options.MaxBatch || (_pending.Count > 0 && DateTime.UtcNow >= deadline)) ProcessPending(consumer);
+                if (_pending.Count >= _options.MaxBatch || (_pending.Count > 0 && DateTime.UtcNow >= deadline))
+                {
+                    ProcessPending(consumer);
+                    // The batch in flight is finished by the next batch, or after a quiet wait.
+                    deadline = DateTime.UtcNow + _options.BatchWait;
+                }
                 else if (_pending.Count == 0 && DateTime.UtcNow >= deadline)
                 {
+                    FinishInFlight(consumer);
                     _handler.OnIdleAsync(cancellationToken).GetAwaiter().GetResult();
                     deadline = DateTime.UtcNow + _options.BatchWait;
                 }
@@ -146,12 +172,21 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         }
         finally
         {
+            // A batch whose work is still running is let finish; committed only if it completed (a later owner repeats it otherwise).
+            if (_inFlight is { } last)
+            {
+                _inFlight = null;
+                if (Settle(last.Outcome.Completion) is null && CommitOnStop(consumer, last)) Count(last, 0);
+            }
             _consumer = null;
             // Leave the group at once so the others take over without waiting for the session to time out.
             // Unprocessed messages are not committed; the next owner reads them.
             try { consumer.Close(); } catch (KafkaException e) { _log.LogWarning("Stage {Stage} could not leave its group cleanly: {Reason}", _stage, e.Message); }
         }
     }
+
+    /// <summary>A handled batch whose offsets are not committed yet: its handler's work may still be running.</summary>
+    private sealed record InFlight(List<ConsumeResult<byte[], byte[]>> Batch, List<T> Decoded, List<int> DecodedFrom, List<(int Index, StageFailure Failure)> Undecodable, StageOutcome Outcome);
 
     private void ProcessPending(IConsumer<byte[], byte[]> consumer)
     {
@@ -160,7 +195,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         _pending.Clear();
         var decoded = new List<T>(batch.Count);
         var decodedFrom = new List<int>(batch.Count);
-        var deadLetters = new List<(int Index, StageFailure Failure)>();
+        var undecodable = new List<(int Index, StageFailure Failure)>();
         for (int i = 0; i < batch.Count; i++)
         {
             try
@@ -170,15 +205,49 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             }
             catch (EnvelopeException e)
             {
-                deadLetters.Add((i, new StageFailure(i, e.Code, e.Message, nameof(EnvelopeException))));
+                undecodable.Add((i, new StageFailure(i, e.Code, e.Message, nameof(EnvelopeException))));
             }
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        foreach (var failure in HandleWithRetry(decoded))
-            deadLetters.Add((decodedFrom[failure.Index], failure));
+        var outcome = HandleWithRetry(decoded, settle: false);
+        Interlocked.Add(ref Counters.HandleTicks, clock.Elapsed.Ticks);
+        // The previous batch's work ran meanwhile; it is finished and committed before this one is in flight.
+        var next = new InFlight(batch, decoded, decodedFrom, undecodable, outcome);
+        if (FinishInFlight(consumer, following: next)) _inFlight = next;
+    }
+
+    /// <summary>
+    /// Waits for the batch in flight; when its work failed, handles it again to the end. Then sets its
+    /// refused messages aside, waits until the brokers acknowledged everything it produced, and commits
+    /// its offsets (except those of <paramref name="except"/>, partitions this process no longer owns).
+    /// Returns false when the batch is to be read again, and then <paramref name="following"/>, the batch
+    /// handled after it, with it.
+    /// </summary>
+    private bool FinishInFlight(IConsumer<byte[], byte[]> consumer, IReadOnlySet<TopicPartition>? except = null, InFlight? following = null)
+    {
+        if (_inFlight is not { } done) return true;
+        _inFlight = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var failures = done.Outcome.Failures;
+        if (Settle(done.Outcome.Completion) is { } failed)
+        {
+            _stopping.ThrowIfCancellationRequested();
+            if (except is not null)
+            {
+                // Partitions were lost: the batch is not repeated here (their enterprises have a new owner); what is still ours is read again.
+                _log.LogWarning(failed, "Stage {Stage}: the work of a batch failed while partitions were lost; reading the rest of it again", _stage);
+                ReadAgain(consumer, done, following, except);
+                return false;
+            }
+            Interlocked.Increment(ref Counters.RetryCount);
+            _log.LogWarning(failed, "Stage {Stage}: the work of a batch of {Count} failed after it was handled; handling the batch again", _stage, done.Decoded.Count);
+            failures = HandleWithRetry(done.Decoded, settle: true).Failures;
+        }
         Interlocked.Add(ref Counters.HandleTicks, clock.Elapsed.Ticks);
         clock.Restart();
-        foreach (var (index, failure) in deadLetters) DeadLetter(batch[index], failure);
+        var deadLetters = done.Undecodable.Concat(failures.Select(f => (Index: done.DecodedFrom[f.Index], Failure: f)))
+            .Where(d => except?.Contains(done.Batch[d.Index].TopicPartition) != true).ToList();
+        foreach (var (index, failure) in deadLetters) DeadLetter(done.Batch[index], failure);
         // Everything this batch produced (records, profiles, dead letters) is acknowledged before the offsets move.
         try
         {
@@ -188,12 +257,53 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         {
             // Not everything reached the brokers: read the batch again and produce it again (applying twice is a no-op).
             _log.LogWarning(e, "Stage {Stage}: what a batch produced was not all acknowledged; reading the batch again", _stage);
-            foreach (var g in batch.GroupBy(r => r.TopicPartition)) consumer.Seek(new TopicPartitionOffset(g.Key, g.Min(r => r.Offset.Value)));
+            ReadAgain(consumer, done, following, except);
             Backoff(1);
-            return;
+            return false;
         }
         Interlocked.Add(ref Counters.FlushTicks, clock.Elapsed.Ticks);
+        Commit(consumer, done.Batch.Where(r => except?.Contains(r.TopicPartition) != true));
+        Count(done, deadLetters.Count);
+        return true;
+    }
+
+    /// <summary>
+    /// Makes the consumer read a batch again, with the batch handled after it (whose work is let finish
+    /// first), except partitions no longer owned.
+    /// </summary>
+    private static void ReadAgain(IConsumer<byte[], byte[]> consumer, InFlight done, InFlight? following, IReadOnlySet<TopicPartition>? except)
+    {
+        var messages = done.Batch.AsEnumerable();
+        if (following is not null)
+        {
+            Settle(following.Outcome.Completion);
+            messages = messages.Concat(following.Batch);
+        }
+        foreach (var g in messages.GroupBy(r => r.TopicPartition).Where(g => except?.Contains(g.Key) != true))
+            consumer.Seek(new TopicPartitionOffset(g.Key, g.Min(r => r.Offset.Value)));
+    }
+
+    /// <summary>On stop: commits a batch whose work completed, if the brokers acknowledge its output within a few seconds.</summary>
+    private bool CommitOnStop(IConsumer<byte[], byte[]> consumer, InFlight done)
+    {
+        if (done.Outcome.Failures.Count > 0 || done.Undecodable.Count > 0) return false;
+        using var flushWindow = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            _bus.FlushAsync(flushWindow.Token).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is KafkaDeliveryException or OperationCanceledException)
+        {
+            return false;
+        }
+        Commit(consumer, done.Batch);
+        return true;
+    }
+
+    private void Commit(IConsumer<byte[], byte[]> consumer, IEnumerable<ConsumeResult<byte[], byte[]>> batch)
+    {
         var offsets = batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)).ToList();
+        if (offsets.Count == 0) return;
         try
         {
             consumer.Commit(offsets);
@@ -203,24 +313,47 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             // The group moved these partitions on; their next owner reads the batch again, which changes nothing.
             _log.LogWarning("Stage {Stage} could not commit offsets ({Reason}); the batch may be read again", _stage, e.Error.Reason);
         }
-        Interlocked.Add(ref Counters.HandledCount, decoded.Count);
-        Interlocked.Add(ref Counters.DeadLetteredCount, deadLetters.Count);
+    }
+
+    private void Count(InFlight done, int deadLettered)
+    {
+        Interlocked.Add(ref Counters.HandledCount, done.Decoded.Count);
+        Interlocked.Add(ref Counters.DeadLetteredCount, deadLettered);
         Interlocked.Increment(ref Counters.BatchCount);
+    }
+
+    /// <summary>Waits for a handler's remaining work; returns its failure, or null when it completed.</summary>
+    private static Exception? Settle(Task completion)
+    {
+        try
+        {
+            completion.GetAwaiter().GetResult();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
     }
 
     /// <summary>
     /// Handles a batch; while the handler's store is down, waits and tries again (for as long as it
     /// takes: an outage is not the messages' fault). When a batch fails three times with the store up,
-    /// each message is tried once on its own and the ones that fail alone are refused.
+    /// each message is tried once on its own and the ones that fail alone are refused. With
+    /// <paramref name="settle"/>, the handler's remaining work is waited for and its failure counts as
+    /// the batch's.
     /// </summary>
-    private IReadOnlyList<StageFailure> HandleWithRetry(List<T> decoded, bool alone = false)
+    private StageOutcome HandleWithRetry(List<T> decoded, bool settle, bool alone = false)
     {
-        if (decoded.Count == 0) return [];
+        if (decoded.Count == 0) return StageOutcome.Done([]);
         for (int attempt = 1; ; attempt++)
         {
             try
             {
-                return _handler.HandleAsync(decoded, _stopping).GetAwaiter().GetResult();
+                var outcome = _handler.HandleAsync(decoded, _stopping).GetAwaiter().GetResult();
+                if (!settle) return outcome;
+                outcome.Completion.GetAwaiter().GetResult();
+                return StageOutcome.Done(outcome.Failures);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -232,12 +365,12 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
                     Backoff(attempt);
                     continue;
                 }
-                if (alone) return [new StageFailure(0, "HANDLER_FAILED", e.Message, e.GetType().FullName ?? e.GetType().Name)];
+                if (alone) return StageOutcome.Done([new StageFailure(0, "HANDLER_FAILED", e.Message, e.GetType().FullName ?? e.GetType().Name)]);
                 _log.LogWarning(e, "Stage {Stage}: a batch of {Count} fails with the store up; processing its messages one by one to set the failing ones aside", _stage, decoded.Count);
                 var failures = new List<StageFailure>();
                 for (int i = 0; i < decoded.Count; i++)
-                    foreach (var f in HandleWithRetry([decoded[i]], alone: true)) failures.Add(f with { Index = i });
-                return failures;
+                    foreach (var f in HandleWithRetry([decoded[i]], settle: true, alone: true).Failures) failures.Add(f with { Index = i });
+                return StageOutcome.Done(failures);
             }
         }
     }

@@ -25,14 +25,14 @@ public sealed class NormalizeStageHandler(IngestPipeline pipeline, IHubStore sto
     /// <summary>Records sent on to the apply stage (counted when handed to the producer; acknowledged before the batch commits).</summary>
     public long Forwarded => Interlocked.Read(ref _forwarded);
 
-    public async Task<IReadOnlyList<StageFailure>> HandleAsync(IReadOnlyList<RawRecord> batch, CancellationToken cancellationToken)
+    public async Task<StageOutcome> HandleAsync(IReadOnlyList<RawRecord> batch, CancellationToken cancellationToken)
     {
         var (records, summary) = pipeline.Normalize(batch);
         foreach (var record in records) await bus.PublishAsync(Topics.Records, record.Uscc, record, cancellationToken);
         Total += summary;
         Interlocked.Add(ref _forwarded, records.Count);
         await ResolveWhenDueAsync(cancellationToken);
-        return [];
+        return StageOutcome.Done([]);
     }
 
     public bool IsHealthy() => StoreHealth.Answers(store);
@@ -63,16 +63,27 @@ public sealed class NormalizeStageHandler(IngestPipeline pipeline, IHubStore sto
 /// The apply stage: normalized records from <c>datahub.records.v1</c> are appended to the record log
 /// (a record already there is a no-op) and the enterprises they touched are projected; the new
 /// profiles go to <c>datahub.profiles.v1</c>. A record that is not normalized is refused (dead letter).
+/// The handler returns once the batch is appended; its projection runs while the stage appends the next.
 /// </summary>
 public sealed class ApplyStageHandler(IngestPipeline pipeline, IHubStore store) : IStageHandler<CanonicalRecord>
 {
-    public IngestSummary Total { get; private set; } = new();
+    private readonly object _totalLock = new();
+    private IngestSummary _total = new();
 
-    public async Task<IReadOnlyList<StageFailure>> HandleAsync(IReadOnlyList<CanonicalRecord> batch, CancellationToken cancellationToken)
+    /// <summary>What the batches applied so far did (counted when their projection completed).</summary>
+    public IngestSummary Total { get { lock (_totalLock) return _total; } }
+
+    public async Task<StageOutcome> HandleAsync(IReadOnlyList<CanonicalRecord> batch, CancellationToken cancellationToken)
     {
-        var (summary, rejected) = await pipeline.ApplyAsync(batch, cancellationToken);
-        Total += summary;
-        return rejected.Select(r => new StageFailure(r.Index, r.Reason.Code, r.Reason.Message)).ToList();
+        var applied = await pipeline.BeginApplyAsync(batch, cancellationToken);
+        var failures = applied.Rejected.Select(r => new StageFailure(r.Index, r.Reason.Code, r.Reason.Message)).ToList();
+        return new StageOutcome(failures, CountWhenProjectedAsync(applied));
+    }
+
+    private async Task CountWhenProjectedAsync(AppliedBatch applied)
+    {
+        var projected = await applied.Projection;
+        lock (_totalLock) _total += applied.Appended + projected;
     }
 
     public bool IsHealthy() => StoreHealth.Answers(store);

@@ -1,10 +1,14 @@
 using System.Collections.Concurrent;
+using Confluent.Kafka;
 using DataHub.Schema.V1;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DataHub.Kafka.Tests;
 
-/// <summary>The stage runtime on its own: a handler that fails on one message, and one whose store is down for a while.</summary>
+/// <summary>
+/// The stage runtime on its own: a handler that fails on one message, one whose store is down for a
+/// while, and one that leaves work running after it returns (the apply stage's projection).
+/// </summary>
 public sealed class KafkaStageTests
 {
     private sealed class ScriptedHandler : IStageHandler<RawRecord>
@@ -13,14 +17,22 @@ public sealed class KafkaStageTests
         public string Poison = "";
         public int OutageCalls;
         public int Calls;
+        /// <summary>The work a call leaves running (its completion); none when null.</summary>
+        public Func<IReadOnlyList<RawRecord>, Task>? Work;
 
-        public Task<IReadOnlyList<StageFailure>> HandleAsync(IReadOnlyList<RawRecord> batch, CancellationToken cancellationToken)
+        public Task<StageOutcome> HandleAsync(IReadOnlyList<RawRecord> batch, CancellationToken cancellationToken)
         {
             Calls++;
             if (OutageCalls > 0) { OutageCalls--; throw new IOException("the store does not answer"); }
             if (batch.Any(r => r.Origin == Poison)) throw new InvalidOperationException("the projector cannot fold this record");
+            if (Work is null) foreach (var r in batch) Handled.Add(r.Origin);
+            return Task.FromResult(Work is null ? StageOutcome.Done([]) : new StageOutcome([], Completed(batch, Work(batch))));
+        }
+
+        private async Task Completed(IReadOnlyList<RawRecord> batch, Task work)
+        {
+            await work;
             foreach (var r in batch) Handled.Add(r.Origin);
-            return Task.FromResult<IReadOnlyList<StageFailure>>([]);
         }
 
         public bool IsHealthy() => OutageCalls == 0;
@@ -69,5 +81,70 @@ public sealed class KafkaStageTests
         Assert.Equal(0, stage.Counters.DeadLettered);
         Assert.True(stage.Counters.Retries >= 5);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"o{i}").Order(), handler.Handled.Order());
+    }
+
+    [Fact]
+    public async Task A_batch_is_committed_only_once_the_work_it_left_running_has_completed()
+    {
+        using var cluster = new TestCluster(partitions: 1);
+        using var stop = new CancellationTokenSource();
+        var projection = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (handler, stage) = await RunAsync(cluster, new ScriptedHandler { Work = _ => projection.Task }, 10, stop.Token);
+        await TestData.WaitUntilAsync(() => handler.Calls == 1, TimeSpan.FromSeconds(60), () => $"calls {handler.Calls}");
+        // Handled, and quiet for many batch waits: the offsets must still not move while the work runs.
+        await Task.Delay(cluster.Options.BatchWait * 5);
+        Assert.Equal(0, CommittedOffset(cluster, stage));
+        Assert.Equal(0, stage.Counters.Handled);
+        projection.SetResult();
+        await TestData.WaitUntilAsync(() => CommittedOffset(cluster, stage) == 10, TimeSpan.FromSeconds(60), () => $"committed {CommittedOffset(cluster, stage)}");
+        stop.Cancel();
+        Assert.Equal(10, stage.Counters.Handled);
+        Assert.Equal(1, handler.Calls);
+    }
+
+    [Fact]
+    public async Task A_batch_whose_work_failed_after_it_was_handled_is_handled_again_before_its_offsets_move()
+    {
+        using var cluster = new TestCluster(partitions: 1);
+        using var stop = new CancellationTokenSource();
+        int works = 0;
+        var handler = new ScriptedHandler
+        {
+            Work = _ => Interlocked.Increment(ref works) == 1 ? Task.FromException(new IOException("the profile store failed mid-projection")) : Task.CompletedTask,
+        };
+        var (_, stage) = await RunAsync(cluster, handler, 10, stop.Token);
+        await TestData.WaitUntilAsync(() => CommittedOffset(cluster, stage) == 10, TimeSpan.FromSeconds(60), () => $"committed {CommittedOffset(cluster, stage)}, calls {handler.Calls}");
+        stop.Cancel();
+        Assert.Equal(2, handler.Calls);
+        Assert.Equal(0, stage.Counters.DeadLettered);
+        Assert.True(stage.Counters.Retries >= 1);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"o{i}").Order(), handler.Handled.Order());
+    }
+
+    [Fact]
+    public async Task A_message_whose_work_always_fails_is_set_aside_and_the_rest_is_committed()
+    {
+        using var cluster = new TestCluster(partitions: 1);
+        using var stop = new CancellationTokenSource();
+        var handler = new ScriptedHandler
+        {
+            Work = batch => batch.Any(r => r.Origin == "o3") ? Task.FromException(new InvalidOperationException("the projector cannot fold this record")) : Task.CompletedTask,
+        };
+        var (_, stage) = await RunAsync(cluster, handler, 10, stop.Token);
+        await TestData.WaitUntilAsync(() => CommittedOffset(cluster, stage) == 10, TimeSpan.FromSeconds(60), () => $"committed {CommittedOffset(cluster, stage)}, calls {handler.Calls}");
+        stop.Cancel();
+        Assert.Equal(1, stage.Counters.DeadLettered);
+        Assert.DoesNotContain("o3", handler.Handled);
+        Assert.Equal(9, handler.Handled.Distinct().Count());
+        var letter = Assert.Single(await Kcat.ReadAsync(cluster.Cluster.BootstrapServers, TopicProvisioner.DeadLetter, "%h\\n"));
+        Assert.Contains("datahub.errors.offset=3", letter);
+    }
+
+    /// <summary>The offset the stage's group committed on the raw topic's one partition (0 when none), read by a consumer of the group that does not join it.</summary>
+    private static long CommittedOffset(TestCluster cluster, KafkaStage<RawRecord> stage)
+    {
+        using var reader = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = cluster.Options.BootstrapServers, GroupId = stage.Group }).Build();
+        var offset = reader.Committed([new TopicPartition(TopicProvisioner.Raw, 0)], TimeSpan.FromSeconds(10)).Single().Offset;
+        return offset == Offset.Unset ? 0 : offset.Value;
     }
 }
