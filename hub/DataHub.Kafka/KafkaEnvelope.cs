@@ -19,10 +19,16 @@ public static class KafkaEnvelope
     /// <summary>The version of the protos package the values are written in (datahub.v1).</summary>
     public const string SchemaVersion = "1";
 
-    private static readonly Dictionary<string, MessageParser> Parsers = new MessageDescriptor[]
-    {
+    private static readonly MessageDescriptor[] Published =
+    [
         RawRecord.Descriptor, CanonicalRecord.Descriptor, EnterpriseProfile.Descriptor, PullEvent.Descriptor, LinkageEvent.Descriptor,
-    }.ToDictionary(d => d.FullName, d => d.Parser, StringComparer.Ordinal);
+    ];
+
+    private static readonly Dictionary<string, MessageParser> Parsers = Published.ToDictionary(d => d.FullName, d => d.Parser, StringComparer.Ordinal);
+
+    // Header values are the same bytes for every message of a type: encoded once (the client copies them on produce).
+    private static readonly Dictionary<string, byte[]> TypeHeaderValues = Published.ToDictionary(d => d.FullName, d => Encoding.UTF8.GetBytes(d.FullName), StringComparer.Ordinal);
+    private static readonly byte[] SchemaHeaderValue = Encoding.UTF8.GetBytes(SchemaVersion);
 
     /// <summary>A message for Kafka; an empty key is sent as no key (the producer then keeps consecutive messages on one partition for a while).</summary>
     public static Message<byte[], byte[]> Wrap(string key, IMessage value) => new()
@@ -31,8 +37,8 @@ public static class KafkaEnvelope
         Value = value.ToByteArray(),
         Headers = new Headers
         {
-            { TypeHeader, Encoding.UTF8.GetBytes(value.Descriptor.FullName) },
-            { SchemaHeader, Encoding.UTF8.GetBytes(SchemaVersion) },
+            { TypeHeader, TypeHeaderValues.TryGetValue(value.Descriptor.FullName, out var type) ? type : Encoding.UTF8.GetBytes(value.Descriptor.FullName) },
+            { SchemaHeader, SchemaHeaderValue },
         },
     };
 
@@ -43,16 +49,17 @@ public static class KafkaEnvelope
     /// <summary>Decodes a value of the expected type, or says in words why it cannot (for the dead-letter headers).</summary>
     public static T Unwrap<T>(ConsumeResult<byte[], byte[]> result) where T : IMessage<T>, new()
     {
-        var expected = new T().Descriptor.FullName;
-        var type = HeaderText(result.Message.Headers, TypeHeader);
-        if (type is null) throw new EnvelopeException("NO_TYPE_HEADER", $"The message has no {TypeHeader} header; expected {expected}.");
-        if (type != expected) throw new EnvelopeException("WRONG_TYPE", $"The message is a {type}; this topic carries {expected}.");
-        var schema = HeaderText(result.Message.Headers, SchemaHeader);
-        if (schema != SchemaVersion) throw new EnvelopeException("UNKNOWN_SCHEMA", $"The message is schema version '{schema}'; this hub reads version {SchemaVersion}.");
+        var expected = Expected<T>.Name;
+        var headers = result.Message.Headers;
+        // Headers are compared as bytes: decoding them to text is only needed to say what is wrong.
+        if (headers is null || !headers.TryGetLastBytes(TypeHeader, out var type)) throw new EnvelopeException("NO_TYPE_HEADER", $"The message has no {TypeHeader} header; expected {expected}.");
+        if (!type.AsSpan().SequenceEqual(Expected<T>.NameBytes)) throw new EnvelopeException("WRONG_TYPE", $"The message is a {Encoding.UTF8.GetString(type)}; this topic carries {expected}.");
+        if (!headers.TryGetLastBytes(SchemaHeader, out var schema) || !schema.AsSpan().SequenceEqual(SchemaHeaderValue))
+            throw new EnvelopeException("UNKNOWN_SCHEMA", $"The message is schema version '{HeaderText(headers, SchemaHeader)}'; this hub reads version {SchemaVersion}.");
         if (result.Message.Value is null) throw new EnvelopeException("NO_VALUE", "The message has no value (a tombstone); this topic carries no tombstones.");
         try
         {
-            return (T)Parsers[expected].ParseFrom(result.Message.Value);
+            return Expected<T>.Parser.ParseFrom(result.Message.Value);
         }
         catch (InvalidProtocolBufferException e)
         {
@@ -62,6 +69,13 @@ public static class KafkaEnvelope
 
     public static string? HeaderText(Headers? headers, string name) =>
         headers is not null && headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+
+    private static class Expected<T> where T : IMessage<T>, new()
+    {
+        public static readonly string Name = new T().Descriptor.FullName;
+        public static readonly byte[] NameBytes = Encoding.UTF8.GetBytes(Name);
+        public static readonly MessageParser<T> Parser = new(() => new T());
+    }
 }
 
 /// <summary>A message that cannot be decoded as what its topic carries, with a code and a reason.</summary>
