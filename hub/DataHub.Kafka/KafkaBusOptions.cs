@@ -60,6 +60,8 @@ public sealed record KafkaBusOptions
         Acks = Acks.All,
         LingerMs = 5,
         CompressionType = CompressionType.Lz4,
+        // A delivery report needs only whether the message was written: the client then does not copy each message's key, value and headers back.
+        DeliveryReportFields = "status",
         // Bounds what waits in the client: Produce blocks (backs off) when this is full.
         QueueBufferingMaxKbytes = 65536,
     };
