@@ -119,6 +119,12 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
     // Pooling is off: a pooled connection would come back with the other file still attached.
     private static string ConnectionString(string file) => new SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ToString();
 
+    // After the constructor made the files, connections never create one (nor does their ATTACH, which
+    // inherits the flags): a file that vanished while the hub runs is an error, not a new empty store
+    // that later writes would go to.
+    private static string ExistingFileConnectionString(string file) =>
+        new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString();
+
     /// <summary>
     /// A read-only connection to the profile store alone, from a pool: a search touches only profiles.db,
     /// and a pooled connection keeps its page cache warm across searches (a fresh one starts cold).
@@ -140,7 +146,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
 
     private static SqliteConnection Open(string main, string attached, string alias, int mainCacheMb, int attachedCacheMb)
     {
-        var connection = new SqliteConnection(ConnectionString(main));
+        var connection = new SqliteConnection(ExistingFileConnectionString(main));
         try
         {
             connection.Open();

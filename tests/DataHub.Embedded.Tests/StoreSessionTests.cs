@@ -127,4 +127,19 @@ public sealed class StoreSessionTests
         Assert.False(select.Step());
         select.Reset();
     }
+
+    [Theory]
+    [InlineData("hub.db")]
+    [InlineData("profiles.db")]
+    public void A_store_file_that_vanished_while_the_hub_runs_is_an_error_and_is_not_created_empty_again(string file)
+    {
+        using var hub = new TempHub();
+        var path = Path.Combine(Path.GetDirectoryName(hub.Store.Path)!, file);
+        File.Move(path, path + ".away");
+        var error = Assert.Throws<SqliteException>(() => hub.Store.SourceCounts());
+        Assert.Equal(14, error.SqliteErrorCode); // SQLITE_CANTOPEN
+        Assert.False(File.Exists(path), $"{file} was created again, empty, by a connection of the running store");
+        File.Move(path + ".away", path);
+        Assert.Empty(hub.Store.SourceCounts());
+    }
 }
