@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints the totals of every test project and each failed test with its message, from the .trx files."""
+"""Prints the totals of every test project and each failed test with its message and where in our code it
+failed (the stack frames in DataHub's own files), from the .trx files."""
 import glob
 import sys
 import xml.etree.ElementTree as ET
@@ -17,7 +18,12 @@ for path in sorted(glob.glob(f"{folder}/*.trx")):
     for result in root.iterfind("t:Results/t:UnitTestResult", NS):
         if result.get("outcome") == "Failed":
             message = result.findtext("t:Output/t:ErrorInfo/t:Message", default="", namespaces=NS)
-            failures.append((result.get("testName"), message.strip()))
+            stack = result.findtext("t:Output/t:ErrorInfo/t:StackTrace", default="", namespaces=NS)
+            # Frames of the test framework and libraries say nothing about which step failed; ours do.
+            ours = [line.strip() for line in stack.splitlines() if " in /" in line and "/DataHub" in line]
+            failures.append((result.get("testName"), message.strip(), ours))
 print(f"== test summary: {passed} of {total} passed, {len(failures)} failed")
-for name, message in failures:
+for name, message, ours in failures:
     print(f"FAILED {name}\n  " + "\n  ".join(message.splitlines()[:40]))
+    for frame in ours[:10]:
+        print(f"    {frame}")

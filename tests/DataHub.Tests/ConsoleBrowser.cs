@@ -60,30 +60,45 @@ internal static class ConsoleBrowser
         await page.FillAsync("#apiKey", apiKey);
         Note("click");
         await page.ClickAsync("#signIn");
-        // Readers land on the search page, operators on the adapters page. The page's URL is watched
-        // rather than waited for with WaitForURLAsync(Commit): when the navigation commits before that
-        // call looks, Playwright waits for the new page's load event instead, and a CI run sat out its
-        // whole timeout that way on a page that had long arrived. Every next step waits for the element
-        // it needs anyway.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!Left(page.Url))
+        // Readers land on the search page, operators on the adapters page.
+        await WaitForUrlAsync(page, Left, "the console's next page", TimeSpan.FromSeconds(60), async () =>
+        {
+            try
+            {
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, $"signin-stalled-{who}.png"), FullPage = true, Timeout = 5_000 });
+            }
+            catch (PlaywrightException e) { Note($"no screenshot: {e.Message}"); }
+            string[] log;
+            lock (events) log = [.. events];
+            return $"Signing in as {who} did not leave the sign-in page within 60 s; it is at {page.Url}.\n{string.Join('\n', log)}\n{MachineState()}";
+        });
+        return page;
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="page"/>'s URL contains <paramref name="part"/>: a click or a key press that
+    /// navigates is followed by this, not by WaitForURLAsync — see <see cref="WaitForUrlAsync(IPage, Func{string, bool}, string, TimeSpan, Func{Task{string}}?)"/>.
+    /// </summary>
+    public static Task WaitForUrlAsync(IPage page, string part) =>
+        WaitForUrlAsync(page, url => url.Contains(part, StringComparison.Ordinal), $"a URL with \"{part}\"", TimeSpan.FromSeconds(60));
+
+    /// <summary>
+    /// Polls the page's URL until <paramref name="arrived"/>. WaitForURLAsync is not used: when the navigation
+    /// commits before that call looks, Playwright waits for the new page's load event instead, and CI runs
+    /// (at sign-in, and on the tasks page) sat out the whole timeout that way on a page that had long arrived.
+    /// Every next step waits for the element it needs anyway. <paramref name="explain"/> says why it stalled.
+    /// </summary>
+    public static async Task WaitForUrlAsync(IPage page, Func<string, bool> arrived, string what, TimeSpan within, Func<Task<string>>? explain = null)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!arrived(page.Url))
         {
             if (DateTime.UtcNow > deadline)
-            {
-                Note($"gave up waiting; page at {page.Url}");
-                try
-                {
-                    await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, $"signin-stalled-{who}.png"), FullPage = true, Timeout = 5_000 });
-                }
-                catch (PlaywrightException e) { Note($"no screenshot: {e.Message}"); }
-                string[] log;
-                lock (events) log = [.. events];
-                throw new Xunit.Sdk.XunitException(
-                    $"Signing in as {who} did not leave the sign-in page within 60 s.\n{string.Join('\n', log)}\n{MachineState()}");
-            }
+                throw new Xunit.Sdk.XunitException(explain is null
+                    ? $"The page did not reach {what} within {within.TotalSeconds:0} s; it is at {page.Url}."
+                    : await explain());
             await Task.Delay(50);
         }
-        return page;
     }
 
     /// <summary>Load, the busiest processes and this process's thread pool: is the machine, the hub or the browser slow?</summary>

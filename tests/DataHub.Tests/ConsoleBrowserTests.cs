@@ -81,7 +81,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         // and presses in one step, so a results table re-rendered in between (a late search answer on a
         // loaded machine) cannot swallow the key.
         await page.Locator($"#results tr.hit[data-uscc='{profile.Uscc}']").PressAsync("Enter");
-        await page.WaitForURLAsync("**/profile.html?**", new PageWaitForURLOptions { Timeout = 60_000 });
+        await ConsoleBrowser.WaitForUrlAsync(page, "/profile.html?");
         await page.Locator("#profileName").WaitForAsync();
         Assert.Equal(profile.Name, (await page.InnerTextAsync("#profileName")).Trim());
         Assert.Contains(profile.Uscc, await page.InnerTextAsync("#profileUscc"));
@@ -92,14 +92,14 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         // An earlier date: the profile as it stood then.
         await page.FillAsync("#asOf", profile.Identity.EstablishedOn);
         await page.Locator("#asOf").PressAsync("Enter");
-        await page.WaitForURLAsync($"**asOf={profile.Identity.EstablishedOn}**");
+        await ConsoleBrowser.WaitForUrlAsync(page, $"asOf={profile.Identity.EstablishedOn}");
         await page.Locator("#profileName").WaitForAsync();
         Assert.Equal(profile.Identity.EstablishedOn, await page.InputValueAsync("#asOf"));
         await ShotAsync(page, "profile-as-of");
 
         // A lineage link opens the source record's versions.
         await page.Locator("a.lineage").First.ClickAsync();
-        await page.WaitForURLAsync("**/record.html?**");
+        await ConsoleBrowser.WaitForUrlAsync(page, "/record.html?");
         await page.Locator("#versions section").First.WaitForAsync();
     }
 
@@ -163,7 +163,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         // The requester: from the navigation to the pulls page; the form opened with the keyboard.
         var requester = await SignInAsync("reader");
         await requester.GetByRole(AriaRole.Link, new() { Name = "数据调取" }).ClickAsync();
-        await requester.WaitForURLAsync("**/pulls.html**");
+        await ConsoleBrowser.WaitForUrlAsync(requester, "/pulls.html");
         await requester.Locator("#pullItemType option[value='MAT-SITE-CHECK']").WaitForAsync(new() { State = WaitForSelectorState.Attached });
         await requester.FocusAsync("#newPullSummary");
         await requester.Keyboard.PressAsync("Enter");
@@ -196,7 +196,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await assigned.WaitForAsync();
         await ShotAsync(owner, "pulls-assigned");
         await assigned.Locator("a.pull-link").ClickAsync();
-        await owner.WaitForURLAsync("**/pull.html?id=**");
+        await ConsoleBrowser.WaitForUrlAsync(owner, "/pull.html?id=");
         await owner.Locator("#refuseForm").WaitForAsync();
         Assert.Equal(id, (await owner.InnerTextAsync("#pullId")).Trim());
         Assert.Equal("待办理", (await owner.InnerTextAsync("#pullState")).Trim());
@@ -251,7 +251,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         // From the navigation to 监管任务: 我的任务 lists the task, newest first.
         var page = await SignInAsync("regulator");
         await page.Locator("header nav").GetByRole(AriaRole.Link, new() { Name = "监管任务", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync("**/tasks.html**");
+        await ConsoleBrowser.WaitForUrlAsync(page, "/tasks.html");
         var row = page.Locator($"#tasks tr[data-id='{task.Id}']");
         await row.WaitForAsync();
         Assert.Equal("page", await page.GetAttributeAsync("#view-mine", "aria-current"));
@@ -264,9 +264,8 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
         await ShotAsync(page, "tasks-mine");
 
         // The task opens with the keyboard; 认领 is the one step it offers.
-        await row.Locator("a.task-link").FocusAsync();
-        await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync("**/task.html?id=**");
+        await row.Locator("a.task-link").PressAsync("Enter");
+        await ConsoleBrowser.WaitForUrlAsync(page, "/task.html?id=");
         await page.Locator("#acknowledgeForm").WaitForAsync();
         Assert.Equal(task.Id, (await page.InnerTextAsync("#taskId")).Trim());
         Assert.Equal("待认领", (await page.InnerTextAsync("#taskState")).Trim());
@@ -313,7 +312,7 @@ public sealed class ConsoleBrowserTests : IAsyncLifetime
 
         // The enterprise's profile lists the task in its 监管任务 section.
         await page.ClickAsync("#enterpriseLink");
-        await page.WaitForURLAsync("**/profile.html?**");
+        await ConsoleBrowser.WaitForUrlAsync(page, "/profile.html?");
         var listed = page.Locator($"#profileTasks tr:has(a[href='task.html?id={task.Id}'])");
         await listed.WaitForAsync();
         Assert.Contains("已反馈", await listed.InnerTextAsync());
