@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Linq.Expressions;
+using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
@@ -17,9 +19,7 @@ namespace DataHub.Adapters.Import;
 /// </summary>
 public static class ProtoJsonReader
 {
-    // Looked up by the name's characters, so reading a member name allocates nothing.
-    private static readonly ConcurrentDictionary<MessageDescriptor, Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>>> Fields = new();
-    private static readonly ConcurrentDictionary<EnumDescriptor, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>>> EnumValues = new();
+    private static readonly ConcurrentDictionary<MessageDescriptor, MessageShape> Shapes = new();
 
     public static T Parse<T>(ReadOnlySpan<byte> utf8) where T : IMessage, new()
     {
@@ -34,33 +34,35 @@ public static class ProtoJsonReader
 
     private static void ReadMessage(ref Utf8JsonReader reader, IMessage message)
     {
-        var descriptor = message.Descriptor;
-        var fields = Fields.GetOrAdd(descriptor, Index);
-        Span<char> buffer = stackalloc char[NameLength];
+        var shape = ShapeOf(message.Descriptor);
+        int next = 0;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject) return;
-            var name = Text(in reader, buffer);
-            if (!fields.TryGetValue(name, out var field))
-                throw new FormatException($"unknown field \"{name}\" in {descriptor.FullName}");
+            var field = shape.Match(ref reader, next);
+            next = field.Index + 1;
             reader.Read();
             if (reader.TokenType == JsonTokenType.Null) continue;
-            if (field.IsRepeated)
+            var descriptor = field.Descriptor;
+            if (descriptor.IsRepeated)
             {
-                Expect(ref reader, JsonTokenType.StartArray, field);
-                var list = (IList)field.Accessor.GetValue(message);
+                Expect(ref reader, JsonTokenType.StartArray, descriptor);
+                var list = (IList)descriptor.Accessor.GetValue(message);
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray) list.Add(ReadValue(ref reader, field));
                 continue;
             }
-            if (field.RealContainingOneof is { } oneof && oneof.Accessor.GetCaseFieldDescriptor(message) is { } set && set != field)
-                throw new FormatException($"both \"{set.Name}\" and \"{field.Name}\" are set; {descriptor.FullName}.{oneof.Name} takes one");
-            field.Accessor.SetValue(message, ReadValue(ref reader, field));
+            if (field.Oneof is { } oneof && oneof.Accessor.GetCaseFieldDescriptor(message) is { } set && set != descriptor)
+                throw new FormatException($"both \"{set.Name}\" and \"{descriptor.Name}\" are set; {shape.FullName}.{oneof.Name} takes one");
+            descriptor.Accessor.SetValue(message, ReadValue(ref reader, field));
         }
         throw new FormatException("the JSON object is not closed");
     }
 
-    private static object ReadValue(ref Utf8JsonReader reader, FieldDescriptor field)
+    private static MessageShape ShapeOf(MessageDescriptor descriptor) => Shapes.GetOrAdd(descriptor, static d => new MessageShape(d));
+
+    private static object ReadValue(ref Utf8JsonReader reader, FieldShape shape)
     {
+        var field = shape.Descriptor;
         switch (field.FieldType)
         {
             case FieldType.String:
@@ -86,22 +88,11 @@ public static class ProtoJsonReader
                 Expect(ref reader, JsonTokenType.String, field);
                 return ByteString.FromBase64(reader.GetString()!);
             case FieldType.Enum:
-                int number;
-                if (reader.TokenType == JsonTokenType.String)
-                {
-                    Span<char> buffer = stackalloc char[NameLength];
-                    var name = Text(in reader, buffer);
-                    if (!EnumValues.GetOrAdd(field.EnumType, IndexValues).TryGetValue(name, out number))
-                        throw new FormatException($"\"{name}\" is not a value of {field.EnumType.FullName} (field \"{field.Name}\")");
-                }
-                else
-                {
-                    Expect(ref reader, JsonTokenType.Number, field);
-                    number = reader.GetInt32();
-                }
-                return System.Enum.ToObject(field.EnumType.ClrType, number);
+                if (reader.TokenType == JsonTokenType.String) return shape.Enum!.Named(ref reader, field);
+                Expect(ref reader, JsonTokenType.Number, field);
+                return shape.Enum!.Numbered(reader.GetInt32());
             case FieldType.Message:
-                if (field.MessageType == Timestamp.Descriptor)
+                if (shape.IsTimestamp)
                 {
                     Expect(ref reader, JsonTokenType.String, field);
                     Span<char> buffer = stackalloc char[NameLength];
@@ -109,12 +100,107 @@ public static class ProtoJsonReader
                     return ParseTimestamp(text) ?? throw new FormatException($"field \"{field.Name}\" is \"{text}\", not an RFC 3339 timestamp such as 2026-03-01T09:30:00+08:00");
                 }
                 Expect(ref reader, JsonTokenType.StartObject, field);
-                var nested = (IMessage)Activator.CreateInstance(field.MessageType.ClrType)!;
+                var nested = shape.NewMessage!();
                 ReadMessage(ref reader, nested);
                 return nested;
             default:
                 throw new FormatException($"field \"{field.Name}\" has type {field.FieldType}, which this reader does not read");
         }
+    }
+
+    /// <summary>
+    /// A message type's fields, prepared once. Writers (Google.Protobuf's JsonFormatter, our generator) put
+    /// members in declaration order and leave out defaults, so a member is first looked for among the fields
+    /// after the previous member's, comparing its UTF-8 name in place; one out of order is found by name.
+    /// </summary>
+    private sealed class MessageShape
+    {
+        private readonly FieldShape[] _fields;
+        private readonly Dictionary<string, FieldShape>.AlternateLookup<ReadOnlySpan<char>> _byName;
+
+        public MessageShape(MessageDescriptor descriptor)
+        {
+            FullName = descriptor.FullName;
+            _fields = descriptor.Fields.InDeclarationOrder().Select((f, i) => new FieldShape(f, i)).ToArray();
+            var map = new Dictionary<string, FieldShape>(StringComparer.Ordinal);
+            foreach (var f in _fields)
+            {
+                map[f.Descriptor.Name] = f;
+                map[f.Descriptor.JsonName] = f;
+            }
+            _byName = map.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+
+        public string FullName { get; }
+
+        public FieldShape Match(ref Utf8JsonReader reader, int from)
+        {
+            for (int i = from; i < _fields.Length; i++)
+                if (reader.ValueTextEquals(_fields[i].Name) || reader.ValueTextEquals(_fields[i].JsonName)) return _fields[i];
+            Span<char> buffer = stackalloc char[NameLength];
+            var name = Text(in reader, buffer);
+            return _byName.TryGetValue(name, out var field) ? field : throw new FormatException($"unknown field \"{name}\" in {FullName}");
+        }
+    }
+
+    /// <summary>One field: its names in UTF-8, and what reading its value needs (a constructor for a nested message, an enum's values).</summary>
+    private sealed class FieldShape
+    {
+        public FieldShape(FieldDescriptor descriptor, int index)
+        {
+            Descriptor = descriptor;
+            Index = index;
+            Name = Encoding.UTF8.GetBytes(descriptor.Name);
+            JsonName = Encoding.UTF8.GetBytes(descriptor.JsonName);
+            Oneof = descriptor.RealContainingOneof;
+            if (descriptor.FieldType == FieldType.Enum) Enum = EnumShape.Of(descriptor.EnumType);
+            if (descriptor.FieldType == FieldType.Message)
+            {
+                IsTimestamp = descriptor.MessageType == Timestamp.Descriptor;
+                var type = descriptor.MessageType.ClrType;
+                NewMessage = Expression.Lambda<Func<IMessage>>(Expression.New(type)).Compile();
+            }
+        }
+
+        public FieldDescriptor Descriptor { get; }
+        public int Index { get; }
+        public byte[] Name { get; }
+        public byte[] JsonName { get; }
+        public OneofDescriptor? Oneof { get; }
+        public EnumShape? Enum { get; }
+        public bool IsTimestamp { get; }
+        public Func<IMessage>? NewMessage { get; }
+    }
+
+    /// <summary>An enum's values, boxed once (a field accessor takes an object), by UTF-8 name and by number.</summary>
+    private sealed class EnumShape
+    {
+        private static readonly ConcurrentDictionary<EnumDescriptor, EnumShape> Cache = new();
+        private readonly (byte[] Name, object Value)[] _named;
+        private readonly Dictionary<int, object> _numbered;
+        private readonly System.Type _type;
+        private readonly string _fullName;
+
+        private EnumShape(EnumDescriptor descriptor)
+        {
+            _type = descriptor.ClrType;
+            _fullName = descriptor.FullName;
+            _named = descriptor.Values.Select(v => (Encoding.UTF8.GetBytes(v.Name), System.Enum.ToObject(_type, v.Number))).ToArray();
+            _numbered = descriptor.Values.GroupBy(v => v.Number).ToDictionary(g => g.Key, g => System.Enum.ToObject(_type, g.Key));
+        }
+
+        public static EnumShape Of(EnumDescriptor descriptor) => Cache.GetOrAdd(descriptor, static d => new EnumShape(d));
+
+        public object Named(ref Utf8JsonReader reader, FieldDescriptor field)
+        {
+            foreach (var (name, value) in _named)
+                if (reader.ValueTextEquals(name)) return value;
+            Span<char> buffer = stackalloc char[NameLength];
+            throw new FormatException($"\"{Text(in reader, buffer)}\" is not a value of {_fullName} (field \"{field.Name}\")");
+        }
+
+        // Proto3 enums are open: a number the schema does not name is kept, as Google.Protobuf keeps it.
+        public object Numbered(int number) => _numbered.TryGetValue(number, out var value) ? value : System.Enum.ToObject(_type, number);
     }
 
     private delegate T ReadNumber<out T>(ref Utf8JsonReader reader);
@@ -196,18 +282,4 @@ public static class ProtoJsonReader
         if (reader.ValueSpan.Length <= buffer.Length) return buffer[..reader.CopyString(buffer)];
         return reader.GetString();
     }
-
-    private static Dictionary<string, FieldDescriptor>.AlternateLookup<ReadOnlySpan<char>> Index(MessageDescriptor descriptor)
-    {
-        var map = new Dictionary<string, FieldDescriptor>(StringComparer.Ordinal);
-        foreach (var f in descriptor.Fields.InDeclarationOrder())
-        {
-            map[f.Name] = f;
-            map[f.JsonName] = f;
-        }
-        return map.GetAlternateLookup<ReadOnlySpan<char>>();
-    }
-
-    private static Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> IndexValues(EnumDescriptor descriptor) =>
-        descriptor.Values.ToDictionary(v => v.Name, v => v.Number, StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
 }

@@ -31,6 +31,20 @@ public class ProtoJsonReaderTests
     }
 
     [Fact]
+    public void Members_in_any_order_and_enum_numbers_the_schema_does_not_name_read_as_Google_Protobuf_reads_them()
+    {
+        // The reader looks for members in declaration order first; one out of order is found by name.
+        foreach (var json in new[]
+        {
+            "{\"updated_at\":\"2026-01-02T03:04:05Z\",\"uscc\":\"A\",\"licence\":{\"valid_until\":\"2027-01-01\",\"status\":\"LICENCE_STATUS_VALID\"},\"source_id\":\"x\",\"source\":\"s\"}",
+            "{\"source\":\"s\",\"uscc\":\"A\",\"sourceId\":\"x\",\"licence\":{\"status\":7}}",
+            "{\"licence\":{\"status\":\"LICENCE_STATUS_REVOKED\",\"licenceNo\":\"L-1\"},\"source\":\"s\"}",
+        })
+            Assert.Equal(Reference.Parse<CanonicalRecord>(json), Read(json));
+        Assert.Equal(7, (int)Read("{\"licence\":{\"status\":7}}").Licence.Status);
+    }
+
+    [Fact]
     public void Timestamps_keep_nine_fraction_digits_and_need_an_offset_like_protobuf()
     {
         const string json = "{\"occurred_at\":\"2026-01-02T03:04:05.123456789+08:00\"}";
