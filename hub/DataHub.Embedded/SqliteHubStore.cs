@@ -116,14 +116,12 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
     /// <summary>The profile-store database file.</summary>
     public string ProfilesPath { get; }
 
-    // Pooling is off: a pooled connection would come back with the other file still attached.
-    private static string ConnectionString(string file) => new SqliteConnectionStringBuilder { DataSource = file, Pooling = false }.ToString();
-
-    // After the constructor made the files, connections never create one (nor does their ATTACH, which
-    // inherits the flags): a file that vanished while the hub runs is an error, not a new empty store
-    // that later writes would go to.
-    private static string ExistingFileConnectionString(string file) =>
-        new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString();
+    // Pooling is off: a pooled connection would come back with the other file still attached. Only the
+    // constructor creates the files; later connections open existing ones (their ATTACH inherits the
+    // flags), so a file that vanished while the hub runs is an error, not a new empty store that later
+    // writes would go to.
+    private static string ConnectionString(string file, SqliteOpenMode mode = SqliteOpenMode.ReadWriteCreate) =>
+        new SqliteConnectionStringBuilder { DataSource = file, Mode = mode, Pooling = false }.ToString();
 
     /// <summary>
     /// A read-only connection to the profile store alone, from a pool: a search touches only profiles.db,
@@ -146,7 +144,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
 
     private static SqliteConnection Open(string main, string attached, string alias, int mainCacheMb, int attachedCacheMb)
     {
-        var connection = new SqliteConnection(ExistingFileConnectionString(main));
+        var connection = new SqliteConnection(ConnectionString(main, SqliteOpenMode.ReadWrite));
         try
         {
             connection.Open();
