@@ -119,6 +119,17 @@ public sealed class KafkaPipelineTests
     }
 
     [Fact]
+    public void Consumer_sessions_expire_after_10_seconds_unless_the_operator_sets_another_timeout()
+    {
+        var options = new KafkaBusOptions { BootstrapServers = "127.0.0.1:1" };
+        var config = options.ConsumerConfig("g", "c");
+        Assert.Equal(10_000, config.SessionTimeoutMs);
+        Assert.True(config.HeartbeatIntervalMs < config.SessionTimeoutMs);
+        var own = options with { Client = new Dictionary<string, string> { ["session.timeout.ms"] = "30000" } };
+        Assert.Equal(30_000, own.ConsumerConfig("g", "c").SessionTimeoutMs);
+    }
+
+    [Fact]
     public async Task Topics_that_exist_are_left_alone_and_the_mock_broker_is_reachable_by_the_admin_client()
     {
         using var cluster = new TestCluster();
