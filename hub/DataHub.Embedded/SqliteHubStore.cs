@@ -45,6 +45,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
             log.Open();
             Execute(log, "PRAGMA busy_timeout=30000;");
             MigrateRecordLog(log);
+            MigrateCurrentIndex(log);
         }
         // Indexes added since: a no-op once they exist.
         using (var profiles = new SqliteConnection(ConnectionString(ProfilesPath)))
@@ -71,6 +72,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
             if ((long)probe.ExecuteScalar()! == 0) return;
         c.CreateFunction("datahub_row_key", (string source, string sourceId) => SqliteIngestBatch.RowKeyOf(source, sourceId), isDeterministic: true);
         c.CreateFunction("datahub_version_key", (string source, string sourceId, string contentHash) => SqliteIngestBatch.VersionKeyOf(source, sourceId, contentHash, 0), isDeterministic: true);
+        c.CreateFunction("datahub_uscc_key", (string uscc) => SqliteIngestBatch.UsccKeyOf(uscc), isDeterministic: true);
         Execute(c, "BEGIN IMMEDIATE");
         try
         {
@@ -84,10 +86,43 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
                 }
             }
             Execute(c, RecordsTable("records_v2"));
-            Execute(c, "INSERT INTO records_v2(seq, row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
-                       "SELECT seq, datahub_row_key(source, source_id), datahub_version_key(source, source_id, content_hash), seq IN (SELECT seq FROM heads), source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body " +
+            Execute(c, "INSERT INTO records_v2(seq, row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body, uscc_key) " +
+                       "SELECT seq, datahub_row_key(source, source_id), datahub_version_key(source, source_id, content_hash), seq IN (SELECT seq FROM heads), source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body, datahub_uscc_key(uscc) " +
                        "FROM records ORDER BY seq");
             Execute(c, "DROP TABLE heads; DROP TABLE records; ALTER TABLE records_v2 RENAME TO records;");
+            Execute(c, RecordsIndexes);
+            Execute(c, "COMMIT");
+        }
+        catch
+        {
+            Execute(c, "ROLLBACK");
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Logs made before the current-versions index was keyed by a 64-bit hash of the USCC indexed the USCC's
+    /// text, an entry half again as wide; every commit rewrites most of that index's pages once the log is
+    /// large. Such a log gets the key column and the narrower index once.
+    /// </summary>
+    private static void MigrateCurrentIndex(SqliteConnection c)
+    {
+        const string HasKey = "SELECT count(*) FROM pragma_table_info('records') WHERE name='uscc_key'";
+        using (var probe = Command(c, HasKey))
+            if ((long)probe.ExecuteScalar()! > 0) return;
+        c.CreateFunction("datahub_uscc_key", (string uscc) => SqliteIngestBatch.UsccKeyOf(uscc), isDeterministic: true);
+        Execute(c, "BEGIN IMMEDIATE");
+        try
+        {
+            using (var again = Command(c, HasKey))
+            {
+                if ((long)again.ExecuteScalar()! > 0)
+                {
+                    Execute(c, "ROLLBACK");
+                    return;
+                }
+            }
+            Execute(c, "ALTER TABLE records ADD COLUMN uscc_key INTEGER NOT NULL DEFAULT 0; UPDATE records SET uscc_key = datahub_uscc_key(uscc); DROP INDEX IF EXISTS records_current;");
             Execute(c, RecordsIndexes);
             Execute(c, "COMMIT");
         }
@@ -200,7 +235,7 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
     public IReadOnlyList<CanonicalRecord> RecordVersions(string uscc)
     {
         using var c = OpenLog();
-        using var cmd = Command(c, "SELECT body FROM records WHERE seq IN (SELECT seq FROM records WHERE uscc=$u AND current=1 UNION SELECT seq FROM superseded WHERE uscc=$u) ORDER BY seq", ("$u", uscc));
+        using var cmd = Command(c, "SELECT body FROM records WHERE seq IN (SELECT seq FROM records WHERE uscc_key=$k AND uscc=$u AND current=1 UNION SELECT seq FROM superseded WHERE uscc=$u) ORDER BY seq", ("$u", uscc), ("$k", SqliteIngestBatch.UsccKeyOf(uscc)));
         return ReadRecords(cmd);
     }
 
@@ -552,8 +587,9 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
 
     // The record log. Every version of a source row shares its row key; one index on (row key, version
     // key) finds an exact version (dedup) and all versions of a row (which is current), and a partial
-    // index lists each enterprise's current versions. Two random-key index entries per record: each costs
-    // a page write per commit once the store is large.
+    // index on a 64-bit key of the USCC lists each enterprise's current versions (queries also compare the
+    // USCC, so colliding keys cost a row read, never a wrong answer). Two random-key index entries per
+    // record: each costs a page write per commit once the store is large, so both are kept narrow.
     private static string RecordsTable(string name) => $"""
         CREATE TABLE IF NOT EXISTS {name}(
             seq INTEGER PRIMARY KEY,
@@ -567,13 +603,14 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
             kind INTEGER NOT NULL,
             occurred_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL,
-            body BLOB NOT NULL);
+            body BLOB NOT NULL,
+            uscc_key INTEGER NOT NULL);
 
         """;
 
     private const string RecordsIndexes = """
         CREATE UNIQUE INDEX IF NOT EXISTS records_version ON records(row_key, version_key);
-        CREATE INDEX IF NOT EXISTS records_current ON records(uscc) WHERE current = 1;
+        CREATE INDEX IF NOT EXISTS records_current ON records(uscc_key) WHERE current = 1;
 
         """;
 

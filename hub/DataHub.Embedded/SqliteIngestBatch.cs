@@ -51,8 +51,9 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
         if (_body.Length < size) _body = new byte[Math.Max(size, _body.Length * 2)];
         var body = _body.AsSpan(0, size);
         record.WriteTo(body);
-        var insert = RawStatement("INSERT OR IGNORE INTO records(row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body) " +
-                                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        var insert = RawStatement("INSERT OR IGNORE INTO records(row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body, uscc_key) " +
+                                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
+        long usccKey = UsccKeyOf(record.Uscc);
         var versionOwner = RawStatement("SELECT source, source_id, content_hash FROM records WHERE row_key=?1 AND version_key=?2");
         long seq = -1;
         // Version keys are 64-bit hashes (small integer indexes are much cheaper than text ones); a slot taken
@@ -61,7 +62,7 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
         {
             long versionKey = VersionKeyOf(record.Source, record.SourceId, record.ContentHash, probe);
             insert.Bind(1, rowKey).Bind(2, versionKey).Bind(3, newer ? 1L : 0L).Bind(4, record.Source).Bind(5, record.SourceId).Bind(6, record.ContentHash)
-                .Bind(7, record.Uscc).Bind(8, (long)record.BodyCase).Bind(9, Nanos(record.OccurredAt)).Bind(10, updatedAt).Bind(11, body);
+                .Bind(7, record.Uscc).Bind(8, (long)record.BodyCase).Bind(9, Nanos(record.OccurredAt)).Bind(10, updatedAt).Bind(11, body).Bind(12, usccKey);
             if (insert.Execute() == 1) { seq = insert.LastInsertRowId; break; }
             versionOwner.Bind(1, rowKey).Bind(2, versionKey);
             try
@@ -89,8 +90,8 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
 
     public bool HasCurrentRecords(string uscc)
     {
-        var any = RawStatement("SELECT 1 FROM records WHERE uscc=?1 AND current=1 LIMIT 1");
-        any.Bind(1, uscc);
+        var any = RawStatement("SELECT 1 FROM records WHERE uscc_key=?1 AND current=1 AND uscc=?2 LIMIT 1");
+        any.Bind(1, UsccKeyOf(uscc)).Bind(2, uscc);
         try
         {
             return any.Step();
@@ -210,6 +211,9 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
 
     /// <summary>The key all versions of one source row share (not unique: rows whose keys collide are told apart by source and source id).</summary>
     internal static long RowKeyOf(string source, string sourceId) => KeyOf(source, sourceId, null, 0);
+
+    /// <summary>The key of an enterprise's current versions (not unique: enterprises whose keys collide are told apart by the USCC).</summary>
+    internal static long UsccKeyOf(string uscc) => KeyOf(uscc, "", null, 0);
 
     /// <summary>The key of one version; <paramref name="probe"/> salts it after a collision.</summary>
     internal static long VersionKeyOf(string source, string sourceId, string contentHash, int probe) => KeyOf(source, sourceId, contentHash, probe);

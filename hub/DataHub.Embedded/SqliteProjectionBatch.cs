@@ -16,8 +16,8 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
 {
     public IReadOnlyList<CanonicalRecord> CurrentRecords(string uscc)
     {
-        var select = RawStatement("SELECT body FROM records WHERE uscc=?1 AND current=1");
-        select.Bind(1, uscc);
+        var select = RawStatement("SELECT body FROM records WHERE uscc_key=?1 AND current=1 AND uscc=?2");
+        select.Bind(1, SqliteIngestBatch.UsccKeyOf(uscc)).Bind(2, uscc);
         var records = new List<CanonicalRecord>();
         try
         {

@@ -7,19 +7,14 @@ using Microsoft.Data.Sqlite;
 
 namespace DataHub.Embedded.Tests;
 
-/// <summary>A record log made before records carried their row key and current flag (current versions in a heads table) is rebuilt once, losing nothing.</summary>
+/// <summary>A record log of an earlier layout is migrated once, losing nothing.</summary>
 public sealed class RecordLogMigrationTests
 {
     /// <summary>
     /// Turns a store's log back into the earlier layout: records with a globally unique version key (made
     /// of other values than today's keys, as the earlier SHA-256 keys were), and the heads table.
     /// </summary>
-    private static void RewriteAsEarlierLayout(string path)
-    {
-        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = """
+    private const string HeadsLayout = """
             BEGIN;
             CREATE TABLE records_old(seq INTEGER PRIMARY KEY, version_key INTEGER NOT NULL UNIQUE, source TEXT NOT NULL, source_id TEXT NOT NULL,
                 content_hash TEXT NOT NULL, uscc TEXT NOT NULL, kind INTEGER NOT NULL, occurred_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, body BLOB NOT NULL);
@@ -33,6 +28,22 @@ public sealed class RecordLogMigrationTests
             ALTER TABLE records_old RENAME TO records;
             COMMIT;
             """;
+
+    /// <summary>The layout before the current-versions index was keyed by a hash of the USCC: it indexed the USCC's text.</summary>
+    private const string UsccTextIndexLayout = """
+            BEGIN;
+            DROP INDEX records_current;
+            ALTER TABLE records DROP COLUMN uscc_key;
+            CREATE INDEX records_current ON records(uscc) WHERE current = 1;
+            COMMIT;
+            """;
+
+    private static void Rewrite(string path, string sql)
+    {
+        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
     }
 
@@ -45,8 +56,10 @@ public sealed class RecordLogMigrationTests
         return (long)cmd.ExecuteScalar()!;
     }
 
-    [Fact]
-    public async Task An_earlier_log_is_migrated_with_every_version_and_keeps_deduplicating_and_superseding()
+    [Theory]
+    [InlineData(nameof(HeadsLayout))]
+    [InlineData(nameof(UsccTextIndexLayout))]
+    public async Task An_earlier_log_is_migrated_with_every_version_and_keeps_deduplicating_and_superseding(string layout)
     {
         using var hub = new TempHub(batchSize: 97);
         // Dirt includes exact duplicates and out-of-order updates, so the log holds superseded versions.
@@ -58,10 +71,22 @@ public sealed class RecordLogMigrationTests
         var profiles = usccs.ToDictionary(u => u, u => hub.Store.GetProfile(u)!.ToByteString());
         Assert.True(Scalar(hub.Store.Path, "SELECT count(*) FROM records WHERE current = 0") > 0, "the data set should hold superseded versions");
         hub.Store.Dispose();
-        RewriteAsEarlierLayout(hub.Store.Path);
+        Rewrite(hub.Store.Path, layout == nameof(HeadsLayout) ? HeadsLayout : UsccTextIndexLayout);
+        Assert.Equal(0, Scalar(hub.Store.Path, "SELECT count(*) FROM pragma_table_info('records') WHERE name = 'uscc_key'"));
 
         using var migrated = new SqliteHubStore(hub.Store.Path);
         Assert.Equal(0, Scalar(migrated.Path, "SELECT count(*) FROM sqlite_master WHERE name = 'heads'"));
+        // The current-versions index is on the USCC's key, and every row's key is that of its USCC.
+        Assert.Equal(1, Scalar(migrated.Path, "SELECT count(*) FROM pragma_index_info('records_current') WHERE name = 'uscc_key'"));
+        Assert.Equal(0, Scalar(migrated.Path, "SELECT count(*) FROM records WHERE uscc_key = 0"));
+        using (var log = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = migrated.Path, Pooling = false }.ToString()))
+        {
+            log.Open();
+            using var keys = log.CreateCommand();
+            keys.CommandText = "SELECT uscc, uscc_key FROM records";
+            using var rows = keys.ExecuteReader();
+            while (rows.Read()) Assert.Equal(SqliteIngestBatch.UsccKeyOf(rows.GetString(0)), rows.GetInt64(1));
+        }
         Assert.Equal(stats, migrated.Stats());
         Assert.Equal(usccs, migrated.EnterprisesWithRecords());
         foreach (var u in usccs) Assert.Equal(versions[u], migrated.RecordVersions(u).Select(r => r.ToByteString()).ToList());
