@@ -33,7 +33,11 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
             // Only a new file gets the schema: read-only commands must not take a write lock beside a running import.
             using var exists = Command(connection, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=$n", ("$n", marker));
             if ((long)exists.ExecuteScalar()! > 0) continue;
-            Execute(connection, "PRAGMA journal_mode=WAL;");
+            // 8 KiB pages: a commit writes each dirty page as its own WAL frame (two writes per frame), and the
+            // random-key indexes dirty most of their pages per batch; larger pages mean fewer frames for the same
+            // bytes (bench ingest at 1,000,000: commit time per record about a fifth lower than with 4 KiB).
+            // The page size is fixed when a file is created; stores made earlier keep theirs.
+            Execute(connection, "PRAGMA page_size=8192; PRAGMA journal_mode=WAL;");
             Execute(connection, schema);
             // Profile stores made before the industry filter: add its column (profiles get it at the next rebuild).
             using var columns = Command(connection, "SELECT count(*) FROM pragma_table_info('profiles') WHERE name='industry'");

@@ -23,6 +23,23 @@ public sealed class StoreSessionTests
     }
 
     [Fact]
+    public void New_store_files_use_8_KiB_pages_in_WAL_mode()
+    {
+        using var hub = new TempHub();
+        foreach (var file in new[] { hub.Store.Path, hub.Store.ProfilesPath })
+        {
+            using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            c.Open();
+            using var size = c.CreateCommand();
+            size.CommandText = "PRAGMA page_size";
+            Assert.Equal(8192L, (long)size.ExecuteScalar()!);
+            using var mode = c.CreateCommand();
+            mode.CommandText = "PRAGMA journal_mode";
+            Assert.Equal("wal", (string)mode.ExecuteScalar()!);
+        }
+    }
+
+    [Fact]
     public void A_batch_left_without_commit_leaves_nothing_and_the_next_batch_works()
     {
         using var hub = new TempHub();

@@ -17,7 +17,13 @@ public static class AdministrativeDivisions
     public static string? Name(string code) => Table.Value.GetValueOrDefault(code);
 
     /// <summary>"江苏省宿迁市宿城区" for 321302: province, city and district names that are known.</summary>
-    public static string? FullName(string code)
+    public static string? FullName(string code) => FullNames.Value.TryGetValue(code, out var known) ? known : Compose(code);
+
+    // Every profile fold asks for its district's full name: those of the known codes are composed once.
+    private static readonly Lazy<IReadOnlyDictionary<string, string>> FullNames =
+        new(() => Table.Value.Keys.Select(code => (code, name: Compose(code))).Where(e => e.name is not null).ToDictionary(e => e.code, e => e.name!));
+
+    private static string? Compose(string code)
     {
         if (code.Length != 6 || !code.All(char.IsAsciiDigit)) return null;
         var province = Name(code[..2] + "0000");
