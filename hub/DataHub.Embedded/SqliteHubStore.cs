@@ -69,65 +69,55 @@ public sealed class SqliteHubStore : IHubStore, IProfileSearch, IDisposable
     /// separate heads table, a third random-key index per record, and keyed versions by SHA-256: such a log
     /// is rebuilt once into the present layout, every version kept with its keys recomputed and whether it is current.
     /// </summary>
-    private static void MigrateRecordLog(SqliteConnection c)
-    {
-        const string HasHeads = "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='heads'";
-        using (var probe = Command(c, HasHeads))
-            if ((long)probe.ExecuteScalar()! == 0) return;
-        c.CreateFunction("datahub_row_key", (string source, string sourceId) => SqliteIngestBatch.RowKeyOf(source, sourceId), isDeterministic: true);
-        c.CreateFunction("datahub_version_key", (string source, string sourceId, string contentHash) => SqliteIngestBatch.VersionKeyOf(source, sourceId, contentHash, 0), isDeterministic: true);
-        c.CreateFunction("datahub_uscc_key", (string uscc) => SqliteIngestBatch.UsccKeyOf(uscc), isDeterministic: true);
-        Execute(c, "BEGIN IMMEDIATE");
-        try
+    private static void MigrateRecordLog(SqliteConnection c) =>
+        MigrateOnce(c, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='heads'", neededWhenCount: 1, () =>
         {
-            // Another process may have migrated the file while this one waited for the write lock.
-            using (var again = Command(c, HasHeads))
-            {
-                if ((long)again.ExecuteScalar()! == 0)
-                {
-                    Execute(c, "ROLLBACK");
-                    return;
-                }
-            }
             Execute(c, RecordsTable("records_v2"));
             Execute(c, "INSERT INTO records_v2(seq, row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body, uscc_key) " +
                        "SELECT seq, datahub_row_key(source, source_id), datahub_version_key(source, source_id, content_hash), seq IN (SELECT seq FROM heads), source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body, datahub_uscc_key(uscc) " +
                        "FROM records ORDER BY seq");
             Execute(c, "DROP TABLE heads; DROP TABLE records; ALTER TABLE records_v2 RENAME TO records;");
             Execute(c, RecordsIndexes);
-            Execute(c, "COMMIT");
-        }
-        catch
-        {
-            Execute(c, "ROLLBACK");
-            throw;
-        }
-    }
+        });
 
     /// <summary>
     /// Logs made before the current-versions index was keyed by a 64-bit hash of the USCC indexed the USCC's
     /// text, an entry half again as wide; every commit rewrites most of that index's pages once the log is
     /// large. Such a log gets the key column and the narrower index once.
     /// </summary>
-    private static void MigrateCurrentIndex(SqliteConnection c)
+    private static void MigrateCurrentIndex(SqliteConnection c) =>
+        MigrateOnce(c, "SELECT count(*) FROM pragma_table_info('records') WHERE name='uscc_key'", neededWhenCount: 0, () =>
+        {
+            Execute(c, "ALTER TABLE records ADD COLUMN uscc_key INTEGER NOT NULL DEFAULT 0; UPDATE records SET uscc_key = datahub_uscc_key(uscc); DROP INDEX IF EXISTS records_current;");
+            Execute(c, RecordsIndexes);
+        });
+
+    /// <summary>
+    /// Runs a migration of the log in one write transaction when <paramref name="probe"/> counts
+    /// <paramref name="neededWhenCount"/>, probing again under the write lock: another process may have
+    /// migrated the file while this one waited for it. The key functions the migrations compute with are registered first.
+    /// </summary>
+    private static void MigrateOnce(SqliteConnection c, string probe, long neededWhenCount, Action migrate)
     {
-        const string HasKey = "SELECT count(*) FROM pragma_table_info('records') WHERE name='uscc_key'";
-        using (var probe = Command(c, HasKey))
-            if ((long)probe.ExecuteScalar()! > 0) return;
+        bool Needed()
+        {
+            using var count = Command(c, probe);
+            return (long)count.ExecuteScalar()! == neededWhenCount;
+        }
+
+        if (!Needed()) return;
+        c.CreateFunction("datahub_row_key", (string source, string sourceId) => SqliteIngestBatch.RowKeyOf(source, sourceId), isDeterministic: true);
+        c.CreateFunction("datahub_version_key", (string source, string sourceId, string contentHash) => SqliteIngestBatch.VersionKeyOf(source, sourceId, contentHash, 0), isDeterministic: true);
         c.CreateFunction("datahub_uscc_key", (string uscc) => SqliteIngestBatch.UsccKeyOf(uscc), isDeterministic: true);
         Execute(c, "BEGIN IMMEDIATE");
         try
         {
-            using (var again = Command(c, HasKey))
+            if (!Needed())
             {
-                if ((long)again.ExecuteScalar()! > 0)
-                {
-                    Execute(c, "ROLLBACK");
-                    return;
-                }
+                Execute(c, "ROLLBACK");
+                return;
             }
-            Execute(c, "ALTER TABLE records ADD COLUMN uscc_key INTEGER NOT NULL DEFAULT 0; UPDATE records SET uscc_key = datahub_uscc_key(uscc); DROP INDEX IF EXISTS records_current;");
-            Execute(c, RecordsIndexes);
+            migrate();
             Execute(c, "COMMIT");
         }
         catch
