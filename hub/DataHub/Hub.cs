@@ -22,7 +22,7 @@ internal sealed class Hub : IDisposable
     public static IngestPipeline CreatePipeline(IHubStore store, IEventBus bus, HubOptions options) =>
         new(store, bus, new RecordNormalizer(options.UsccAllowList),
             [new CanonicalJsonLinesMapper(), new CanonicalRecordMapper(), .. SourceSystems.All.SelectMany(s => s.Feeds).Select(f => f.Mapper)], TimeProvider.System,
-            new IngestOptions { BatchSize = options.BatchSize, OutboxPolicies = [new CreditPublicityPolicy()] });
+            new IngestOptions { BatchSize = options.BatchSize, CommitSize = options.CommitSize, OutboxPolicies = [new CreditPublicityPolicy()] });
 
     /// <summary>Where adapters, webhooks and the ingest API hand raw records: the pipeline, or datahub.raw.v1 in Kafka mode.</summary>
     public IRawIntake Intake { get; private set; }

@@ -13,6 +13,9 @@ internal sealed record HubOptions
 
     public int BatchSize { get; init; } = 16384;
 
+    /// <summary>Records a bulk ingest's log transaction may hold over several batches (DataHub:Ingest:CommitSize).</summary>
+    public int CommitSize { get; init; } = 32768;
+
     /// <summary>Legacy codes that fail the mod-31 check but are legally issued (early pilot regions): accepted with a warning.</summary>
     public IReadOnlySet<string> UsccAllowList { get; init; } = new HashSet<string>();
 
@@ -59,12 +62,16 @@ internal sealed record HubOptions
         var batch = section.GetValue("Ingest:BatchSize", 16384);
         if (batch is < 1 or > 1_000_000)
             throw new HubConfigurationException($"DataHub:Ingest:BatchSize is {batch}; use 1 to 1000000.");
+        var commit = section.GetValue("Ingest:CommitSize", 32768);
+        if (commit is < 1 or > 1_000_000)
+            throw new HubConfigurationException($"DataHub:Ingest:CommitSize is {commit}; use 1 to 1000000.");
         var allow = section.GetSection("Uscc:AllowList").GetChildren().Select(c => Core.Identifiers.Uscc.Normalize(c.Value)).Where(v => v.Length > 0);
         return new HubOptions
         {
             DataDirectory = Path.GetFullPath(dataDirectory),
             StoreProvider = provider,
             BatchSize = batch,
+            CommitSize = commit,
             UsccAllowList = allow.ToHashSet(StringComparer.Ordinal),
             Server = ServerOptions.Load(section),
             Agencies = Security.AgencyDirectory.Load(section.GetSection("Agencies")),

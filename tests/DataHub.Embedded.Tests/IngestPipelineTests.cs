@@ -342,6 +342,50 @@ public class IngestPipelineTests
         Assert.Empty(hub.Store.PendingProjections().Usccs);
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(64)]
+    public async Task A_log_transaction_spans_the_batches_that_wait_for_it_up_to_the_commit_size_and_stores_the_same(int commitSize)
+    {
+        var lines = TempHub.Generate(enterprises: 60, seed: 12, dirtRate: 0.2).Select((l, i) => TempHub.Raw(l.Json, i + 1)).ToList();
+        using var reference = new TempHub(batchSize: 16);
+        await reference.Pipeline.IngestAsync(lines);
+
+        using var hub = new TempHub();
+        // A policy that takes a millisecond per stored record keeps the log stage the slowest, so the next
+        // batches are always prepared and waiting when it decides whether to commit.
+        var pipeline = new IngestPipeline(hub.Store, hub.Bus, new DataHub.Core.Records.RecordNormalizer(), [new DataHub.Adapters.Import.CanonicalJsonLinesMapper()],
+            TimeProvider.System, new IngestOptions { BatchSize = 16, CommitSize = commitSize, OutboxPolicies = [new SlowPolicy()] });
+        var commits = new List<long>();
+        var summary = await pipeline.IngestAsync(lines, new SynchronousProgress(s => commits.Add(s.Received)));
+
+        // Progress is reported after each log commit (the last report follows name resolution).
+        var committed = commits.SkipLast(1).ToList();
+        Assert.Equal(lines.Count, committed[^1]);
+        var perCommit = committed.Zip(committed.Prepend(0), (after, before) => after - before).ToList();
+        Assert.All(perCommit.SkipLast(1), n => Assert.Equal(commitSize, n));
+        Assert.Equal(Math.Ceiling(lines.Count / (double)commitSize), perCommit.Count);
+        Assert.Equal(reference.Store.Stats(), hub.Store.Stats());
+        Assert.Equal(lines.Count, summary.Received);
+        foreach (var uscc in reference.Store.EnterprisesWithProfiles())
+            Assert.Equal(reference.Store.GetProfile(uscc), hub.Store.GetProfile(uscc));
+    }
+
+    private sealed class SlowPolicy : DataHub.Core.Ingest.IOutboxPolicy
+    {
+        public IEnumerable<DataHub.Core.Ingest.OutboxIntent> IntentsFor(CanonicalRecord stored)
+        {
+            Thread.Sleep(1);
+            return [];
+        }
+    }
+
+    /// <summary>Reports on the reporting thread (Progress&lt;T&gt; would post them to the thread pool, out of order).</summary>
+    private sealed class SynchronousProgress(Action<IngestSummary> report) : IProgress<IngestSummary>
+    {
+        public void Report(IngestSummary value) => report(value);
+    }
+
     [Fact]
     public async Task A_failing_projection_stage_fails_the_import_instead_of_hanging()
     {

@@ -9,8 +9,14 @@ namespace DataHub.Core.Ingest;
 /// <summary>Tuning of the pipeline.</summary>
 public sealed record IngestOptions
 {
-    /// <summary>Raw records per store transaction. Larger batches amortize commits and fold each enterprise fewer times.</summary>
+    /// <summary>Raw records mapped and normalized together, and appended as one step of the log stage; a single submit or replay batch is one transaction.</summary>
     public int BatchSize { get; init; } = 16384;
+
+    /// <summary>
+    /// Raw records a bulk ingest's log transaction may hold before it commits, over several batches. It
+    /// commits earlier whenever no further batch is ready, so records never wait uncommitted for input.
+    /// </summary>
+    public int CommitSize { get; init; } = 32768;
 
     /// <summary>Rules that turn stored records into outbound messages, written in the same transaction.</summary>
     public IReadOnlyList<IOutboxPolicy> OutboxPolicies { get; init; } = [];
@@ -198,13 +204,32 @@ public sealed class IngestPipeline : IRawIntake
         }, CancellationToken.None);
 
         var failures = new List<Exception>();
+        IIngestBatch? open = null;
         try
         {
+            int held = 0;
+            var works = new List<ProjectionWork>();
+            var appendedRecords = new List<CanonicalRecord>();
             await foreach (var batch in prepared.Reader.ReadAllAsync(ct))
             {
-                var (appended, next) = await AppendAsync(batch, ct);
+                open ??= _store.BeginBatch();
+                var (appended, next, records) = AppendInto(open, batch);
                 total += appended;
-                if (next is not null) await work.Writer.WriteAsync(next, ct);
+                held += batch.Length;
+                if (next is not null) works.Add(next);
+                appendedRecords.AddRange(records);
+                // One transaction spans several prepared batches while the next is already waiting: the log's
+                // random-key indexes are rewritten once per commit, not once per batch. It commits as soon as
+                // no batch waits, so a slow source never keeps records uncommitted.
+                if (held < _options.CommitSize && prepared.Reader.TryPeek(out _)) continue;
+                open.Commit();
+                open.Dispose();
+                open = null;
+                held = 0;
+                foreach (var r in appendedRecords) await _bus.PublishAsync(Topics.Records, r.Uscc, r, ct);
+                appendedRecords.Clear();
+                if (works.Count > 0) await work.Writer.WriteAsync(ProjectionWork.Merge(works), ct);
+                works.Clear();
                 progress?.Report(total);
             }
         }
@@ -212,6 +237,10 @@ public sealed class IngestPipeline : IRawIntake
         {
             failures.Add(e);
             stages.Cancel();
+        }
+        finally
+        {
+            open?.Dispose();
         }
         work.Writer.TryComplete();
         try { total += await projection; } catch (Exception e) { failures.Add(e); }
@@ -520,7 +549,21 @@ public sealed class IngestPipeline : IRawIntake
     /// Enterprises a committed log batch touched, under the ticket the log gave them, and the current
     /// records of those the batch saw first (<see cref="FreshEnterprises"/>).
     /// </summary>
-    private sealed record ProjectionWork(long Ticket, HashSet<string> Usccs, FreshEnterprises? Fresh = null);
+    private sealed record ProjectionWork(long Ticket, HashSet<string> Usccs, FreshEnterprises? Fresh = null)
+    {
+        /// <summary>Several batches' work as one: each enterprise folded once, under the latest ticket.</summary>
+        public static ProjectionWork Merge(IReadOnlyList<ProjectionWork> works)
+        {
+            if (works.Count == 1) return works[0];
+            var merged = new ProjectionWork(0, new HashSet<string>(StringComparer.Ordinal), new FreshEnterprises());
+            foreach (var next in works)
+            {
+                foreach (var uscc in next.Usccs) merged.Fresh!.Merge(uscc, next.Fresh, seenBefore: !merged.Usccs.Add(uscc));
+                merged = merged with { Ticket = Math.Max(merged.Ticket, next.Ticket) };
+            }
+            return merged;
+        }
+    }
 
     /// <summary>
     /// Enterprises that had no current record in the log when a batch first touched them, with the versions
@@ -586,8 +629,23 @@ public sealed class IngestPipeline : IRawIntake
         return new(null, quarantineId, mapped.Records, null, "");
     }
 
-    /// <summary>The log stage: one transaction appends a batch, quarantines its rejects and marks the touched enterprises.</summary>
+    /// <summary>The log stage for one batch on its own: one transaction appends it (<see cref="AppendInto"/>), then its records go out on the bus.</summary>
     private async Task<(IngestSummary, ProjectionWork?)> AppendAsync(Prepared[] items, CancellationToken cancellationToken, RecordOutcome[]? outcomes = null, AdapterPosition? position = null)
+    {
+        IngestSummary summary;
+        ProjectionWork? work;
+        List<CanonicalRecord> appended;
+        using (var batch = _store.BeginBatch())
+        {
+            (summary, work, appended) = AppendInto(batch, items, outcomes, position);
+            batch.Commit();
+        }
+        foreach (var r in appended) await _bus.PublishAsync(Topics.Records, r.Uscc, r, cancellationToken);
+        return (summary, work);
+    }
+
+    /// <summary>Appends a batch in an open log transaction: its records, its rejects, and the marks of the enterprises it touched.</summary>
+    private (IngestSummary Summary, ProjectionWork? Work, List<CanonicalRecord> Appended) AppendInto(IIngestBatch batch, Prepared[] items, RecordOutcome[]? outcomes = null, AdapterPosition? position = null)
     {
         long stored = 0, duplicates = 0, quarantined = 0, alreadyQuarantined = 0, unresolved = 0, replayed = 0;
         var now = _time.GetUtcNow();
@@ -595,50 +653,45 @@ public sealed class IngestPipeline : IRawIntake
         var appended = new List<CanonicalRecord>();
         var fresh = new FreshEnterprises();
         long ticket = 0;
-        using (var batch = _store.BeginBatch())
+        for (int i = 0; i < items.Length; i++)
         {
-            for (int i = 0; i < items.Length; i++)
+            var item = items[i];
+            if (item.Rejection is { } rejection)
             {
-                var item = items[i];
-                if (item.Rejection is { } rejection)
+                if (item.QuarantineId is { } id) batch.RecordFailedReplay(id, item.Stage, rejection.Code, rejection.Message, now);
+                else if (batch.Quarantine(ToQuarantine(item, rejection, now))) quarantined++;
+                else alreadyQuarantined++;
+                if (outcomes is not null) outcomes[i] = new RecordOutcome(RecordOutcomeKind.Quarantined, rejection, []);
+                continue;
+            }
+            bool anyStored = false, anyParked = false;
+            foreach (var record in item.Records)
+            {
+                if (record.Uscc.Length == 0)
                 {
-                    if (item.QuarantineId is { } id) batch.RecordFailedReplay(id, item.Stage, rejection.Code, rejection.Message, now);
-                    else if (batch.Quarantine(ToQuarantine(item, rejection, now))) quarantined++;
-                    else alreadyQuarantined++;
-                    if (outcomes is not null) outcomes[i] = new RecordOutcome(RecordOutcomeKind.Quarantined, rejection, []);
+                    // Served again after it was attached by name: nothing new.
+                    if (batch.Contains(record.Source, record.SourceId, record.ContentHash)) { duplicates++; continue; }
+                    // Attached by name after the import, against the final name directory.
+                    if (batch.EnqueueUnresolved(record, EnterpriseName.Normalize(record.EnterpriseName), now)) unresolved++;
+                    anyParked = true;
                     continue;
                 }
-                bool anyStored = false, anyParked = false;
-                foreach (var record in item.Records)
-                {
-                    if (record.Uscc.Length == 0)
-                    {
-                        // Served again after it was attached by name: nothing new.
-                        if (batch.Contains(record.Source, record.SourceId, record.ContentHash)) { duplicates++; continue; }
-                        // Attached by name after the import, against the final name directory.
-                        if (batch.EnqueueUnresolved(record, EnterpriseName.Normalize(record.EnterpriseName), now)) unresolved++;
-                        anyParked = true;
-                        continue;
-                    }
-                    if (Append(batch, record, dirty, now, fresh)) { stored++; appended.Add(record); anyStored = true; }
-                    else duplicates++;
-                }
-                if (outcomes is not null)
-                {
-                    var kind = anyStored ? RecordOutcomeKind.Stored : anyParked ? RecordOutcomeKind.AwaitingName : RecordOutcomeKind.Duplicate;
-                    outcomes[i] = new RecordOutcome(kind, null, item.Records.Select(r => r.Uscc).Where(u => u.Length > 0).Distinct().ToList());
-                }
-                if (item.QuarantineId is { } replayedId)
-                {
-                    batch.MarkReplayed(replayedId, now);
-                    replayed++;
-                }
+                if (Append(batch, record, dirty, now, fresh)) { stored++; appended.Add(record); anyStored = true; }
+                else duplicates++;
             }
-            if (dirty.Count > 0) ticket = batch.MarkForProjection(dirty);
-            if (position is not null) batch.SaveAdapterPosition(position, now);
-            batch.Commit();
+            if (outcomes is not null)
+            {
+                var kind = anyStored ? RecordOutcomeKind.Stored : anyParked ? RecordOutcomeKind.AwaitingName : RecordOutcomeKind.Duplicate;
+                outcomes[i] = new RecordOutcome(kind, null, item.Records.Select(r => r.Uscc).Where(u => u.Length > 0).Distinct().ToList());
+            }
+            if (item.QuarantineId is { } replayedId)
+            {
+                batch.MarkReplayed(replayedId, now);
+                replayed++;
+            }
         }
-        foreach (var r in appended) await _bus.PublishAsync(Topics.Records, r.Uscc, r, cancellationToken);
+        if (dirty.Count > 0) ticket = batch.MarkForProjection(dirty);
+        if (position is not null) batch.SaveAdapterPosition(position, now);
         var summary = new IngestSummary
         {
             Received = items.Length,
@@ -649,7 +702,7 @@ public sealed class IngestPipeline : IRawIntake
             Unresolved = unresolved,
             Replayed = replayed,
         };
-        return (summary, dirty.Count > 0 ? new ProjectionWork(ticket, dirty, fresh) : null);
+        return (summary, dirty.Count > 0 ? new ProjectionWork(ticket, dirty, fresh) : null, appended);
     }
 
     private bool Append(IIngestBatch batch, CanonicalRecord record, HashSet<string> dirty, DateTimeOffset now, FreshEnterprises? fresh = null)
@@ -672,13 +725,9 @@ public sealed class IngestPipeline : IRawIntake
         var total = new IngestSummary();
         while (await work.WaitToReadAsync(cancellationToken))
         {
-            var merged = new ProjectionWork(0, new HashSet<string>(StringComparer.Ordinal), new FreshEnterprises());
-            while (work.TryRead(out var next))
-            {
-                foreach (var uscc in next.Usccs) merged.Fresh!.Merge(uscc, next.Fresh, seenBefore: !merged.Usccs.Add(uscc));
-                merged = merged with { Ticket = Math.Max(merged.Ticket, next.Ticket) };
-            }
-            total += await ProjectAsync(merged, cancellationToken);
+            var queued = new List<ProjectionWork>();
+            while (work.TryRead(out var next)) queued.Add(next);
+            total += await ProjectAsync(ProjectionWork.Merge(queued), cancellationToken);
         }
         return total;
     }
