@@ -41,6 +41,8 @@ public sealed class InProcessEventBus(int capacityPerSubscriber = 10_000) : IEve
         }
     }
 
+    public bool HasSubscribers(string topic) => _topics.TryGetValue(topic, out var subscribers) && subscribers.Channels.Length > 0;
+
     /// <summary>
     /// Receives every message published to <paramref name="topic"/> from now on, until disposed. With
     /// <paramref name="cutOffWhenFull"/>, a subscriber that lets its channel fill up is ended with

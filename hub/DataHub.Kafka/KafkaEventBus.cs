@@ -44,6 +44,9 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
         if (_local is not null) await _local.PublishAsync(topic, key, message, cancellationToken);
     }
 
+    /// <summary>Always: a topic's subscribers are other platforms, which this process does not know.</summary>
+    public bool HasSubscribers(string topic) => true;
+
     /// <summary>Hands a message to Kafka only (the relay of the workflows' outbox: local watchers already had it).</summary>
     public void Send(string topic, string key, IMessage message, CancellationToken cancellationToken = default) =>
         Produce(topic, KafkaEnvelope.Wrap(key, message), cancellationToken);

