@@ -67,7 +67,7 @@ public static class ProtoJsonReader
         {
             case FieldType.String:
                 Expect(ref reader, JsonTokenType.String, field);
-                return reader.GetString()!;
+                return shape.Strings!.Read(ref reader);
             case FieldType.Bool:
                 if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
                     throw new FormatException($"field \"{field.Name}\" takes true or false");
@@ -153,6 +153,7 @@ public static class ProtoJsonReader
             Name = Encoding.UTF8.GetBytes(descriptor.Name);
             JsonName = Encoding.UTF8.GetBytes(descriptor.JsonName);
             Oneof = descriptor.RealContainingOneof;
+            if (descriptor.FieldType == FieldType.String) Strings = new RepeatedStrings();
             if (descriptor.FieldType == FieldType.Enum) Enum = EnumShape.Of(descriptor.EnumType);
             if (descriptor.FieldType == FieldType.Message)
             {
@@ -168,8 +169,56 @@ public static class ProtoJsonReader
         public byte[] JsonName { get; }
         public OneofDescriptor? Oneof { get; }
         public EnumShape? Enum { get; }
+        public RepeatedStrings? Strings { get; }
         public bool IsTimestamp { get; }
         public Func<IMessage>? NewMessage { get; }
+    }
+
+    /// <summary>
+    /// One string field's values that repeat from record to record — an authority, a district code, an item
+    /// name, a date, the source — made into a string once and shared. Records wait between the pipeline's
+    /// stages for a second or two, so every string they hold survives young collections and is copied into
+    /// the older generations; about half of a generated record's string bytes are such repeats. The first
+    /// <see cref="Trial"/> values of a field decide whether it repeats enough to look up (a case number or
+    /// a source id never does, and then costs nothing more). The slots are shared by all threads without a
+    /// lock: a slot holds a whole string or another one, so a race costs a lookup, never a wrong value.
+    /// </summary>
+    internal sealed class RepeatedStrings
+    {
+        private const int Slots = 256;
+        private const int MaxBytes = 96;
+        internal const int Trial = 2048;
+
+        // A value's UTF-8 bytes beside its string: a repeat is found by comparing bytes, without decoding them.
+        private sealed record Entry(byte[] Utf8, string Value);
+
+        private readonly Entry?[] _slots = new Entry?[Slots];
+        private int _tried, _found;
+        private volatile int _decision; // 0 trying, 1 shared, 2 not shared
+
+        /// <summary>Whether the trial found this field's values repeating (for tests).</summary>
+        internal bool? Shares => _decision switch { 1 => true, 2 => false, _ => null };
+
+        public string Read(ref Utf8JsonReader reader)
+        {
+            int decision = _decision;
+            if (decision == 2 || reader.ValueIsEscaped || reader.HasValueSequence || reader.ValueSpan.Length > MaxBytes) return reader.GetString()!;
+            var utf8 = reader.ValueSpan;
+            var hash = new HashCode();
+            hash.AddBytes(utf8);
+            ref var slot = ref _slots[hash.ToHashCode() & (Slots - 1)];
+            var entry = slot;
+            bool found = entry is not null && utf8.SequenceEqual(entry.Utf8);
+            if (!found) slot = entry = new Entry(utf8.ToArray(), reader.GetString()!);
+            if (decision == 0) Count(found);
+            return entry!.Value;
+        }
+
+        private void Count(bool found)
+        {
+            if (found) Interlocked.Increment(ref _found);
+            if (Interlocked.Increment(ref _tried) == Trial) _decision = Volatile.Read(ref _found) >= Trial / 4 ? 1 : 2;
+        }
     }
 
     /// <summary>An enum's values, boxed once (a field accessor takes an object), by UTF-8 name and by number.</summary>

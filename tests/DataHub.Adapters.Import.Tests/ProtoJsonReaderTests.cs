@@ -126,6 +126,24 @@ public class ProtoJsonReaderTests
     }
 
     [Fact]
+    public void A_value_that_repeats_is_read_into_one_shared_string_and_every_value_reads_as_written()
+    {
+        // Past the trial, the repeating agency is one string (a slot taken over by another test's value now
+        // and then makes another: a few, never one per record); the unique order numbers and summaries,
+        // one with an escape, each read as written.
+        const int count = 3 * 2048;
+        var records = Enumerable.Range(0, count)
+            .Select(i => Read($$$"""{"source":"hotline-12345","source_id":"WO-{{{i}}}","complaint":{"handling_agency":"宿迁市宿城区市场监督管理局","summary":"第{{{i}}}件\u0021"}}"""))
+            .ToList();
+        var later = records.Skip(2 * 2048).ToList();
+        Assert.InRange(later.Select(r => r.Complaint.HandlingAgency).Distinct(ReferenceEqualityComparer.Instance).Count(), 1, 8);
+        Assert.InRange(later.Select(r => r.Source).Distinct(ReferenceEqualityComparer.Instance).Count(), 1, 8);
+        Assert.All(records, r => Assert.Equal("宿迁市宿城区市场监督管理局", r.Complaint.HandlingAgency));
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"WO-{i}"), records.Select(r => r.SourceId));
+        Assert.Equal(Enumerable.Range(0, count).Select(i => $"第{i}件!"), records.Select(r => r.Complaint.Summary));
+    }
+
+    [Fact]
     public void Camel_case_names_enum_numbers_string_numbers_and_nulls_are_read()
     {
         var r = Read("{\"sourceId\":\"x\",\"schemaVersion\":\"1\",\"enterpriseName\":null,\"approvalCase\":{\"stage\":3,\"acceptedAt\":\"2026-01-02T03:04:05.123+08:00\"},\"uscc\":\"A\"}");
