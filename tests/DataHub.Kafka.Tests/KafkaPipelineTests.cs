@@ -37,6 +37,24 @@ public sealed class KafkaPipelineTests
     }
 
     [Fact]
+    public async Task Raw_records_go_out_in_keyed_blocks_that_spread_a_submission_over_the_partitions_and_keep_neighbours_together()
+    {
+        using var cluster = new TestCluster(partitions: 6);
+        var raws = TestData.Raws(TestData.Generate(enterprises: 200, seed: 5)).Take(KafkaRawIngress.Block * 12 + 10).ToList();
+        using (var bus = new KafkaEventBus(cluster.Options, NullLogger.Instance))
+            await new KafkaRawIngress(bus).SubmitAsync(raws);
+
+        // kcat: partition and key of every message; a block shares its first record's origin as key, and so its partition.
+        var messages = (await Kcat.ReadAsync(cluster.Cluster.BootstrapServers, TopicProvisioner.Raw, "%p|%k\\n")).Select(l => l.Split('|')).ToList();
+        Assert.Equal(raws.Count, messages.Count);
+        var blocks = messages.GroupBy(m => m[1]).ToList();
+        Assert.Equal(raws.Where((_, i) => i % KafkaRawIngress.Block == 0).Select(r => r.Origin).Order(), blocks.Select(b => b.Key).Order());
+        Assert.Equal([.. Enumerable.Repeat(KafkaRawIngress.Block, 12), 10], blocks.Select(b => b.Count()).OrderDescending());
+        Assert.All(blocks, b => Assert.Single(b.Select(m => m[0]).Distinct()));
+        Assert.True(blocks.Select(b => b.First()[0]).Distinct().Count() >= 4, "13 blocks should reach most of the 6 partitions");
+    }
+
+    [Fact]
     public async Task A_message_that_cannot_be_applied_goes_to_the_dead_letter_topic_with_its_reason_and_the_stage_moves_on()
     {
         using var cluster = new TestCluster(partitions: 1);
