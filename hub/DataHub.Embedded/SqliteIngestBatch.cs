@@ -17,7 +17,8 @@ namespace DataHub.Embedded;
 /// <summary>One transaction of the log stage: record log, quarantine, unresolved queue, projection marks (hub.db).</summary>
 internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatch(sessions, "UPDATE log_state SET last_ticket = last_ticket WHERE id = 1"), IIngestBatch
 {
-    private byte[] _body = new byte[4096];
+    // Written without a size pass first: Google.Protobuf sizes each nested message again as it writes it.
+    private readonly System.Buffers.ArrayBufferWriter<byte> _body = new(4096);
 
     public AppendOutcome Append(CanonicalRecord record)
     {
@@ -47,10 +48,9 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
             current.Reset();
         }
 
-        int size = record.CalculateSize();
-        if (_body.Length < size) _body = new byte[Math.Max(size, _body.Length * 2)];
-        var body = _body.AsSpan(0, size);
-        record.WriteTo(body);
+        _body.ResetWrittenCount();
+        record.WriteTo(_body);
+        var body = _body.WrittenSpan;
         var insert = RawStatement("INSERT OR IGNORE INTO records(row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body, uscc_key) " +
                                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
         long usccKey = UsccKeyOf(record.Uscc);
@@ -257,9 +257,9 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
 
     public bool EnqueueOutbox(OutboxIntent intent, DateTimeOffset at)
     {
-        var cmd = Statement("INSERT OR IGNORE INTO outbox(destination, idempotency_key, kind, payload, created_at, next_attempt_at) VALUES($d, $k, $n, $p, $t, $t)",
-            "$d", "$k", "$n", "$p", "$t");
-        Bind(cmd, intent.Destination, intent.IdempotencyKey, intent.Kind, intent.Payload, FormatTime(at));
-        return cmd.ExecuteNonQuery() > 0;
+        // Every permit and penalty from another source writes one (双公示): through the C interface, as the log's own writes.
+        var insert = RawStatement("INSERT OR IGNORE INTO outbox(destination, idempotency_key, kind, payload, created_at, next_attempt_at) VALUES(?1, ?2, ?3, ?4, ?5, ?5)");
+        insert.Bind(1, intent.Destination).Bind(2, intent.IdempotencyKey).Bind(3, intent.Kind).Bind(4, intent.Payload).Bind(5, FormatTime(at));
+        return insert.Execute() > 0;
     }
 }

@@ -30,7 +30,8 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
         return records;
     }
 
-    private byte[] _body = new byte[16384];
+    // Written without a size pass first: Google.Protobuf sizes each nested message again as it writes it.
+    private readonly System.Buffers.ArrayBufferWriter<byte> _body = new(16384);
 
     public void SaveProfile(EnterpriseProfile profile)
     {
@@ -53,10 +54,9 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
             existing.Reset();
         }
 
-        int size = profile.CalculateSize();
-        if (_body.Length < size) _body = new byte[Math.Max(size, _body.Length * 2)];
-        var body = _body.AsSpan(0, size);
-        profile.WriteTo(body);
+        _body.ResetWrittenCount();
+        profile.WriteTo(_body);
+        var body = _body.WrittenSpan;
         var upsert = RawStatement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, search_text, body, industry) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) " +
                                   "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, district_code=excluded.district_code, status=excluded.status, " +
                                   "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, search_text=excluded.search_text, body=excluded.body, industry=excluded.industry RETURNING rowid");
@@ -74,7 +74,7 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
         {
             upsert.Reset();
         }
-        SaveDates(profile);
+        SaveDates(profile, known);
         // Most updates add records without touching names or address: the index and directory stay as they are.
         if (sameText) return;
 
@@ -116,9 +116,10 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
     }
 
     /// <summary>The dates the date filters look at: validity ends of live licences, deadlines of open commitments.</summary>
-    private void SaveDates(EnterpriseProfile profile)
+    private void SaveDates(EnterpriseProfile profile, bool known)
     {
-        RawStatement("DELETE FROM profile_dates WHERE uscc=?1").Bind(1, profile.Uscc).Execute();
+        // A profile's dates are written and deleted with it: a new profile has none to replace.
+        if (known) RawStatement("DELETE FROM profile_dates WHERE uscc=?1").Bind(1, profile.Uscc).Execute();
         var insert = RawStatement("INSERT OR IGNORE INTO profile_dates(uscc, kind, on_date) VALUES(?1, ?2, ?3)");
         foreach (var l in profile.Licences)
             if (l.State is LicenceState.Valid or LicenceState.Expiring && l.Licence.ValidUntil.Length > 0)
