@@ -105,9 +105,7 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
     /// <summary>Versions that are not current are listed per enterprise, so the as-of fold finds them without an index on every record.</summary>
     private void RememberSuperseded(string uscc, long seq)
     {
-        var cmd = Statement("INSERT OR IGNORE INTO superseded(uscc, seq) VALUES($u, $q)", "$u", "$q");
-        Bind(cmd, uscc, seq);
-        cmd.ExecuteNonQuery();
+        RawStatement("INSERT OR IGNORE INTO superseded(uscc, seq) VALUES(?1, ?2)").Bind(1, uscc).Bind(2, seq).Execute();
     }
 
     public bool Quarantine(QuarantineEntry entry)
@@ -196,12 +194,9 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
     {
         var next = Statement("UPDATE log_state SET last_ticket = last_ticket + 1 WHERE id = 1 RETURNING last_ticket");
         long ticket = (long)next.ExecuteScalar()!;
-        var mark = Statement("INSERT OR IGNORE INTO projection_queue(ticket, uscc) VALUES($t, $u)", "$t", "$u");
-        foreach (var uscc in usccs)
-        {
-            Bind(mark, ticket, uscc);
-            mark.ExecuteNonQuery();
-        }
+        // One mark per enterprise the batch touched: through the C interface, as the records themselves.
+        var mark = RawStatement("INSERT OR IGNORE INTO projection_queue(ticket, uscc) VALUES(?1, ?2)");
+        foreach (var uscc in usccs) mark.Bind(1, ticket).Bind(2, uscc).Execute();
         // Marks the profile store has caught up with are no longer needed.
         Statement("DELETE FROM projection_queue WHERE ticket <= (SELECT coalesce(max(projected_through), 0) FROM projection_state)").ExecuteNonQuery();
         return ticket;
