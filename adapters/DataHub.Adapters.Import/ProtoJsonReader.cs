@@ -187,7 +187,7 @@ public static class ProtoJsonReader
     {
         private const int Slots = 256;
         private const int MaxBytes = 96;
-        internal const int Trial = 2048;
+        private const int Trial = 2048;
 
         // A value's UTF-8 bytes beside its string: a repeat is found by comparing bytes, without decoding them.
         private sealed record Entry(byte[] Utf8, string Value);
@@ -195,9 +195,6 @@ public static class ProtoJsonReader
         private readonly Entry?[] _slots = new Entry?[Slots];
         private int _tried, _found;
         private volatile int _decision; // 0 trying, 1 shared, 2 not shared
-
-        /// <summary>Whether the trial found this field's values repeating (for tests).</summary>
-        internal bool? Shares => _decision switch { 1 => true, 2 => false, _ => null };
 
         public string Read(ref Utf8JsonReader reader)
         {
