@@ -19,7 +19,7 @@ public static class CanonicalJsonLinesFile
         foreach (var line in SplitLines(stream, bytesRead))
         {
             lineNo++;
-            if (line.Length == 0 || IsBlank(line)) continue;
+            if (line.Length == 0 || IsBlank(line.Span)) continue;
             yield return new RawRecord
             {
                 Source = Source,
@@ -32,36 +32,55 @@ public static class CanonicalJsonLinesFile
         }
     }
 
-    private static bool IsBlank(byte[] line) => line.All(b => b is (byte)' ' or (byte)'\t' or (byte)'\r');
-
-    /// <summary>Splits on '\n' at the byte level, so a line that is not valid UTF-8 reaches the mapper (and quarantine) intact.</summary>
-    private static IEnumerable<byte[]> SplitLines(Stream stream, Action<long>? bytesRead)
+    private static bool IsBlank(ReadOnlySpan<byte> line)
     {
-        var buffer = new byte[1 << 16];
-        var pending = new MemoryStream();
+        foreach (var b in line)
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r')) return false;
+        return true;
+    }
+
+    private const int ChunkSize = 1 << 20;
+
+    /// <summary>
+    /// Splits on '\n' at the byte level, so a line that is not valid UTF-8 reaches the mapper (and quarantine) intact.
+    /// Lines are slices of large chunks the file is read into, not arrays of their own.
+    /// </summary>
+    private static IEnumerable<ReadOnlyMemory<byte>> SplitLines(Stream stream, Action<long>? bytesRead)
+    {
+        var chunk = new byte[ChunkSize];
+        int lineStart = 0, filled = 0;
         bool first = true;
-        int n;
-        while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+        while (true)
         {
+            if (filled == chunk.Length)
+            {
+                // The chunk is full: the unfinished line moves to a new one; the lines already handed out keep the old one.
+                int pending = filled - lineStart;
+                var next = new byte[Math.Max(ChunkSize, pending * 2)];
+                Array.Copy(chunk, lineStart, next, 0, pending);
+                chunk = next;
+                lineStart = 0;
+                filled = pending;
+            }
+            int n = stream.Read(chunk, filled, chunk.Length - filled);
+            if (n == 0) break;
             bytesRead?.Invoke(n);
-            int start = 0;
+            int scan = filled;
+            filled += n;
             if (first)
             {
                 first = false;
-                if (n >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF) start = 3;
+                if (filled >= 3 && chunk[0] == 0xEF && chunk[1] == 0xBB && chunk[2] == 0xBF) lineStart = scan = 3;
             }
-            for (int i = start; i < n; i++)
+            for (int i = scan; i < filled; i++)
             {
-                if (buffer[i] != (byte)'\n') continue;
-                pending.Write(buffer, start, i - start);
-                yield return TrimCr(pending.ToArray());
-                pending.SetLength(0);
-                start = i + 1;
+                if (chunk[i] != (byte)'\n') continue;
+                yield return TrimCr(chunk.AsMemory(lineStart, i - lineStart));
+                lineStart = i + 1;
             }
-            pending.Write(buffer, start, n - start);
         }
-        if (pending.Length > 0) yield return TrimCr(pending.ToArray());
+        if (filled > lineStart) yield return TrimCr(chunk.AsMemory(lineStart, filled - lineStart));
     }
 
-    private static byte[] TrimCr(byte[] line) => line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+    private static ReadOnlyMemory<byte> TrimCr(ReadOnlyMemory<byte> line) => line.Length > 0 && line.Span[^1] == (byte)'\r' ? line[..^1] : line;
 }

@@ -60,4 +60,27 @@ public class CanonicalJsonLinesTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void Lines_across_the_reader_s_chunks_and_a_line_longer_than_a_chunk_are_read_byte_for_byte()
+    {
+        // The reader hands out lines as slices of 1 MiB chunks: lines that cross a chunk's end, and one of
+        // 2.5 MiB, must come out whole, with the ones before them untouched by the next chunk.
+        var lines = new List<string>();
+        var random = new Random(7);
+        for (int i = 0; i < 6000; i++) lines.Add($"{{\"n\":{i},\"t\":\"{new string((char)('a' + i % 26), random.Next(1, 700))}企业\"}}");
+        lines.Insert(3000, "{\"long\":\"" + new string('x', 5 * (1 << 19)) + "\"}");
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, string.Join("\r\n", lines) + "\n", new UTF8Encoding(false));
+            var raws = CanonicalJsonLinesFile.Read(path, TimeProvider.System).ToList();
+            Assert.Equal(lines, raws.Select(r => r.Payload.ToStringUtf8()));
+            Assert.Equal(Enumerable.Range(1, lines.Count).Select(n => $":{n}"), raws.Select(r => r.Origin[r.Origin.LastIndexOf(':')..]));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
