@@ -47,24 +47,37 @@ public static class KafkaEnvelope
         Parsers.TryGetValue(type, out var parser) ? parser.ParseFrom(payload) : throw new EnvelopeException("WRONG_TYPE", $"'{type}' is not a message type the hub publishes.");
 
     /// <summary>Decodes a value of the expected type, or says in words why it cannot (for the dead-letter headers).</summary>
-    public static T Unwrap<T>(ConsumeResult<byte[], byte[]> result) where T : IMessage<T>, new()
+    public static T Unwrap<T>(ConsumeResult<byte[], byte[]> result) where T : IMessage<T>, new() =>
+        Unwrap<T>(result.Message.Headers, result.Message.Value, result.Message.Value is null);
+
+    /// <summary>Decodes a value of the expected type from bytes anywhere (the client's own buffer included), or says why it cannot.</summary>
+    public static T Unwrap<T>(Headers? headers, ReadOnlySpan<byte> value, bool isNull) where T : IMessage<T>, new()
     {
         var expected = Expected<T>.Name;
-        var headers = result.Message.Headers;
         // Headers are compared as bytes: decoding them to text is only needed to say what is wrong.
         if (headers is null || !headers.TryGetLastBytes(TypeHeader, out var type)) throw new EnvelopeException("NO_TYPE_HEADER", $"The message has no {TypeHeader} header; expected {expected}.");
         if (!type.AsSpan().SequenceEqual(Expected<T>.NameBytes)) throw new EnvelopeException("WRONG_TYPE", $"The message is a {Encoding.UTF8.GetString(type)}; this topic carries {expected}.");
         if (!headers.TryGetLastBytes(SchemaHeader, out var schema) || !schema.AsSpan().SequenceEqual(SchemaHeaderValue))
             throw new EnvelopeException("UNKNOWN_SCHEMA", $"The message is schema version '{HeaderText(headers, SchemaHeader)}'; this hub reads version {SchemaVersion}.");
-        if (result.Message.Value is null) throw new EnvelopeException("NO_VALUE", "The message has no value (a tombstone); this topic carries no tombstones.");
+        if (isNull) throw new EnvelopeException("NO_VALUE", "The message has no value (a tombstone); this topic carries no tombstones.");
         try
         {
-            return Expected<T>.Parser.ParseFrom(result.Message.Value);
+            return Expected<T>.Parser.ParseFrom(value);
         }
         catch (InvalidProtocolBufferException e)
         {
             throw new EnvelopeException("BAD_PROTOBUF", $"The value is not a valid {expected}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// A consumer's value deserializer that decodes straight from librdkafka's buffer: no array per
+    /// message is copied out first. A value it refuses makes the client's Consume throw a
+    /// <see cref="ConsumeException"/> that carries the message's bytes as they came.
+    /// </summary>
+    public sealed class Deserializer<T> : IDeserializer<T> where T : IMessage<T>, new()
+    {
+        public T Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context) => Unwrap<T>(context.Headers, data, isNull);
     }
 
     public static string? HeaderText(Headers? headers, string name) =>
@@ -74,7 +87,8 @@ public static class KafkaEnvelope
     {
         public static readonly string Name = new T().Descriptor.FullName;
         public static readonly byte[] NameBytes = Encoding.UTF8.GetBytes(Name);
-        public static readonly MessageParser<T> Parser = new(() => new T());
+        // The generated parser: it makes new messages with `new`, not through the generic constraint's reflection.
+        public static readonly MessageParser<T> Parser = (MessageParser<T>)new T().Descriptor.Parser;
     }
 }
 

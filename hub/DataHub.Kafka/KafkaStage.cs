@@ -75,9 +75,9 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     private readonly IStageHandler<T> _handler;
     private readonly ILogger _log;
     private readonly string _clientId;
-    private readonly List<ConsumeResult<byte[], byte[]>> _pending = [];
+    private readonly List<Consumed> _pending = [];
     private InFlight? _inFlight;
-    private IConsumer<byte[], byte[]>? _consumer;
+    private IConsumer<byte[], T>? _consumer;
     private CancellationToken _stopping;
 
     public KafkaStage(KafkaBusOptions options, string stage, string topic, KafkaEventBus bus, IStageHandler<T> handler, ILogger log, string clientId)
@@ -107,7 +107,8 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     private void Run(CancellationToken cancellationToken)
     {
         _stopping = cancellationToken;
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(_options.ConsumerConfig(_group, _clientId))
+        using var consumer = new ConsumerBuilder<byte[], T>(_options.ConsumerConfig(_group, _clientId))
+            .SetValueDeserializer(new KafkaEnvelope.Deserializer<T>())
             .SetLogHandler((_, m) => KafkaLog.Write(_log, m))
             .SetErrorHandler((_, e) => _log.Log(e.IsFatal ? LogLevel.Critical : LogLevel.Warning, "Kafka consumer of stage {Stage}: {Reason} ({Code})", _stage, e.Reason, e.Code))
             .SetPartitionsAssignedHandler((_, assigned) => _log.LogInformation("Stage {Stage} got partitions {Partitions} of {Topic}", _stage, string.Join(",", assigned.Select(p => p.Partition.Value)), _topic))
@@ -123,7 +124,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             .SetPartitionsLostHandler((c, lost) =>
             {
                 var partitions = lost.Select(p => p.TopicPartition).ToHashSet();
-                _pending.RemoveAll(r => partitions.Contains(r.TopicPartition));
+                _pending.RemoveAll(r => partitions.Contains(r.Result.TopicPartition));
                 FinishInFlight(c, except: partitions);
                 _log.LogWarning("Stage {Stage} lost partitions {Partitions}; their uncommitted messages will be read again by the new owner", _stage, string.Join(",", lost.Select(p => p.Partition.Value)));
             })
@@ -136,21 +137,27 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             while (!cancellationToken.IsCancellationRequested)
             {
                 var wait = deadline - DateTime.UtcNow;
-                ConsumeResult<byte[], byte[]>? result;
+                Consumed? consumed;
                 try
                 {
-                    result = consumer.Consume(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+                    var result = consumer.Consume(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+                    consumed = result is null || result.IsPartitionEOF ? null : new Consumed(result);
+                }
+                catch (ConsumeException e) when (e.Error.Code == ErrorCode.Local_ValueDeserialization && e.ConsumerRecord is { } refused)
+                {
+                    // The envelope check refused the value; the client has moved past it, and it is set aside with the batch.
+                    consumed = Consumed.Refused(refused, e.InnerException);
                 }
                 catch (ConsumeException e) when (!e.Error.IsFatal)
                 {
                     // A fetch that failed (leader moved, broker down, timed out): the client fetches again from the same offset.
                     _log.LogWarning("Stage {Stage}: {Reason}; the client retries", _stage, e.Error.Reason);
-                    result = null;
+                    consumed = null;
                 }
-                if (result is not null && !result.IsPartitionEOF)
+                if (consumed is { } message)
                 {
                     if (_pending.Count == 0) deadline = DateTime.UtcNow + _options.BatchWait;
-                    _pending.Add(result);
+                    _pending.Add(message);
                     Interlocked.Increment(ref Counters.ConsumedCount);
                 }
                 if (_pending.Count >= _options.MaxBatch || (_pending.Count > 0 && DateTime.UtcNow >= deadline))
@@ -185,10 +192,30 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         }
     }
 
-    /// <summary>A handled batch whose offsets are not committed yet: its handler's work may still be running.</summary>
-    private sealed record InFlight(List<ConsumeResult<byte[], byte[]>> Batch, List<T> Decoded, List<int> DecodedFrom, List<(int Index, StageFailure Failure)> Undecodable, StageOutcome Outcome);
+    /// <summary>
+    /// A consumed message, decoded; or one the envelope check refused (<see cref="Refusal"/> set), with its
+    /// value's bytes as they came, for the dead-letter topic.
+    /// </summary>
+    private readonly record struct Consumed(ConsumeResult<byte[], T> Result, StageFailure? Refusal = null, byte[]? RefusedValue = null)
+    {
+        public static Consumed Refused(ConsumeResult<byte[], byte[]> raw, Exception? why)
+        {
+            var refusal = why is EnvelopeException e
+                ? new StageFailure(0, e.Code, e.Message, nameof(EnvelopeException))
+                : new StageFailure(0, "UNDECODABLE", why?.Message ?? "The value could not be decoded.", why?.GetType().FullName ?? "");
+            var result = new ConsumeResult<byte[], T>
+            {
+                TopicPartitionOffset = raw.TopicPartitionOffset,
+                Message = new Message<byte[], T> { Key = raw.Message.Key, Headers = raw.Message.Headers, Timestamp = raw.Message.Timestamp },
+            };
+            return new Consumed(result, refusal, raw.Message.Value);
+        }
+    }
 
-    private void ProcessPending(IConsumer<byte[], byte[]> consumer)
+    /// <summary>A handled batch whose offsets are not committed yet: its handler's work may still be running.</summary>
+    private sealed record InFlight(List<Consumed> Batch, List<T> Decoded, List<int> DecodedFrom, List<(int Index, StageFailure Failure)> Undecodable, StageOutcome Outcome);
+
+    private void ProcessPending(IConsumer<byte[], T> consumer)
     {
         if (_pending.Count == 0) return;
         var batch = _pending.ToList();
@@ -198,15 +225,13 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         var undecodable = new List<(int Index, StageFailure Failure)>();
         for (int i = 0; i < batch.Count; i++)
         {
-            try
+            if (batch[i].Refusal is { } refusal)
             {
-                decoded.Add(KafkaEnvelope.Unwrap<T>(batch[i]));
-                decodedFrom.Add(i);
+                undecodable.Add((i, refusal with { Index = i }));
+                continue;
             }
-            catch (EnvelopeException e)
-            {
-                undecodable.Add((i, new StageFailure(i, e.Code, e.Message, nameof(EnvelopeException))));
-            }
+            decoded.Add(batch[i].Result.Message.Value);
+            decodedFrom.Add(i);
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var outcome = HandleWithRetry(decoded, settle: false);
@@ -223,7 +248,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     /// Returns false when the batch is to be read again, and then <paramref name="following"/>, the batch
     /// handled after it, with it.
     /// </summary>
-    private bool FinishInFlight(IConsumer<byte[], byte[]> consumer, IReadOnlySet<TopicPartition>? except = null, InFlight? following = null)
+    private bool FinishInFlight(IConsumer<byte[], T> consumer, IReadOnlySet<TopicPartition>? except = null, InFlight? following = null)
     {
         if (_inFlight is not { } done) return true;
         _inFlight = null;
@@ -246,7 +271,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         Interlocked.Add(ref Counters.HandleTicks, clock.Elapsed.Ticks);
         clock.Restart();
         var deadLetters = done.Undecodable.Concat(failures.Select(f => (Index: done.DecodedFrom[f.Index], Failure: f)))
-            .Where(d => except?.Contains(done.Batch[d.Index].TopicPartition) != true).ToList();
+            .Where(d => except?.Contains(done.Batch[d.Index].Result.TopicPartition) != true).ToList();
         foreach (var (index, failure) in deadLetters) DeadLetter(done.Batch[index], failure);
         // Everything this batch produced (records, profiles, dead letters) is acknowledged before the offsets move.
         try
@@ -262,7 +287,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             return false;
         }
         Interlocked.Add(ref Counters.FlushTicks, clock.Elapsed.Ticks);
-        Commit(consumer, done.Batch.Where(r => except?.Contains(r.TopicPartition) != true));
+        Commit(consumer, done.Batch.Where(r => except?.Contains(r.Result.TopicPartition) != true));
         Count(done, deadLetters.Count);
         return true;
     }
@@ -271,7 +296,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     /// Makes the consumer read a batch again, with the batch handled after it (whose work is let finish
     /// first), except partitions no longer owned.
     /// </summary>
-    private static void ReadAgain(IConsumer<byte[], byte[]> consumer, InFlight done, InFlight? following, IReadOnlySet<TopicPartition>? except)
+    private static void ReadAgain(IConsumer<byte[], T> consumer, InFlight done, InFlight? following, IReadOnlySet<TopicPartition>? except)
     {
         var messages = done.Batch.AsEnumerable();
         if (following is not null)
@@ -279,12 +304,12 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             Settle(following.Outcome.Completion);
             messages = messages.Concat(following.Batch);
         }
-        foreach (var g in messages.GroupBy(r => r.TopicPartition).Where(g => except?.Contains(g.Key) != true))
-            consumer.Seek(new TopicPartitionOffset(g.Key, g.Min(r => r.Offset.Value)));
+        foreach (var g in messages.GroupBy(r => r.Result.TopicPartition).Where(g => except?.Contains(g.Key) != true))
+            consumer.Seek(new TopicPartitionOffset(g.Key, g.Min(r => r.Result.Offset.Value)));
     }
 
     /// <summary>On stop: commits a batch whose work completed, if the brokers acknowledge its output within a few seconds.</summary>
-    private bool CommitOnStop(IConsumer<byte[], byte[]> consumer, InFlight done)
+    private bool CommitOnStop(IConsumer<byte[], T> consumer, InFlight done)
     {
         if (done.Outcome.Failures.Count > 0 || done.Undecodable.Count > 0) return false;
         using var flushWindow = new CancellationTokenSource(TimeSpan.FromSeconds(5));
@@ -300,9 +325,9 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         return true;
     }
 
-    private void Commit(IConsumer<byte[], byte[]> consumer, IEnumerable<ConsumeResult<byte[], byte[]>> batch)
+    private void Commit(IConsumer<byte[], T> consumer, IEnumerable<Consumed> batch)
     {
-        var offsets = batch.GroupBy(r => r.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1)).ToList();
+        var offsets = batch.GroupBy(r => r.Result.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Result.Offset.Value) + 1)).ToList();
         if (offsets.Count == 0) return;
         try
         {
@@ -375,8 +400,14 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         }
     }
 
-    private void DeadLetter(ConsumeResult<byte[], byte[]> original, StageFailure failure)
+    /// <summary>
+    /// Sets a message aside with headers saying why. A value the envelope check refused goes out as it came; a
+    /// decoded one the handler refused goes out encoded again from what was decoded (equal field by field,
+    /// unknown fields included; the stage does not keep every value's bytes for the rare refusal).
+    /// </summary>
+    private void DeadLetter(Consumed consumed, StageFailure failure)
     {
+        var original = consumed.Result;
         _log.LogWarning("Stage {Stage} sets aside {Topic}[{Partition}]@{Offset}: {Code}: {Reason}", _stage, original.Topic, original.Partition.Value, original.Offset.Value, failure.Code, failure.Reason);
         var headers = new Headers();
         foreach (var h in original.Message.Headers ?? []) headers.Add(h.Key, h.GetValueBytes());
@@ -389,7 +420,8 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         Add("reason", failure.Code);
         Add("exception.class.name", failure.ExceptionType);
         Add("exception.message", failure.Reason);
-        _bus.Produce(TopicProvisioner.DeadLetter, new Message<byte[], byte[]> { Key = original.Message.Key, Value = original.Message.Value, Headers = headers }, _stopping);
+        var value = consumed.Refusal is null ? original.Message.Value.ToByteArray() : consumed.RefusedValue;
+        _bus.Produce(TopicProvisioner.DeadLetter, new Message<byte[], byte[]> { Key = original.Message.Key, Value = value!, Headers = headers }, _stopping);
     }
 
     private void Backoff(int attempt) =>

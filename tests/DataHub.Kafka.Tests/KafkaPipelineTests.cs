@@ -77,7 +77,7 @@ public sealed class KafkaPipelineTests
 
         await TestData.WaitUntilAsync(() => node.Store.GetProfile(record.Uscc) is not null && node.ApplyStage.Counters.DeadLettered == 3, Patience,
             () => $"dead-lettered {node.ApplyStage.Counters.DeadLettered}, profile stored: {node.Store.GetProfile(record.Uscc) is not null}");
-        var letters = await Kcat.ReadAsync(cluster.Cluster.BootstrapServers, TopicProvisioner.DeadLetter, "%k|%h\\n");
+        var letters = await Kcat.ReadAsync(cluster.Cluster.BootstrapServers, TopicProvisioner.DeadLetter, "%k|%h|%S\\n");
         Assert.Equal(3, letters.Count);
         string Header(string line, string name) => line.Split('|')[1].Split(',').Single(h => h.StartsWith(name + "=", StringComparison.Ordinal))[(name.Length + 1)..];
         Assert.Equal(["NO_TYPE_HEADER", "BAD_PROTOBUF", "NO_USCC"], letters.Select(l => Header(l, "datahub.errors.reason")));
@@ -89,6 +89,8 @@ public sealed class KafkaPipelineTests
             Assert.Equal("0", Header(l, "datahub.errors.partition"));
         });
         Assert.Equal(["k1", "k2", "k3"], letters.Select(l => l.Split('|')[0]));
+        // Refused by the envelope check: the value as it came; refused by the handler: the decoded record encoded again.
+        Assert.Equal([record.CalculateSize(), 3, noUscc.CalculateSize()], letters.Select(l => int.Parse(l.Split('|')[2], System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     [Fact]

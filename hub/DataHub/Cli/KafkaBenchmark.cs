@@ -47,10 +47,12 @@ internal static class KafkaBenchmark
                 baseline.Add(records / b.TotalSeconds);
                 Console.Error.WriteLine($"run {run}: baseline raw consumer          {baseline[^1],12:N0} records/s ({b.TotalSeconds:F2} s)");
 
+                var gc = IngestBenchmark.GcCounters.Now();
                 var (elapsed, line, samples) = await PipelineAsync(options, kafka, Path.Combine(work, $"store-{run}"), records, logs, ct);
                 pipeline.Add(records / elapsed.TotalSeconds);
                 memory.Add(samples);
                 Console.Error.WriteLine($"run {run}: hub stages, topic → profiles    {pipeline[^1],12:N0} records/s ({elapsed.TotalSeconds:F2} s; {line})");
+                Console.Error.WriteLine($"run {run}: garbage collector          {(IngestBenchmark.GcCounters.Now() - gc).Describe(records)}");
                 Console.Error.WriteLine($"run {run}: working set by progress (MB): {samples}");
                 Directory.Delete(Path.Combine(work, $"store-{run}"), true);
             }
