@@ -20,12 +20,15 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
     private readonly object _failureLock = new();
     private Exception? _failure;
     private long _produced, _failed;
+    // One delegate for every message: a method group converted at each call would allocate one per message.
+    private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery;
 
     public KafkaEventBus(KafkaBusOptions options, ILogger log, IEventBus? local = null, string clientId = "datahub")
     {
         options.Validate();
         _local = local;
         _log = log;
+        _onDelivery = OnDelivery;
         _producer = new ProducerBuilder<byte[], byte[]>(options.ProducerConfig(clientId))
             .SetLogHandler((_, m) => KafkaLog.Write(log, m))
             .SetErrorHandler((_, e) => { if (e.IsFatal) Fail(new KafkaException(e)); else log.LogWarning("Kafka producer: {Reason} ({Code})", e.Reason, e.Code); })
@@ -58,7 +61,7 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
         {
             try
             {
-                _producer.Produce(topic, message, OnDelivery);
+                _producer.Produce(topic, message, _onDelivery);
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)

@@ -327,7 +327,8 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
 
     private void Commit(IConsumer<byte[], T> consumer, IEnumerable<Consumed> batch)
     {
-        var offsets = batch.GroupBy(r => r.Result.TopicPartition).Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Result.Offset.Value) + 1)).ToList();
+        // By partition number: the result's TopicPartition is made anew at each read (the stage reads one topic).
+        var offsets = batch.GroupBy(r => r.Result.Partition.Value).Select(g => new TopicPartitionOffset(_topic, g.Key, g.Max(r => r.Result.Offset.Value) + 1)).ToList();
         if (offsets.Count == 0) return;
         try
         {
