@@ -93,9 +93,7 @@ public sealed class ApplyStageHandler(IngestPipeline pipeline, IHubStore store) 
 
 /// <summary>
 /// Raw records into the pipeline over Kafka: the adapters', webhooks' and ingest API's side of
-/// <c>datahub.raw.v1</c>. Raw records are sent without a key: their order does not matter (the fold does
-/// not depend on it), and librdkafka's sticky partitioning then keeps a run of consecutive rows — often
-/// the records of one enterprise — on one partition, so the apply stage folds each profile fewer times.
+/// <c>datahub.raw.v1</c>, keyed in blocks of consecutive rows (see <see cref="SubmitAsync(IReadOnlyList{RawRecord}, CancellationToken)"/>).
 /// An adapter's position is saved only after the brokers acknowledged its rows: a crash in between
 /// fetches them again, and the stages find them already stored.
 /// </summary>
