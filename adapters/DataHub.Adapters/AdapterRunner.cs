@@ -181,6 +181,21 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
     }
 
     /// <summary>The loop of one feed.</summary>
+    /// <summary>
+    /// How long an adapter waits after a failed fetch. An open circuit says how long it stays open; one that
+    /// refuses the call without saying (half-open, trying another call) or whose break ended as it refused
+    /// (Polly then reports no time, or less) is tried again after a second. Other failures back off,
+    /// doubling up to a minute.
+    /// </summary>
+    internal static TimeSpan WaitAfter(Exception failure, ref TimeSpan backoff)
+    {
+        if (failure is BrokenCircuitException broken)
+            return broken.RetryAfter is { } remaining && remaining > TimeSpan.Zero ? remaining : TimeSpan.FromSeconds(1);
+        var wait = backoff;
+        backoff = TimeSpan.FromSeconds(Math.Min(60, backoff.TotalSeconds * 2));
+        return wait;
+    }
+
     private sealed class AdapterLoop(AdapterRunner runner, string source, SourceFeed feed, FeedClient client, Resilience resilience, TimeSpan pollInterval)
     {
         private CancellationTokenSource? _cts;
@@ -291,15 +306,7 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
                     _lastError = $"{e.GetType().Name}: {e.Message}";
                     _state = AdapterRunState.BackingOff;
                     _caughtUp = false;
-                    // An open circuit says how long it stays open (a half-open one refusing this loop's call: try
-                    // again shortly); other failures back off, doubling up to a minute.
-                    TimeSpan wait;
-                    if (e is BrokenCircuitException broken) wait = broken.RetryAfter ?? TimeSpan.FromSeconds(1);
-                    else
-                    {
-                        wait = backoff;
-                        backoff = TimeSpan.FromSeconds(Math.Min(60, backoff.TotalSeconds * 2));
-                    }
+                    var wait = WaitAfter(e, ref backoff);
                     runner._log.LogWarning("Adapter {Adapter} failed ({Error}); next attempt in {Seconds:0.#} s", Id, _lastError, wait.TotalSeconds);
                     try { await Task.Delay(wait, runner._time, ct); } catch (OperationCanceledException) { break; }
                 }

@@ -88,6 +88,29 @@ public sealed class AdapterRunnerTests
         hub.AssertCountExact();
     }
 
+    [Theory]
+    [InlineData(2500, 2500)]
+    [InlineData(0, 1000)]
+    [InlineData(-3, 1000)]
+    public void An_open_circuit_is_waited_out_and_one_whose_break_just_ended_is_tried_again_after_a_second(int retryAfterMs, int expectedMs)
+    {
+        // Polly reports the break's remaining time as it refuses; a break that ends in between leaves zero or less,
+        // which a delay would refuse (the adapter's loop died of it once, in a run of this class's restart test).
+        var backoff = TimeSpan.FromSeconds(4);
+        var failure = new Polly.CircuitBreaker.BrokenCircuitException("the circuit is open", TimeSpan.FromMilliseconds(retryAfterMs));
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), AdapterRunner.WaitAfter(failure, ref backoff));
+        Assert.Equal(TimeSpan.FromSeconds(4), backoff);
+        Assert.Equal(TimeSpan.FromSeconds(1), AdapterRunner.WaitAfter(new Polly.CircuitBreaker.BrokenCircuitException("half open"), ref backoff));
+    }
+
+    [Fact]
+    public void Other_failures_back_off_doubling_up_to_a_minute()
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        var waits = Enumerable.Range(0, 8).Select(_ => AdapterRunner.WaitAfter(new HttpRequestException("answered 503"), ref backoff).TotalSeconds);
+        Assert.Equal([1, 2, 4, 8, 16, 32, 60, 60], waits);
+    }
+
     [Fact]
     public async Task A_restart_closes_an_open_circuit_and_the_adapter_reads_on()
     {
