@@ -8,8 +8,10 @@ namespace DataHub.Kafka;
 /// <summary>
 /// The event bus on Kafka: one idempotent producer (acks=all) for every topic. Publishing hands the
 /// message to librdkafka and returns; <see cref="FlushAsync"/> waits until every message handed over
-/// is acknowledged by the brokers, and throws if any could not be written — a stage flushes before it
-/// commits its consumer offsets, so nothing it produced is lost if the process dies after the commit.
+/// is acknowledged by the brokers, and throws if any could not be written. A stage counts what each
+/// batch produces in a <see cref="DeliveryTracker"/> of its own (<see cref="Track"/>) and waits for that
+/// batch's messages only before it commits the batch's offsets — so nothing it produced is lost if the
+/// process dies after the commit, and the batch handled meanwhile is not waited for.
 /// Local watchers (gRPC Watch streams of this process) get every message too, through <paramref name="local"/>.
 /// </summary>
 public sealed class KafkaEventBus : IEventBus, IDisposable
@@ -20,8 +22,10 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
     private readonly object _failureLock = new();
     private Exception? _failure;
     private long _produced, _failed;
-    // One delegate for every message: a method group converted at each call would allocate one per message.
+    // One delegate for every untracked message: a method group converted at each call would allocate one per message.
     private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery;
+    // The tracker of the batch whose work is running in this flow (a stage's thread and the tasks its handler starts).
+    private static readonly AsyncLocal<DeliveryTracker?> Ambient = new();
 
     public KafkaEventBus(KafkaBusOptions options, ILogger log, IEventBus? local = null, string clientId = "datahub")
     {
@@ -43,7 +47,7 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
 
     public async ValueTask PublishAsync(string topic, string key, IMessage message, CancellationToken cancellationToken = default)
     {
-        Produce(topic, KafkaEnvelope.Wrap(key, message), cancellationToken);
+        Produce(topic, KafkaEnvelope.Wrap(key, message), Ambient.Value, cancellationToken);
         if (_local is not null) await _local.PublishAsync(topic, key, message, cancellationToken);
     }
 
@@ -52,23 +56,43 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
 
     /// <summary>Hands a message to Kafka only (the relay of the workflows' outbox: local watchers already had it).</summary>
     public void Send(string topic, string key, IMessage message, CancellationToken cancellationToken = default) =>
-        Produce(topic, KafkaEnvelope.Wrap(key, message), cancellationToken);
+        Produce(topic, KafkaEnvelope.Wrap(key, message), null, cancellationToken);
 
-    /// <summary>Hands a message over as is (the dead-letter queue keeps the original key, value and headers).</summary>
-    internal void Produce(string topic, Message<byte[], byte[]> message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Counts every message published from here on in this flow — the calling thread and the tasks it
+    /// starts — in <paramref name="tracker"/> (null: counted by <see cref="FlushAsync"/> alone again).
+    /// </summary>
+    public static void Track(DeliveryTracker? tracker) => Ambient.Value = tracker;
+
+    /// <summary>
+    /// Hands a message over as is (the dead-letter queue keeps the original key, value and headers),
+    /// counted in <paramref name="tracker"/> when one is given.
+    /// </summary>
+    internal void Produce(string topic, Message<byte[], byte[]> message, DeliveryTracker? tracker, CancellationToken cancellationToken)
     {
+        // Counted before it is handed over: its acknowledgement may come before Produce returns.
+        tracker?.Handed();
         while (true)
         {
             try
             {
-                _producer.Produce(topic, message, _onDelivery);
+                _producer.Produce(topic, message, tracker?.OnDelivery ?? _onDelivery);
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
             {
                 // The client's queue is full: let the brokers acknowledge some before handing over more.
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    tracker?.Withdrawn();
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
                 _producer.Poll(TimeSpan.FromMilliseconds(50));
+            }
+            catch
+            {
+                tracker?.Withdrawn();
+                throw;
             }
         }
     }
@@ -95,9 +119,15 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
 
     private void Fail(Exception e)
     {
+        CountFailure(e);
+        lock (_failureLock) _failure ??= e;
+    }
+
+    /// <summary>Counts and logs a message that could not be written.</summary>
+    private void CountFailure(Exception e)
+    {
         Interlocked.Increment(ref _failed);
         _log.LogError("Kafka delivery failed: {Reason}", e.Message);
-        lock (_failureLock) _failure ??= e;
     }
 
     public void Dispose()
@@ -105,6 +135,78 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
         try { _producer.Flush(TimeSpan.FromSeconds(10)); } catch (KafkaException) { }
         _producer.Dispose();
     }
+
+    /// <summary>
+    /// The messages one batch's work produced, counted until the brokers acknowledge them: the stage
+    /// waits for these before it commits the batch's offsets, not for everything the producer holds
+    /// (which includes the output of the batch handled since). A message that could not be written
+    /// fails this tracker's wait only.
+    /// </summary>
+    public sealed class DeliveryTracker
+    {
+        private readonly KafkaEventBus _bus;
+        private readonly object _drained = new();
+        private int _outstanding;
+        private Exception? _failure;
+
+        public DeliveryTracker(KafkaEventBus bus)
+        {
+            _bus = bus;
+            OnDelivery = Delivered;
+        }
+
+        /// <summary>This tracker's delivery handler, one delegate for all its messages.</summary>
+        internal Action<DeliveryReport<byte[], byte[]>> OnDelivery { get; }
+
+        /// <summary>Messages handed to the producer and not acknowledged yet.</summary>
+        public int Outstanding => Volatile.Read(ref _outstanding);
+
+        internal void Handed() => Interlocked.Increment(ref _outstanding);
+
+        /// <summary>A message counted by <see cref="Handed"/> that the producer did not take after all.</summary>
+        internal void Withdrawn() => Settled();
+
+        private void Delivered(DeliveryReport<byte[], byte[]> report)
+        {
+            if (report.Error.IsError)
+            {
+                var failure = new KafkaException(report.Error);
+                _bus.CountFailure(failure);
+                Interlocked.CompareExchange(ref _failure, failure, null);
+            }
+            else
+            {
+                Interlocked.Increment(ref _bus._produced);
+            }
+            Settled();
+        }
+
+        private void Settled()
+        {
+            if (Interlocked.Decrement(ref _outstanding) > 0) return;
+            lock (_drained) Monitor.PulseAll(_drained);
+        }
+
+        /// <summary>
+        /// Waits until every message counted here is acknowledged; throws <see cref="KafkaDeliveryException"/>
+        /// when one could not be written, <see cref="OperationCanceledException"/> when cancelled first.
+        /// </summary>
+        public void WaitAcknowledged(CancellationToken cancellationToken)
+        {
+            lock (_drained)
+            {
+                while (Volatile.Read(ref _outstanding) > 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    // A bounded wait, so that cancellation is seen.
+                    Monitor.Wait(_drained, TimeSpan.FromMilliseconds(200));
+                }
+            }
+            if (Volatile.Read(ref _failure) is { } failure)
+                throw new KafkaDeliveryException("Messages could not be written to Kafka; the stage does not commit and will process them again.", failure);
+        }
+    }
+
 }
 
 /// <summary>Some messages handed to Kafka were not acknowledged.</summary>

@@ -55,8 +55,8 @@ public sealed class StageCounters
 /// <summary>
 /// One pipeline stage over Kafka, in the shape of a Kafka Connect sink task: a consumer in the stage's
 /// group reads batches of at most <see cref="KafkaBusOptions.MaxBatch"/> messages, the handler
-/// processes them, every message the stage produced is acknowledged (flush), and only then are the
-/// offsets committed — so a crash at any point means the batch is read again, and applying it again
+/// processes them, every message the batch's work produced is acknowledged (counted per batch in a
+/// <see cref="KafkaEventBus.DeliveryTracker"/>), and only then are the batch's offsets committed — so a crash at any point means the batch is read again, and applying it again
 /// is a no-op. A message that cannot be decoded or that the handler refuses goes to
 /// <c>datahub.deadletter.v1</c> with headers saying why, and the stage moves on. When partitions are
 /// revoked in a rebalance, the batch in hand is finished and committed first.
@@ -213,7 +213,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     }
 
     /// <summary>A handled batch whose offsets are not committed yet: its handler's work may still be running.</summary>
-    private sealed record InFlight(List<Consumed> Batch, List<T> Decoded, List<int> DecodedFrom, List<(int Index, StageFailure Failure)> Undecodable, StageOutcome Outcome);
+    private sealed record InFlight(List<Consumed> Batch, List<T> Decoded, List<int> DecodedFrom, List<(int Index, StageFailure Failure)> Undecodable, StageOutcome Outcome, KafkaEventBus.DeliveryTracker Deliveries);
 
     private void ProcessPending(IConsumer<byte[], T> consumer)
     {
@@ -234,16 +234,18 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             decodedFrom.Add(i);
         }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var outcome = HandleWithRetry(decoded, settle: false);
+        var deliveries = new KafkaEventBus.DeliveryTracker(_bus);
+        var outcome = HandleWithRetry(decoded, settle: false, deliveries);
         Interlocked.Add(ref Counters.HandleTicks, clock.Elapsed.Ticks);
         // The previous batch's work ran meanwhile; it is finished and committed before this one is in flight.
-        var next = new InFlight(batch, decoded, decodedFrom, undecodable, outcome);
+        var next = new InFlight(batch, decoded, decodedFrom, undecodable, outcome, deliveries);
         if (FinishInFlight(consumer, following: next)) _inFlight = next;
     }
 
     /// <summary>
     /// Waits for the batch in flight; when its work failed, handles it again to the end. Then sets its
-    /// refused messages aside, waits until the brokers acknowledged everything it produced, and commits
+    /// refused messages aside, waits until the brokers acknowledged everything its work produced (not
+    /// what the batch handled since produced), and commits
     /// its offsets (except those of <paramref name="except"/>, partitions this process no longer owns).
     /// Returns false when the batch is to be read again, and then <paramref name="following"/>, the batch
     /// handled after it, with it.
@@ -266,17 +268,17 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             }
             Interlocked.Increment(ref Counters.RetryCount);
             _log.LogWarning(failed, "Stage {Stage}: the work of a batch of {Count} failed after it was handled; handling the batch again", _stage, done.Decoded.Count);
-            failures = HandleWithRetry(done.Decoded, settle: true).Failures;
+            failures = HandleWithRetry(done.Decoded, settle: true, done.Deliveries).Failures;
         }
         Interlocked.Add(ref Counters.HandleTicks, clock.Elapsed.Ticks);
         clock.Restart();
         var deadLetters = done.Undecodable.Concat(failures.Select(f => (Index: done.DecodedFrom[f.Index], Failure: f)))
             .Where(d => except?.Contains(done.Batch[d.Index].Result.TopicPartition) != true).ToList();
-        foreach (var (index, failure) in deadLetters) DeadLetter(done.Batch[index], failure);
+        foreach (var (index, failure) in deadLetters) DeadLetter(done.Batch[index], failure, done.Deliveries);
         // Everything this batch produced (records, profiles, dead letters) is acknowledged before the offsets move.
         try
         {
-            _bus.FlushAsync(_stopping).GetAwaiter().GetResult();
+            done.Deliveries.WaitAcknowledged(_stopping);
         }
         catch (KafkaDeliveryException e)
         {
@@ -315,7 +317,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         using var flushWindow = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try
         {
-            _bus.FlushAsync(flushWindow.Token).GetAwaiter().GetResult();
+            done.Deliveries.WaitAcknowledged(flushWindow.Token);
         }
         catch (Exception e) when (e is KafkaDeliveryException or OperationCanceledException)
         {
@@ -328,8 +330,14 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     private void Commit(IConsumer<byte[], T> consumer, IEnumerable<Consumed> batch)
     {
         // By partition number: the result's TopicPartition is made anew at each read (the stage reads one topic).
-        var offsets = batch.GroupBy(r => r.Result.Partition.Value).Select(g => new TopicPartitionOffset(_topic, g.Key, g.Max(r => r.Result.Offset.Value) + 1)).ToList();
-        if (offsets.Count == 0) return;
+        var next = new Dictionary<int, long>();
+        foreach (var r in batch)
+        {
+            long offset = r.Result.Offset.Value + 1;
+            if (!next.TryGetValue(r.Result.Partition.Value, out var known) || offset > known) next[r.Result.Partition.Value] = offset;
+        }
+        if (next.Count == 0) return;
+        var offsets = next.Select(p => new TopicPartitionOffset(_topic, p.Key, p.Value)).ToList();
         try
         {
             consumer.Commit(offsets);
@@ -367,15 +375,18 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     /// takes: an outage is not the messages' fault). When a batch fails three times with the store up,
     /// each message is tried once on its own and the ones that fail alone are refused. With
     /// <paramref name="settle"/>, the handler's remaining work is waited for and its failure counts as
-    /// the batch's.
+    /// the batch's. What the handler's work publishes — also the part still running when it returns —
+    /// is counted in <paramref name="deliveries"/>.
     /// </summary>
-    private StageOutcome HandleWithRetry(List<T> decoded, bool settle, bool alone = false)
+    private StageOutcome HandleWithRetry(List<T> decoded, bool settle, KafkaEventBus.DeliveryTracker deliveries, bool alone = false)
     {
         if (decoded.Count == 0) return StageOutcome.Done([]);
         for (int attempt = 1; ; attempt++)
         {
             try
             {
+                // Flows into the tasks the handler starts (its projection), so their profiles are counted too.
+                KafkaEventBus.Track(deliveries);
                 var outcome = _handler.HandleAsync(decoded, _stopping).GetAwaiter().GetResult();
                 if (!settle) return outcome;
                 outcome.Completion.GetAwaiter().GetResult();
@@ -395,8 +406,12 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
                 _log.LogWarning(e, "Stage {Stage}: a batch of {Count} fails with the store up; processing its messages one by one to set the failing ones aside", _stage, decoded.Count);
                 var failures = new List<StageFailure>();
                 for (int i = 0; i < decoded.Count; i++)
-                    foreach (var f in HandleWithRetry([decoded[i]], settle: true, alone: true).Failures) failures.Add(f with { Index = i });
+                    foreach (var f in HandleWithRetry([decoded[i]], settle: true, deliveries, alone: true).Failures) failures.Add(f with { Index = i });
                 return StageOutcome.Done(failures);
+            }
+            finally
+            {
+                KafkaEventBus.Track(null);
             }
         }
     }
@@ -406,7 +421,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     /// decoded one the handler refused goes out encoded again from what was decoded (equal field by field,
     /// unknown fields included; the stage does not keep every value's bytes for the rare refusal).
     /// </summary>
-    private void DeadLetter(Consumed consumed, StageFailure failure)
+    private void DeadLetter(Consumed consumed, StageFailure failure, KafkaEventBus.DeliveryTracker deliveries)
     {
         var original = consumed.Result;
         _log.LogWarning("Stage {Stage} sets aside {Topic}[{Partition}]@{Offset}: {Code}: {Reason}", _stage, original.Topic, original.Partition.Value, original.Offset.Value, failure.Code, failure.Reason);
@@ -422,7 +437,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
         Add("exception.class.name", failure.ExceptionType);
         Add("exception.message", failure.Reason);
         var value = consumed.Refusal is null ? original.Message.Value.ToByteArray() : consumed.RefusedValue;
-        _bus.Produce(TopicProvisioner.DeadLetter, new Message<byte[], byte[]> { Key = original.Message.Key, Value = value!, Headers = headers }, _stopping);
+        _bus.Produce(TopicProvisioner.DeadLetter, new Message<byte[], byte[]> { Key = original.Message.Key, Value = value!, Headers = headers }, deliveries, _stopping);
     }
 
     private void Backoff(int attempt) =>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
+using DataHub.Core.Ingest;
 using DataHub.Schema.V1;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -138,6 +139,51 @@ public sealed class KafkaStageTests
         Assert.Equal(9, handler.Handled.Distinct().Count());
         var letter = Assert.Single(await Kcat.ReadAsync(cluster.Cluster.BootstrapServers, TopicProvisioner.DeadLetter, "%h\\n"));
         Assert.Contains("datahub.errors.offset=3", letter);
+    }
+
+    /// <summary>A handler that sends each record on to the records topic, as the normalize stage does.</summary>
+    private sealed class ForwardingHandler(KafkaEventBus bus) : IStageHandler<RawRecord>
+    {
+        public int Calls;
+
+        public async Task<StageOutcome> HandleAsync(IReadOnlyList<RawRecord> batch, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            foreach (var r in batch) await bus.PublishAsync(Topics.Records, r.Origin, r, cancellationToken);
+            return StageOutcome.Done([]);
+        }
+
+        public bool IsHealthy() => true;
+
+        public Task OnIdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_batch_whose_output_the_brokers_refused_is_handled_again_and_committed_once_its_output_is_written()
+    {
+        using var cluster = new TestCluster(partitions: 1);
+        using var stop = new CancellationTokenSource();
+        using (var feeder = new KafkaEventBus(cluster.Options, NullLogger.Instance, clientId: "feeder"))
+        {
+            for (int i = 0; i < 10; i++) await feeder.PublishAsync(TopicProvisioner.Raw, "", new RawRecord { Source = "s", Origin = $"o{i}" });
+            await feeder.FlushAsync();
+        }
+        // The stage's first produce request is refused for good (MESSAGE_TOO_LARGE): what the batch sent is lost.
+        cluster.Cluster.PushRequestErrors(0, 10);
+        using var stageBus = new KafkaEventBus(cluster.Options, NullLogger.Instance, clientId: "stage");
+        var handler = new ForwardingHandler(stageBus);
+        var stage = new KafkaStage<RawRecord>(cluster.Options, "test", TopicProvisioner.Raw, stageBus, handler, NullLogger.Instance, "stage");
+        var running = stage.RunAsync(stop.Token);
+
+        await TestData.WaitUntilAsync(() => CommittedOffset(cluster, stage) == 10, TimeSpan.FromSeconds(60), () => $"committed {CommittedOffset(cluster, stage)}, calls {handler.Calls}");
+        stop.Cancel();
+        await running;
+        Assert.True(handler.Calls >= 2, $"handled {handler.Calls} times");
+        Assert.True(stageBus.Failed >= 1);
+        Assert.Equal(0, stage.Counters.DeadLettered);
+        // Every record reached the records topic before the offsets moved (some more than once: applying twice is a no-op).
+        var forwarded = TopicReader.ReadAll<RawRecord>(cluster.Options.BootstrapServers, Topics.Records).Select(r => r.Origin).ToHashSet();
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"o{i}").ToHashSet(), forwarded);
     }
 
     /// <summary>The offset the stage's group committed on the raw topic's one partition (0 when none), read by a consumer of the group that does not join it.</summary>
