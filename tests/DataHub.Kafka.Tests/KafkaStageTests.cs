@@ -141,16 +141,25 @@ public sealed class KafkaStageTests
         Assert.Contains("datahub.errors.offset=3", letter);
     }
 
-    /// <summary>A handler that sends each record on to the records topic, as the normalize stage does.</summary>
-    private sealed class ForwardingHandler(KafkaEventBus bus) : IStageHandler<RawRecord>
+    /// <summary>
+    /// A handler that sends each record on to the records topic: before it returns, as the normalize stage
+    /// does, or at the end of the work it leaves running, as the apply stage's projection sends profiles.
+    /// </summary>
+    private sealed class ForwardingHandler(KafkaEventBus bus, bool atTheEndOfItsWork) : IStageHandler<RawRecord>
     {
         public int Calls;
 
         public async Task<StageOutcome> HandleAsync(IReadOnlyList<RawRecord> batch, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref Calls);
-            foreach (var r in batch) await bus.PublishAsync(Topics.Records, r.Origin, r, cancellationToken);
+            if (atTheEndOfItsWork) return new StageOutcome([], Task.Run(() => ForwardAsync(batch, cancellationToken), cancellationToken));
+            await ForwardAsync(batch, cancellationToken);
             return StageOutcome.Done([]);
+        }
+
+        private async Task ForwardAsync(IReadOnlyList<RawRecord> batch, CancellationToken cancellationToken)
+        {
+            foreach (var r in batch) await bus.PublishAsync(Topics.Records, r.Origin, r, cancellationToken);
         }
 
         public bool IsHealthy() => true;
@@ -158,32 +167,36 @@ public sealed class KafkaStageTests
         public Task OnIdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task A_batch_whose_output_the_brokers_refused_is_handled_again_and_committed_once_its_output_is_written()
+    [Theory]
+    [InlineData(10, false)]
+    // Several batches whose output goes out as their work ends: a batch's commit may wait until the next batch is handled.
+    [InlineData(2000, true)]
+    public async Task A_batch_whose_output_the_brokers_refused_is_handled_again_and_committed_once_its_output_is_written(int messages, bool atTheEndOfItsWork)
     {
         using var cluster = new TestCluster(partitions: 1);
         using var stop = new CancellationTokenSource();
         using (var feeder = new KafkaEventBus(cluster.Options, NullLogger.Instance, clientId: "feeder"))
         {
-            for (int i = 0; i < 10; i++) await feeder.PublishAsync(TopicProvisioner.Raw, "", new RawRecord { Source = "s", Origin = $"o{i}" });
+            for (int i = 0; i < messages; i++) await feeder.PublishAsync(TopicProvisioner.Raw, "", new RawRecord { Source = "s", Origin = $"o{i}" });
             await feeder.FlushAsync();
         }
         // The stage's first produce request is refused for good (MESSAGE_TOO_LARGE): what the batch sent is lost.
         cluster.Cluster.PushRequestErrors(0, 10);
         using var stageBus = new KafkaEventBus(cluster.Options, NullLogger.Instance, clientId: "stage");
-        var handler = new ForwardingHandler(stageBus);
+        var handler = new ForwardingHandler(stageBus, atTheEndOfItsWork);
         var stage = new KafkaStage<RawRecord>(cluster.Options, "test", TopicProvisioner.Raw, stageBus, handler, NullLogger.Instance, "stage");
         var running = stage.RunAsync(stop.Token);
 
-        await TestData.WaitUntilAsync(() => CommittedOffset(cluster, stage) == 10, TimeSpan.FromSeconds(60), () => $"committed {CommittedOffset(cluster, stage)}, calls {handler.Calls}");
+        await TestData.WaitUntilAsync(() => CommittedOffset(cluster, stage) == messages, TimeSpan.FromSeconds(60), () => $"committed {CommittedOffset(cluster, stage)}, calls {handler.Calls}");
         stop.Cancel();
         await running;
-        Assert.True(handler.Calls >= 2, $"handled {handler.Calls} times");
+        int batches = (messages + cluster.Options.MaxBatch - 1) / cluster.Options.MaxBatch;
+        Assert.True(handler.Calls > batches, $"handled {handler.Calls} times");
         Assert.True(stageBus.Failed >= 1);
         Assert.Equal(0, stage.Counters.DeadLettered);
         // Every record reached the records topic before the offsets moved (some more than once: applying twice is a no-op).
         var forwarded = TopicReader.ReadAll<RawRecord>(cluster.Options.BootstrapServers, Topics.Records).Select(r => r.Origin).ToHashSet();
-        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"o{i}").ToHashSet(), forwarded);
+        Assert.Equal(Enumerable.Range(0, messages).Select(i => $"o{i}").ToHashSet(), forwarded);
     }
 
     /// <summary>The offset the stage's group committed on the raw topic's one partition (0 when none), read by a consumer of the group that does not join it.</summary>
