@@ -47,7 +47,9 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
 
     public async ValueTask PublishAsync(string topic, string key, IMessage message, CancellationToken cancellationToken = default)
     {
-        Produce(topic, KafkaEnvelope.Wrap(key, message), Ambient.Value, cancellationToken);
+        // A tracker whose batch is finished no longer counts: a timer or task that captured the flow publishes untracked.
+        var tracker = Ambient.Value is { Finished: false } current ? current : null;
+        Produce(topic, KafkaEnvelope.Wrap(key, message), tracker, cancellationToken);
         if (_local is not null) await _local.PublishAsync(topic, key, message, cancellationToken);
     }
 
@@ -148,6 +150,7 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
         private readonly object _drained = new();
         private int _outstanding;
         private Exception? _failure;
+        private volatile bool _finished;
 
         public DeliveryTracker(KafkaEventBus bus)
         {
@@ -160,6 +163,9 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
 
         /// <summary>Messages handed to the producer and not acknowledged yet.</summary>
         public int Outstanding => Volatile.Read(ref _outstanding);
+
+        /// <summary>Whether a wait has answered for this tracker's messages; what is published afterwards is not counted here.</summary>
+        public bool Finished => _finished;
 
         internal void Handed() => Interlocked.Increment(ref _outstanding);
 
@@ -202,6 +208,7 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
                     Monitor.Wait(_drained, TimeSpan.FromMilliseconds(200));
                 }
             }
+            _finished = true;
             if (Volatile.Read(ref _failure) is { } failure)
                 throw new KafkaDeliveryException("Messages could not be written to Kafka; the stage does not commit and will process them again.", failure);
         }

@@ -55,6 +55,25 @@ public sealed class DeliveryTrackerTests
     }
 
     [Fact]
+    public async Task What_a_flow_publishes_after_its_tracker_answered_is_counted_by_the_flush_instead()
+    {
+        using var cluster = new TestCluster(partitions: 1);
+        using var bus = new KafkaEventBus(cluster.Options, NullLogger.Instance);
+        var finished = new KafkaEventBus.DeliveryTracker(bus);
+        KafkaEventBus.Track(finished);
+        await bus.PublishAsync(TopicProvisioner.Raw, "k", new RawRecord { Source = "s", Origin = "tracked" });
+        finished.WaitAcknowledged(CancellationToken.None);
+        Assert.True(finished.Finished);
+
+        // Still the flow's tracker (as for a timer that captured it), but its batch is committed: the refusal must not go unseen.
+        cluster.Cluster.PushRequestErrors(Produce, MessageTooLarge);
+        await bus.PublishAsync(TopicProvisioner.Raw, "k", new RawRecord { Source = "s", Origin = "late" });
+        KafkaEventBus.Track(null);
+        await Assert.ThrowsAsync<KafkaDeliveryException>(() => bus.FlushAsync());
+        Assert.Equal(0, finished.Outstanding);
+    }
+
+    [Fact]
     public async Task A_wait_that_is_cancelled_says_so()
     {
         using var cluster = new TestCluster(partitions: 1);
