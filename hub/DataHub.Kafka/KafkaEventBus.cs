@@ -213,7 +213,6 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
                 throw new KafkaDeliveryException("Messages could not be written to Kafka; the stage does not commit and will process them again.", failure);
         }
     }
-
 }
 
 /// <summary>Some messages handed to Kafka were not acknowledged.</summary>

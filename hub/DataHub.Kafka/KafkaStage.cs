@@ -56,10 +56,11 @@ public sealed class StageCounters
 /// One pipeline stage over Kafka, in the shape of a Kafka Connect sink task: a consumer in the stage's
 /// group reads batches of at most <see cref="KafkaBusOptions.MaxBatch"/> messages, the handler
 /// processes them, every message the batch's work produced is acknowledged (counted per batch in a
-/// <see cref="KafkaEventBus.DeliveryTracker"/>), and only then are the batch's offsets committed — so a crash at any point means the batch is read again, and applying it again
-/// is a no-op. A message that cannot be decoded or that the handler refuses goes to
-/// <c>datahub.deadletter.v1</c> with headers saying why, and the stage moves on. When partitions are
-/// revoked in a rebalance, the batch in hand is finished and committed first.
+/// <see cref="KafkaEventBus.DeliveryTracker"/>), and only then are the batch's offsets committed — so
+/// a crash at any point means the batch is read again, and applying it again is a no-op. A message
+/// that cannot be decoded or that the handler refuses goes to <c>datahub.deadletter.v1</c> with headers
+/// saying why, and the stage moves on. When partitions are revoked in a rebalance, the batch in hand
+/// is finished and committed first.
 /// One batch may be in flight: the stage handles batch N+1 while the work batch N left running (its
 /// projection) completes, and commits N's offsets only once that work has completed and what it
 /// produced is acknowledged — when the next batch is handled, when no message comes, on revoke and on
@@ -245,8 +246,8 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
     /// <summary>
     /// Waits for the batch in flight; when its work failed, handles it again to the end. Then sets its
     /// refused messages aside, waits until the brokers acknowledged everything its work produced (not
-    /// what the batch handled since produced), and commits
-    /// its offsets (except those of <paramref name="except"/>, partitions this process no longer owns).
+    /// what the batch handled since produced), and commits its offsets (except those of
+    /// <paramref name="except"/>, partitions this process no longer owns).
     /// Returns false when the batch is to be read again, and then <paramref name="following"/>, the batch
     /// handled after it, with it.
     /// </summary>
