@@ -108,7 +108,7 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
             if (_failure is { } failure)
             {
                 _failure = null;
-                throw new KafkaDeliveryException("Messages could not be written to Kafka; the stage does not commit and will process them again.", failure);
+                throw KafkaDeliveryException.NotWritten(failure);
             }
         }
     }, cancellationToken);
@@ -210,13 +210,18 @@ public sealed class KafkaEventBus : IEventBus, IDisposable
             }
             _finished = true;
             if (Volatile.Read(ref _failure) is { } failure)
-                throw new KafkaDeliveryException("Messages could not be written to Kafka; the stage does not commit and will process them again.", failure);
+                throw KafkaDeliveryException.NotWritten(failure);
         }
     }
 }
 
 /// <summary>Some messages handed to Kafka were not acknowledged.</summary>
-public sealed class KafkaDeliveryException(string message, Exception inner) : Exception(message, inner);
+public sealed class KafkaDeliveryException(string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>What a stage's flush or batch wait throws when a message it waited for could not be written.</summary>
+    internal static KafkaDeliveryException NotWritten(Exception failure) =>
+        new("Messages could not be written to Kafka; the stage does not commit and will process them again.", failure);
+}
 
 internal static class KafkaLog
 {
