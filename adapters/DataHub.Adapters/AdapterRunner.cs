@@ -180,7 +180,6 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
         }
     }
 
-    /// <summary>The loop of one feed.</summary>
     /// <summary>
     /// How long an adapter waits after a failed fetch. An open circuit says how long it stays open; one that
     /// refuses the call without saying (half-open, trying another call) or whose break ended as it refused
@@ -196,6 +195,7 @@ public sealed class AdapterRunner : IHostedService, IAsyncDisposable
         return wait;
     }
 
+    /// <summary>The loop of one feed.</summary>
     private sealed class AdapterLoop(AdapterRunner runner, string source, SourceFeed feed, FeedClient client, Resilience resilience, TimeSpan pollInterval)
     {
         private CancellationTokenSource? _cts;
