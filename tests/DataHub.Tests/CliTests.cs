@@ -174,7 +174,23 @@ public sealed class CliTests : IDisposable
         var ratio = last.GetProperty("pipeline_rps").GetDouble() / last.GetProperty("baseline_rps").GetDouble();
         Assert.InRange(last.GetProperty("ratio").GetDouble(), ratio - 0.005, ratio + 0.005);
         Assert.True(last.GetProperty("peak_mb").GetDouble() > 0);
+        Assert.Equal(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation", last.GetProperty("gc").GetString());
         Assert.Contains("baseline (raw SQLite inserts)", output);
+    }
+
+    [Fact]
+    public async Task The_kafka_benchmark_measures_its_baseline_in_a_child_and_prints_a_json_summary()
+    {
+        // A mock cluster and the raw consumer each in a child process of this program, the stages in this one.
+        var (exit, output) = await Run("bench", "kafka", "--records", "3000", "--runs", "1", "--partitions", "6");
+        Assert.Equal(0, exit);
+        var last = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
+        Assert.Equal(3000, last.GetProperty("records").GetInt32());
+        Assert.True(last.GetProperty("baseline_rps").GetDouble() > 0);
+        Assert.True(last.GetProperty("pipeline_rps").GetDouble() > 0);
+        var ratio = last.GetProperty("pipeline_rps").GetDouble() / last.GetProperty("baseline_rps").GetDouble();
+        Assert.InRange(last.GetProperty("ratio").GetDouble(), ratio - 0.005, ratio + 0.005);
+        Assert.Contains("baseline (raw Confluent.Kafka read)", output);
     }
 
     public void Dispose()

@@ -384,7 +384,38 @@ internal static class DataHubCli
                 return 1;
             }
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search, pulls, kafka };
+        // The baselines, run by `bench ingest` and `bench kafka` in a child process (BenchChild); not for direct use.
+        var baselineInput = new Option<string>("--input") { Required = true };
+        var baselineDatabase = new Option<string>("--database") { Required = true };
+        var baselineBatch = new Option<int>("--batch-size") { Required = true };
+        var ingestBaseline = new Command("ingest-baseline", "The ingest benchmark's baseline (run by `bench ingest`).") { baselineInput, baselineDatabase, baselineBatch };
+        ingestBaseline.Hidden = true;
+        ingestBaseline.SetAction(p =>
+        {
+            string input = p.GetValue(baselineInput)!, database = p.GetValue(baselineDatabase)!;
+            int batch = Math.Max(1, p.GetValue(baselineBatch));
+            // Warmed up first on a copy of the file's first lines, so the measured loop runs compiled as a long-running process's would.
+            string warmInput = database + ".warm.jsonl", warmDatabase = database + ".warm";
+            File.WriteAllLines(warmInput, File.ReadLines(input).Take(20_000));
+            IngestBenchmark.Baseline(warmInput, warmDatabase, batch);
+            foreach (var f in Directory.GetFiles(Path.GetDirectoryName(Path.GetFullPath(database))!, Path.GetFileName(database) + ".warm*")) File.Delete(f);
+            BenchChild.Report(IngestBenchmark.Baseline(input, database, batch));
+            return 0;
+        });
+        var baselineServers = new Option<string>("--bootstrap-servers") { Required = true };
+        var baselineGroup = new Option<string>("--group-prefix") { Required = true };
+        var baselineRecords = new Option<int>("--records") { Required = true };
+        var kafkaBaseline = new Command("kafka-baseline", "The Kafka benchmark's baseline (run by `bench kafka`).") { baselineServers, baselineGroup, baselineRecords };
+        kafkaBaseline.Hidden = true;
+        kafkaBaseline.SetAction((p, ct) =>
+        {
+            var options = new Kafka.KafkaBusOptions { BootstrapServers = p.GetValue(baselineServers)!, GroupPrefix = p.GetValue(baselineGroup)! };
+            // Warmed up first: a group of its own reads the first messages, so the measured loop runs compiled.
+            Kafka.KafkaThroughput.ConsumeAll(options with { GroupPrefix = options.GroupPrefix + ".warm" }, Kafka.TopicProvisioner.Raw, Math.Min(20_000, p.GetValue(baselineRecords)), ct);
+            BenchChild.Report(Kafka.KafkaThroughput.ConsumeAll(options, Kafka.TopicProvisioner.Raw, p.GetValue(baselineRecords), ct));
+            return Task.FromResult(0);
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search, pulls, kafka, ingestBaseline, kafkaBaseline };
     }
 
     /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using System.Text;
 using System.Text.Json;
 using DataHub.Adapters.Import;
@@ -13,6 +14,7 @@ namespace DataHub.Cli;
 /// prepared statement in batched transactions — the limit of the storage engine — and (b) put through
 /// the whole pipeline (parse, normalize, validate, dedup, append, fold, index) into a fresh store.
 /// Both read the same file, so parsing the file's lines is in both. Runs alternate; medians are reported.
+/// The baseline runs in a child process (<see cref="BenchChild"/>).
 /// </summary>
 internal static class IngestBenchmark
 {
@@ -25,13 +27,14 @@ internal static class IngestBenchmark
             var input = Path.Combine(work, "input.jsonl");
             Console.Error.WriteLine($"generating {records:N0} synthetic records into {input} ...");
             long bytes = Generate(input, records);
-            Console.Error.WriteLine($"input: {bytes / 1048576.0:F1} MiB; batch size {options.BatchSize}; {Environment.ProcessorCount} cores; {runs} run(s)");
+            Console.Error.WriteLine($"input: {bytes / 1048576.0:F1} MiB; batch size {options.BatchSize}; {Environment.ProcessorCount} cores; {runs} run(s); {GcCounters.Mode}; {BenchChild.BaselineNote}");
 
             var baseline = new List<double>();
             var pipeline = new List<double>();
             for (int run = 1; run <= runs; run++)
             {
-                var b = Baseline(input, Path.Combine(work, $"baseline-{run}.db"), options.BatchSize);
+                var b = await BenchChild.MeasureAsync(["bench", "ingest-baseline", "--input", input, "--database", Path.Combine(work, $"baseline-{run}.db"),
+                    "--batch-size", options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
                 baseline.Add(records / b.TotalSeconds);
                 Console.Error.WriteLine($"run {run}: baseline raw SQLite inserts  {records / b.TotalSeconds,12:N0} records/s ({b.TotalSeconds:F2} s)");
                 var gc = GcCounters.Now();
@@ -59,6 +62,7 @@ internal static class IngestBenchmark
                 pipeline_rps = Math.Round(pipelineRps),
                 ratio = Math.Round(pipelineRps / baselineRps, 3),
                 peak_mb = Math.Round(peakMb),
+                gc = GcCounters.ModeName,
             }));
         }
         finally
@@ -81,7 +85,8 @@ internal static class IngestBenchmark
         return writer.BaseStream.Length;
     }
 
-    private static TimeSpan Baseline(string input, string database, int batchSize)
+    /// <summary>The limit: the lines inserted raw, one prepared statement, batched transactions (`bench ingest-baseline`, in a child).</summary>
+    internal static TimeSpan Baseline(string input, string database, int batchSize)
     {
         var clock = Stopwatch.StartNew();
         using var connection = new SqliteConnection($"Data Source={database};Pooling=false");
@@ -126,6 +131,22 @@ internal static class IngestBenchmark
     /// <summary>What the garbage collector did during a stretch of work: allocation, collections by generation, pauses.</summary>
     internal readonly record struct GcCounters(long AllocatedBytes, int Gen0, int Gen1, int Gen2, TimeSpan Paused)
     {
+        /// <summary>"server" or "workstation": the figures depend on it, and an operator's environment can change it.</summary>
+        public static string ModeName => GCSettings.IsServerGC ? "server" : "workstation";
+
+        /// <summary>The collector as the runtime configured it, for a benchmark's header.</summary>
+        public static string Mode
+        {
+            get
+            {
+                var settings = GC.GetConfigurationVariables();
+                bool adaptive = settings.TryGetValue("GCDynamicAdaptationMode", out var mode) && Convert.ToInt64(mode) == 1;
+                return GCSettings.IsServerGC
+                    ? $"server GC{(adaptive ? ", adaptive (DATAS)" : "")}, up to {settings.GetValueOrDefault("HeapCount")} heaps"
+                    : $"workstation GC{(GCSettings.LatencyMode == GCLatencyMode.Batch ? "" : ", background collections")}";
+            }
+        }
+
         public static GcCounters Now() =>
             new(GC.GetTotalAllocatedBytes(), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
 

@@ -10,7 +10,8 @@ namespace DataHub.Cli;
 /// Confluent.Kafka consumer reads them all in a fresh group (the limit: nothing done per message) and
 /// (b) the hub's normalize and apply stages take them from the topic to stored profiles. Each run gets a
 /// fresh librdkafka mock cluster in a child process (`datahub kafka mock-cluster`, so its in-memory
-/// messages are not counted in this process's memory) and a fresh store. Medians are reported.
+/// messages are not counted in this process's memory) and a fresh store; the raw consumer runs in a child
+/// process too (<see cref="BenchChild"/>). Medians are reported.
 /// </summary>
 internal static class KafkaBenchmark
 {
@@ -23,6 +24,7 @@ internal static class KafkaBenchmark
             var input = Path.Combine(work, "input.jsonl");
             Console.Error.WriteLine($"generating {records:N0} synthetic records into {input} ...");
             IngestBenchmark.Generate(input, records);
+            Console.Error.WriteLine($"{partitions} partitions; batches of {maxBatch:N0}; {Environment.ProcessorCount} cores; {runs} run(s); {IngestBenchmark.GcCounters.Mode}; {BenchChild.BaselineNote}");
             var baseline = new List<double>();
             var pipeline = new List<double>();
             var produce = new List<double>();
@@ -43,7 +45,8 @@ internal static class KafkaBenchmark
                 Console.Error.WriteLine($"run {run}: produced {records:N0} raw records   {produce[^1],12:N0} records/s ({clock.Elapsed.TotalSeconds:F2} s)");
 
                 RequireWhole(kafka, TopicProvisioner.Raw, records, partitions);
-                var b = KafkaThroughput.ConsumeAll(kafka, TopicProvisioner.Raw, records, ct);
+                var b = await BenchChild.MeasureAsync(["bench", "kafka-baseline", "--bootstrap-servers", cluster.BootstrapServers, "--group-prefix", kafka.GroupPrefix,
+                    "--records", records.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
                 baseline.Add(records / b.TotalSeconds);
                 Console.Error.WriteLine($"run {run}: baseline raw consumer          {baseline[^1],12:N0} records/s ({b.TotalSeconds:F2} s)");
 
@@ -76,6 +79,7 @@ internal static class KafkaBenchmark
                 pipeline_rps = Math.Round(pipelineRps),
                 ratio = Math.Round(pipelineRps / baselineRps, 3),
                 peak_mb = Math.Round(peakMb),
+                gc = IngestBenchmark.GcCounters.ModeName,
             }));
             return 0;
         }
@@ -137,12 +141,7 @@ internal sealed class MockClusterProcess : IDisposable
 
     public static async Task<MockClusterProcess> StartAsync(int partitions, CancellationToken ct)
     {
-        var self = Environment.ProcessPath ?? "dotnet";
-        var info = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        // Run as `dotnet datahub.dll` or as the apphost: the child is started the same way.
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet") info.ArgumentList.Add(typeof(KafkaBenchmark).Assembly.Location);
-        foreach (var a in new[] { "kafka", "mock-cluster", "--brokers", "3", "--partitions", partitions.ToString(System.Globalization.CultureInfo.InvariantCulture) }) info.ArgumentList.Add(a);
-        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the mock cluster process.");
+        var process = BenchChild.Start(["kafka", "mock-cluster", "--brokers", "3", "--partitions", partitions.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         var line = await process.StandardOutput.ReadLineAsync(ct);
         if (string.IsNullOrWhiteSpace(line))
         {
