@@ -34,8 +34,18 @@ internal static class BenchChild
     {
         using var process = Start(arguments);
         process.StandardInput.Close();
-        var output = (await process.StandardOutput.ReadToEndAsync(ct)).Trim();
-        await process.WaitForExitAsync(ct);
+        string output;
+        try
+        {
+            output = (await process.StandardOutput.ReadToEndAsync(ct)).Trim();
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped (Ctrl+C): the child stops with it rather than finishing its baseline alone.
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw;
+        }
         var last = output.Split('\n')[^1];
         if (process.ExitCode != 0 || !double.TryParse(last, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
             throw new InvalidOperationException($"The baseline process failed (exit code {process.ExitCode}); its output: {output}");
