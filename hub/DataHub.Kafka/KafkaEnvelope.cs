@@ -80,6 +80,18 @@ public static class KafkaEnvelope
         public T Deserialize(ReadOnlySpan<byte> data, bool isNull, SerializationContext context) => Unwrap<T>(context.Headers, data, isNull);
     }
 
+    /// <summary>
+    /// Whether a message carries the envelope's two headers for <typeparamref name="T"/> and nothing else (as every
+    /// message the hub writes does); its headers can then be replaced by <see cref="EnvelopeHeaders{T}"/>.
+    /// </summary>
+    public static bool HasOnlyEnvelopeHeaders<T>(Headers? headers) where T : IMessage<T>, new() =>
+        headers is { Count: 2 }
+        && headers[0].Key == TypeHeader && headers[0].GetValueBytes().AsSpan().SequenceEqual(Expected<T>.NameBytes)
+        && headers[1].Key == SchemaHeader && headers[1].GetValueBytes().AsSpan().SequenceEqual(SchemaHeaderValue);
+
+    /// <summary>The envelope's headers for <typeparamref name="T"/>, one instance for every message that has them: read it, never add to it.</summary>
+    public static Headers EnvelopeHeaders<T>() where T : IMessage<T>, new() => Expected<T>.Headers;
+
     public static string? HeaderText(Headers? headers, string name) =>
         headers is not null && headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
 
@@ -87,6 +99,7 @@ public static class KafkaEnvelope
     {
         public static readonly string Name = new T().Descriptor.FullName;
         public static readonly byte[] NameBytes = Encoding.UTF8.GetBytes(Name);
+        public static readonly Headers Headers = new() { { TypeHeader, NameBytes }, { SchemaHeader, SchemaHeaderValue } };
         // The generated parser: it makes new messages with `new`, not through the generic constraint's reflection.
         public static readonly MessageParser<T> Parser = (MessageParser<T>)new T().Descriptor.Parser;
     }

@@ -142,7 +142,7 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
                 try
                 {
                     var result = consumer.Consume(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
-                    consumed = result is null || result.IsPartitionEOF ? null : new Consumed(result);
+                    consumed = result is null || result.IsPartitionEOF ? null : Keep(result);
                 }
                 catch (ConsumeException e) when (e.Error.Code == ErrorCode.Local_ValueDeserialization && e.ConsumerRecord is { } refused)
                 {
@@ -191,6 +191,19 @@ public sealed class KafkaStage<T> where T : IMessage<T>, new()
             // Unprocessed messages are not committed; the next owner reads them.
             try { consumer.Close(); } catch (KafkaException e) { _log.LogWarning("Stage {Stage} could not leave its group cleanly: {Reason}", _stage, e.Message); }
         }
+    }
+
+    /// <summary>
+    /// A consumed message as its batch keeps it until the offsets are committed. The client gives every message
+    /// a topic string and header objects of its own; the topic is the stage's, and the envelope's usual two
+    /// headers are one shared instance, so each message in hand holds — and the collector copies — about
+    /// 400 bytes less. Other headers are kept as they came (a dead letter carries them on).
+    /// </summary>
+    private Consumed Keep(ConsumeResult<byte[], T> result)
+    {
+        result.Topic = _topic;
+        if (KafkaEnvelope.HasOnlyEnvelopeHeaders<T>(result.Message.Headers)) result.Message.Headers = KafkaEnvelope.EnvelopeHeaders<T>();
+        return new Consumed(result);
     }
 
     /// <summary>

@@ -35,4 +35,23 @@ public sealed class KafkaEnvelopeTests
         Assert.Equal("UNKNOWN_SCHEMA", error.Code);
         Assert.Equal("The message is schema version '2'; this hub reads version 1.", error.Message);
     }
+
+    [Fact]
+    public void Only_the_envelopes_own_two_headers_may_be_replaced_by_the_shared_ones()
+    {
+        var headers = KafkaEnvelope.Wrap("", new RawRecord { Source = "scjg" }).Headers;
+        Assert.True(KafkaEnvelope.HasOnlyEnvelopeHeaders<RawRecord>(headers));
+        Assert.Equal(headers.Select(h => (h.Key, Encoding.UTF8.GetString(h.GetValueBytes()))),
+            KafkaEnvelope.EnvelopeHeaders<RawRecord>().Select(h => (h.Key, Encoding.UTF8.GetString(h.GetValueBytes()))));
+        // Another type, another version, a header more: kept as they came (a dead letter carries them on).
+        Assert.False(KafkaEnvelope.HasOnlyEnvelopeHeaders<CanonicalRecord>(headers));
+        var version = KafkaEnvelope.Wrap("", new RawRecord()).Headers;
+        version.Remove(KafkaEnvelope.SchemaHeader);
+        version.Add(KafkaEnvelope.SchemaHeader, Encoding.UTF8.GetBytes("2"));
+        Assert.False(KafkaEnvelope.HasOnlyEnvelopeHeaders<RawRecord>(version));
+        var traced = KafkaEnvelope.Wrap("", new RawRecord()).Headers;
+        traced.Add("traceparent", Encoding.UTF8.GetBytes("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        Assert.False(KafkaEnvelope.HasOnlyEnvelopeHeaders<RawRecord>(traced));
+        Assert.False(KafkaEnvelope.HasOnlyEnvelopeHeaders<RawRecord>(null));
+    }
 }
