@@ -392,14 +392,7 @@ internal static class DataHubCli
         ingestBaseline.Hidden = true;
         ingestBaseline.SetAction(p =>
         {
-            string input = p.GetValue(baselineInput)!, database = p.GetValue(baselineDatabase)!;
-            int batch = Math.Max(1, p.GetValue(baselineBatch));
-            // Warmed up first on a copy of the file's first lines, so the measured loop runs compiled as a long-running process's would.
-            string warmInput = database + ".warm.jsonl", warmDatabase = database + ".warm";
-            File.WriteAllLines(warmInput, File.ReadLines(input).Take(20_000));
-            IngestBenchmark.Baseline(warmInput, warmDatabase, batch);
-            foreach (var f in Directory.GetFiles(Path.GetDirectoryName(Path.GetFullPath(database))!, Path.GetFileName(database) + ".warm*")) File.Delete(f);
-            BenchChild.Report(IngestBenchmark.Baseline(input, database, batch));
+            BenchChild.Report(IngestBenchmark.WarmedBaseline(p.GetValue(baselineInput)!, p.GetValue(baselineDatabase)!, Math.Max(1, p.GetValue(baselineBatch))));
             return 0;
         });
         var baselineServers = new Option<string>("--bootstrap-servers") { Required = true };
@@ -410,9 +403,7 @@ internal static class DataHubCli
         kafkaBaseline.SetAction((p, ct) =>
         {
             var options = new Kafka.KafkaBusOptions { BootstrapServers = p.GetValue(baselineServers)!, GroupPrefix = p.GetValue(baselineGroup)! };
-            // Warmed up first: a group of its own reads the first messages, so the measured loop runs compiled.
-            Kafka.KafkaThroughput.ConsumeAll(options with { GroupPrefix = options.GroupPrefix + ".warm" }, Kafka.TopicProvisioner.Raw, Math.Min(20_000, p.GetValue(baselineRecords)), ct);
-            BenchChild.Report(Kafka.KafkaThroughput.ConsumeAll(options, Kafka.TopicProvisioner.Raw, p.GetValue(baselineRecords), ct));
+            BenchChild.Report(KafkaBenchmark.WarmedBaseline(options, p.GetValue(baselineRecords), ct));
             return Task.FromResult(0);
         });
         return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search, pulls, kafka, ingestBaseline, kafkaBaseline };
