@@ -5,6 +5,7 @@ using DataHub.Core.Pulls;
 using DataHub.Schema.V1;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 using static DataHub.Embedded.SqliteHubStore;
 
 namespace DataHub.Embedded;
@@ -116,69 +117,73 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     /// <summary>Kafka mode: every step's event is also written to the bus outbox, in the step's transaction, for the relay.</summary>
     public bool RelaysToBus { get; init; }
 
-    /// <summary>The writer's prepared statements, made once and rebound for every step.</summary>
+    /// <summary>
+    /// The writer's prepared statements, made once and rebound for every step, run through SQLite's C
+    /// interface (<see cref="SqliteStatement"/>): a pull's step is a few small statements, where
+    /// Microsoft.Data.Sqlite's command, reader and parameter objects cost more than SQLite's own work.
+    /// </summary>
     private sealed class Statements : IDisposable
     {
-        private readonly SqliteCommand[] _all;
+        private readonly SqliteStatement[] _all;
+        // Bodies are written into one reused buffer; each is bound (SQLite copies it) before the next.
+        private readonly System.Buffers.ArrayBufferWriter<byte> _body = new(4096);
 
         public Statements(SqliteConnection c)
         {
-            NextSeq = Prepare(c, "SELECT coalesce(max(seq), 0) + 1 FROM pulls");
-            ReadPull = Prepare(c, "SELECT seq, pull FROM pulls WHERE seq = $seq AND id = $id", "$seq", "$id");
-            InsertPull = Prepare(c, """
+            // IMMEDIATE: the group takes the write lock (waiting out the linkage store's writer) before it reads.
+            Begin = new(c, "BEGIN IMMEDIATE");
+            Commit = new(c, "COMMIT");
+            Savepoint = new(c, "SAVEPOINT step");
+            Release = new(c, "RELEASE step");
+            RollbackToSavepoint = new(c, "ROLLBACK TO step");
+            NextSeq = new(c, "SELECT coalesce(max(seq), 0) + 1 FROM pulls");
+            ReadPull = new(c, "SELECT seq, pull FROM pulls WHERE seq = ?1 AND id = ?2");
+            InsertPull = new(c, """
                 INSERT INTO pulls(seq, id, requester, owner, uscc, item_type, state, overdue, escalated, from_library, next_action_at, updated_at, pull)
-                VALUES($seq, $id, $requester, $owner, $uscc, $item, $state, $overdue, $escalated, $library, $next, $updated, $pull)
-                """, "$seq", "$id", "$requester", "$owner", "$uscc", "$item", "$state", "$overdue", "$escalated", "$library", "$next", "$updated", "$pull");
-            UpdatePull = Prepare(c, """
-                UPDATE pulls SET state = $state, overdue = $overdue, escalated = $escalated, from_library = $library, next_action_at = $next,
-                                 updated_at = $updated, pull = $pull WHERE seq = $seq
-                """, "$seq", "$state", "$overdue", "$escalated", "$library", "$next", "$updated", "$pull");
-            InsertEvent = Prepare(c, "INSERT INTO pull_events(pull_seq, seq, type, at, event) VALUES($p, $s, $t, $at, $e)", "$p", "$s", "$t", "$at", "$e");
-            InsertMaterial = Prepare(c, "INSERT INTO library_materials(uscc, item_type, valid_until, added_at, evidence) VALUES($u, $i, $v, $at, $e)", "$u", "$i", "$v", "$at", "$e");
-            LatestRevision = Prepare(c, "SELECT coalesce(max(revision), 0) FROM pull_catalogue");
-            InsertCatalogue = Prepare(c, "INSERT INTO pull_catalogue(revision, document, edited_by, edited_at) VALUES($r, $d, $by, $at)", "$r", "$d", "$by", "$at");
-            InsertOutbox = Prepare(c, WorkflowDatabase.InsertBusOutbox, "$topic", "$key", "$type", "$payload");
-            _all = [NextSeq, ReadPull, InsertPull, UpdatePull, InsertEvent, InsertMaterial, LatestRevision, InsertCatalogue, InsertOutbox];
+                VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                """);
+            UpdatePull = new(c, """
+                UPDATE pulls SET state = ?2, overdue = ?3, escalated = ?4, from_library = ?5, next_action_at = ?6, updated_at = ?7, pull = ?8
+                WHERE seq = ?1
+                """);
+            InsertEvent = new(c, "INSERT INTO pull_events(pull_seq, seq, type, at, event) VALUES(?1, ?2, ?3, ?4, ?5)");
+            InsertMaterial = new(c, "INSERT INTO library_materials(uscc, item_type, valid_until, added_at, evidence) VALUES(?1, ?2, ?3, ?4, ?5)");
+            LatestRevision = new(c, "SELECT coalesce(max(revision), 0) FROM pull_catalogue");
+            InsertCatalogue = new(c, "INSERT INTO pull_catalogue(revision, document, edited_by, edited_at) VALUES(?1, ?2, ?3, ?4)");
+            InsertOutbox = new(c, WorkflowDatabase.InsertBusOutbox);
+            _all = [Begin, Commit, Savepoint, Release, RollbackToSavepoint, NextSeq, ReadPull, InsertPull, UpdatePull, InsertEvent, InsertMaterial,
+                LatestRevision, InsertCatalogue, InsertOutbox];
         }
 
-        public SqliteCommand NextSeq { get; }
-        public SqliteCommand ReadPull { get; }
-        public SqliteCommand InsertPull { get; }
-        public SqliteCommand UpdatePull { get; }
-        public SqliteCommand InsertEvent { get; }
-        public SqliteCommand InsertMaterial { get; }
-        public SqliteCommand LatestRevision { get; }
-        public SqliteCommand InsertCatalogue { get; }
-        public SqliteCommand InsertOutbox { get; }
+        public SqliteStatement Begin { get; }
+        public SqliteStatement Commit { get; }
+        public SqliteStatement Savepoint { get; }
+        public SqliteStatement Release { get; }
+        public SqliteStatement RollbackToSavepoint { get; }
+        public SqliteStatement NextSeq { get; }
+        public SqliteStatement ReadPull { get; }
+        public SqliteStatement InsertPull { get; }
+        public SqliteStatement UpdatePull { get; }
+        public SqliteStatement InsertEvent { get; }
+        public SqliteStatement InsertMaterial { get; }
+        public SqliteStatement LatestRevision { get; }
+        public SqliteStatement InsertCatalogue { get; }
+        public SqliteStatement InsertOutbox { get; }
 
         /// <summary>The next pull number: read once per group, then counted in memory (one writer).</summary>
         public long Seq { get; set; }
 
-        public SqliteTransaction? Transaction
+        /// <summary>The message's bytes, valid until the next call.</summary>
+        public ReadOnlySpan<byte> Serialized(IMessage message)
         {
-            set
-            {
-                foreach (var cmd in _all) cmd.Transaction = value;
-            }
-        }
-
-        private static SqliteCommand Prepare(SqliteConnection c, string sql, params string[] parameters)
-        {
-            var cmd = c.CreateCommand();
-            cmd.CommandText = sql;
-            foreach (var p in parameters) cmd.Parameters.Add(new SqliteParameter(p, null));
-            return cmd;
-        }
-
-        public static SqliteCommand Bind(SqliteCommand cmd, params object?[] values)
-        {
-            for (int i = 0; i < values.Length; i++) cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
-            return cmd;
+            _body.ResetWrittenCount();
+            message.WriteTo(_body);
+            return _body.WrittenSpan;
         }
 
         public void Dispose()
         {
-            foreach (var cmd in _all) cmd.Dispose();
+            foreach (var statement in _all) statement.Dispose();
         }
     }
 
@@ -191,37 +196,41 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
             var done = new List<Write>(group.Count);
             try
             {
-                using var tx = _writer.BeginTransaction();
-                statements.Transaction = tx;
-                statements.Seq = (long)statements.NextSeq.ExecuteScalar()!;
-                foreach (var write in group)
+                statements.Begin.Execute();
+                try
                 {
-                    var seq = statements.Seq;
-                    tx.Save("step");
-                    try
+                    statements.Seq = statements.NextSeq.ExecuteInt64();
+                    foreach (var write in group)
                     {
-                        write.Run(statements);
-                        tx.Release("step");
-                        done.Add(write);
+                        var seq = statements.Seq;
+                        statements.Savepoint.Execute();
+                        try
+                        {
+                            write.Run(statements);
+                            statements.Release.Execute();
+                            done.Add(write);
+                        }
+                        catch (Exception e)
+                        {
+                            statements.RollbackToSavepoint.Execute();
+                            statements.Release.Execute();
+                            statements.Seq = seq;
+                            write.Fail(e);
+                        }
                     }
-                    catch (Exception e)
-                    {
-                        tx.Rollback("step");
-                        tx.Release("step");
-                        statements.Seq = seq;
-                        write.Fail(e);
-                    }
+                    statements.Commit.Execute();
                 }
-                tx.Commit();
+                catch
+                {
+                    // A failed COMMIT (or savepoint statement) can leave the transaction open; the next group needs it closed.
+                    if (raw.sqlite3_get_autocommit(_writer.Handle) == 0) Execute(_writer, "ROLLBACK");
+                    throw;
+                }
             }
             catch (Exception e)
             {
                 foreach (var write in done) write.Fail(new IOException($"The pull store {Path} could not commit: {e.Message}", e));
                 continue;
-            }
-            finally
-            {
-                statements.Transaction = null;
             }
             foreach (var write in done) write.Complete();
         }
@@ -239,8 +248,9 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         long seq = s.Seq;
         var step = build($"DP-{day:yyyyMMdd}-{seq:D6}");
         var p = step.Pull;
-        Statements.Bind(s.InsertPull, seq, p.Id, p.Requester, p.Owner, p.Uscc, p.ItemType, (int)p.State, p.Overdue ? 1 : 0, p.Escalated ? 1 : 0,
-            p.Fulfilment == PullFulfilment.Library ? 1 : 0, step.NextActionAt?.ToUnixTimeMilliseconds(), FormatTime(p.UpdatedAt.ToDateTimeOffset()), p.ToByteArray()).ExecuteNonQuery();
+        s.InsertPull.Bind(1, seq).Bind(2, p.Id).Bind(3, p.Requester).Bind(4, p.Owner).Bind(5, p.Uscc).Bind(6, p.ItemType).Bind(7, (long)p.State)
+            .Bind(8, p.Overdue ? 1L : 0L).Bind(9, p.Escalated ? 1L : 0L).Bind(10, p.Fulfilment == PullFulfilment.Library ? 1L : 0L)
+            .Bind(11, step.NextActionAt?.ToUnixTimeMilliseconds()).Bind(12, FormatTime(p.UpdatedAt.ToDateTimeOffset())).Bind(13, s.Serialized(p)).Execute();
         WriteEventAndMaterial(s, seq, step);
         s.Seq = seq + 1;
         return step;
@@ -250,17 +260,22 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     {
         long seq;
         DataPull current;
-        using (var r = Statements.Bind(s.ReadPull, SeqOf(id), id).ExecuteReader())
+        try
         {
-            if (!r.Read()) throw new WorkflowRuleException(WorkflowErrorKind.NotFound, $"No pull '{id}'.");
-            seq = r.GetInt64(0);
-            current = DataPull.Parser.ParseFrom((byte[])r[1]);
+            if (!s.ReadPull.Bind(1, SeqOf(id)).Bind(2, id).Step()) throw new WorkflowRuleException(WorkflowErrorKind.NotFound, $"No pull '{id}'.");
+            seq = s.ReadPull.Int64(0);
+            current = DataPull.Parser.ParseFrom(s.ReadPull.Blob(1));
+        }
+        finally
+        {
+            s.ReadPull.Reset();
         }
         var step = decide(current);
         if (step is null) return null;
         var p = step.Pull;
-        Statements.Bind(s.UpdatePull, seq, (int)p.State, p.Overdue ? 1 : 0, p.Escalated ? 1 : 0, p.Fulfilment == PullFulfilment.Library ? 1 : 0,
-            step.NextActionAt?.ToUnixTimeMilliseconds(), FormatTime(p.UpdatedAt.ToDateTimeOffset()), p.ToByteArray()).ExecuteNonQuery();
+        s.UpdatePull.Bind(1, seq).Bind(2, (long)p.State).Bind(3, p.Overdue ? 1L : 0L).Bind(4, p.Escalated ? 1L : 0L)
+            .Bind(5, p.Fulfilment == PullFulfilment.Library ? 1L : 0L).Bind(6, step.NextActionAt?.ToUnixTimeMilliseconds())
+            .Bind(7, FormatTime(p.UpdatedAt.ToDateTimeOffset())).Bind(8, s.Serialized(p)).Execute();
         WriteEventAndMaterial(s, seq, step);
         return step;
     });
@@ -269,16 +284,21 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     {
         var e = step.Event;
         // Subscribers get the event with its snapshot of the pull, relayed after this transaction commits.
-        if (RelaysToBus) Statements.Bind(s.InsertOutbox, Topics.Pulls, step.Pull.Id, PullEvent.Descriptor.FullName, e.ToByteArray()).ExecuteNonQuery();
+        if (RelaysToBus) s.InsertOutbox.Bind(1, Topics.Pulls).Bind(2, step.Pull.Id).Bind(3, PullEvent.Descriptor.FullName).Bind(4, s.Serialized(e)).Execute();
         // The history keeps each event without its snapshot of the pull (the pull row has the present;
         // subscribers get the snapshot): half the bytes to write. The event is not shared before commit.
         var snapshot = e.Pull;
         e.Pull = null;
-        byte[] bytes;
-        try { bytes = e.ToByteArray(); } finally { e.Pull = snapshot; }
-        Statements.Bind(s.InsertEvent, pullSeq, (long)e.Seq, (int)e.Type, FormatTime(e.At.ToDateTimeOffset()), bytes).ExecuteNonQuery();
+        try
+        {
+            s.InsertEvent.Bind(1, pullSeq).Bind(2, (long)e.Seq).Bind(3, (long)e.Type).Bind(4, FormatTime(e.At.ToDateTimeOffset())).Bind(5, s.Serialized(e)).Execute();
+        }
+        finally
+        {
+            e.Pull = snapshot;
+        }
         if (step.JoinsLibrary is { } m)
-            Statements.Bind(s.InsertMaterial, m.Uscc, m.ItemType, m.Evidence.ValidUntil, FormatTime(m.AddedAt), m.Evidence.ToByteArray()).ExecuteNonQuery();
+            s.InsertMaterial.Bind(1, m.Uscc).Bind(2, m.ItemType).Bind(3, m.Evidence.ValidUntil).Bind(4, FormatTime(m.AddedAt)).Bind(5, s.Serialized(m.Evidence)).Execute();
     }
 
     private SqliteConnection OpenRead() => WorkflowDatabase.Open(_readConnectionString);
@@ -383,10 +403,10 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
 
     public Task<StoredPullCatalogue> SaveCatalogueAsync(string document, int expectedRevision, string editedBy, DateTimeOffset at) => EnqueueAsync(s =>
     {
-        var revision = (int)(long)s.LatestRevision.ExecuteScalar()!;
+        var revision = (int)s.LatestRevision.ExecuteInt64();
         if (revision != expectedRevision)
             throw new WorkflowRuleException(WorkflowErrorKind.Aborted, $"The catalogue is at revision {revision}, not {expectedRevision}: someone else changed it. Read it again and re-apply the edit.");
-        Statements.Bind(s.InsertCatalogue, revision + 1, document, editedBy, FormatTime(at)).ExecuteNonQuery();
+        s.InsertCatalogue.Bind(1, revision + 1L).Bind(2, document).Bind(3, editedBy).Bind(4, FormatTime(at)).Execute();
         return new StoredPullCatalogue(revision + 1, document, editedBy, at);
     });
 

@@ -26,6 +26,9 @@ internal sealed class SqliteStatement : IDisposable
 
     public SqliteStatement Bind(int index, long value) => Check(raw.sqlite3_bind_int64(_stmt, index, value));
 
+    /// <summary>An integer, or NULL when there is none.</summary>
+    public SqliteStatement Bind(int index, long? value) => value is { } v ? Bind(index, v) : Check(raw.sqlite3_bind_null(_stmt, index));
+
     public SqliteStatement Bind(int index, string value) => Check(raw.sqlite3_bind_text16(_stmt, index, value.AsSpan()));
 
     public SqliteStatement Bind(int index, ReadOnlySpan<byte> blob) => Check(raw.sqlite3_bind_blob(_stmt, index, blob));
@@ -59,6 +62,19 @@ internal sealed class SqliteStatement : IDisposable
     public void Reset() => raw.sqlite3_reset(_stmt);
 
     public long LastInsertRowId => raw.sqlite3_last_insert_rowid(_db);
+
+    /// <summary>Runs a query of one integer (a count, a maximum) and returns it.</summary>
+    public long ExecuteInt64()
+    {
+        try
+        {
+            return Step() ? Int64(0) : throw new InvalidOperationException($"No row from {_sql}");
+        }
+        finally
+        {
+            raw.sqlite3_reset(_stmt);
+        }
+    }
 
     public bool IsNull(int column) => raw.sqlite3_column_type(_stmt, column) == raw.SQLITE_NULL;
 
