@@ -229,7 +229,9 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
             }
             catch (Exception e)
             {
-                foreach (var write in done) write.Fail(new IOException($"The pull store {Path} could not commit: {e.Message}", e));
+                // Every caller of the group hears of it: those committed with it, those not yet run, and the
+                // one whose savepoint could not be rolled back (a step that failed on its own keeps its error).
+                foreach (var write in group) write.Fail(new IOException($"The pull store {Path} could not commit: {e.Message}", e));
                 continue;
             }
             foreach (var write in done) write.Complete();
