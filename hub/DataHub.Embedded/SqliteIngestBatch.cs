@@ -17,8 +17,7 @@ namespace DataHub.Embedded;
 /// <summary>One transaction of the log stage: record log, quarantine, unresolved queue, projection marks (hub.db).</summary>
 internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatch(sessions, "UPDATE log_state SET last_ticket = last_ticket WHERE id = 1"), IIngestBatch
 {
-    // Written without a size pass first: Google.Protobuf sizes each nested message again as it writes it.
-    private readonly System.Buffers.ArrayBufferWriter<byte> _body = new(4096);
+    private readonly BodyBuffer _body = new(4096);
 
     public AppendOutcome Append(CanonicalRecord record)
     {
@@ -48,9 +47,7 @@ internal sealed class SqliteIngestBatch(SqliteSessionPool sessions) : SqliteBatc
             current.Reset();
         }
 
-        _body.ResetWrittenCount();
-        record.WriteTo(_body);
-        var body = _body.WrittenSpan;
+        var body = _body.Encode(record);
         var insert = RawStatement("INSERT OR IGNORE INTO records(row_key, version_key, current, source, source_id, content_hash, uscc, kind, occurred_at, updated_at, body, uscc_key) " +
                                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)");
         long usccKey = UsccKeyOf(record.Uscc);

@@ -30,8 +30,7 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
         return records;
     }
 
-    // Written without a size pass first: Google.Protobuf sizes each nested message again as it writes it.
-    private readonly System.Buffers.ArrayBufferWriter<byte> _body = new(16384);
+    private readonly BodyBuffer _body = new(16384);
 
     public void SaveProfile(EnterpriseProfile profile)
     {
@@ -54,9 +53,7 @@ internal sealed class SqliteProjectionBatch(SqliteSessionPool sessions)
             existing.Reset();
         }
 
-        _body.ResetWrittenCount();
-        profile.WriteTo(_body);
-        var body = _body.WrittenSpan;
+        var body = _body.Encode(profile);
         var upsert = RawStatement("INSERT INTO profiles(uscc, name, district_code, status, risk_tier, credit_grade, search_text, body, industry) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) " +
                                   "ON CONFLICT(uscc) DO UPDATE SET name=excluded.name, district_code=excluded.district_code, status=excluded.status, " +
                                   "risk_tier=excluded.risk_tier, credit_grade=excluded.credit_grade, search_text=excluded.search_text, body=excluded.body, industry=excluded.industry RETURNING rowid");

@@ -125,8 +125,6 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     private sealed class Statements : IDisposable
     {
         private readonly SqliteStatement[] _all;
-        // Bodies are written into one reused buffer; each is bound (SQLite copies it) before the next.
-        private readonly System.Buffers.ArrayBufferWriter<byte> _body = new(4096);
 
         public Statements(SqliteConnection c)
         {
@@ -173,13 +171,8 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         /// <summary>The next pull number: read once per group, then counted in memory (one writer).</summary>
         public long Seq { get; set; }
 
-        /// <summary>The message's bytes, valid until the next call.</summary>
-        public ReadOnlySpan<byte> Serialized(IMessage message)
-        {
-            _body.ResetWrittenCount();
-            message.WriteTo(_body);
-            return _body.WrittenSpan;
-        }
+        /// <summary>Where each step's bodies are encoded: each is bound before the next is encoded.</summary>
+        public BodyBuffer Body { get; } = new(4096);
 
         public void Dispose()
         {
@@ -252,7 +245,7 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         var p = step.Pull;
         s.InsertPull.Bind(1, seq).Bind(2, p.Id).Bind(3, p.Requester).Bind(4, p.Owner).Bind(5, p.Uscc).Bind(6, p.ItemType).Bind(7, (long)p.State)
             .Bind(8, p.Overdue ? 1L : 0L).Bind(9, p.Escalated ? 1L : 0L).Bind(10, p.Fulfilment == PullFulfilment.Library ? 1L : 0L)
-            .Bind(11, step.NextActionAt?.ToUnixTimeMilliseconds()).Bind(12, FormatTime(p.UpdatedAt.ToDateTimeOffset())).Bind(13, s.Serialized(p)).Execute();
+            .Bind(11, step.NextActionAt?.ToUnixTimeMilliseconds()).Bind(12, FormatTime(p.UpdatedAt.ToDateTimeOffset())).Bind(13, s.Body.Encode(p)).Execute();
         WriteEventAndMaterial(s, seq, step);
         s.Seq = seq + 1;
         return step;
@@ -277,7 +270,7 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
         var p = step.Pull;
         s.UpdatePull.Bind(1, seq).Bind(2, (long)p.State).Bind(3, p.Overdue ? 1L : 0L).Bind(4, p.Escalated ? 1L : 0L)
             .Bind(5, p.Fulfilment == PullFulfilment.Library ? 1L : 0L).Bind(6, step.NextActionAt?.ToUnixTimeMilliseconds())
-            .Bind(7, FormatTime(p.UpdatedAt.ToDateTimeOffset())).Bind(8, s.Serialized(p)).Execute();
+            .Bind(7, FormatTime(p.UpdatedAt.ToDateTimeOffset())).Bind(8, s.Body.Encode(p)).Execute();
         WriteEventAndMaterial(s, seq, step);
         return step;
     });
@@ -286,21 +279,21 @@ public sealed class SqlitePullStore : IPullStore, IDisposable
     {
         var e = step.Event;
         // Subscribers get the event with its snapshot of the pull, relayed after this transaction commits.
-        if (RelaysToBus) s.InsertOutbox.Bind(1, Topics.Pulls).Bind(2, step.Pull.Id).Bind(3, PullEvent.Descriptor.FullName).Bind(4, s.Serialized(e)).Execute();
+        if (RelaysToBus) s.InsertOutbox.Bind(1, Topics.Pulls).Bind(2, step.Pull.Id).Bind(3, PullEvent.Descriptor.FullName).Bind(4, s.Body.Encode(e)).Execute();
         // The history keeps each event without its snapshot of the pull (the pull row has the present;
         // subscribers get the snapshot): half the bytes to write. The event is not shared before commit.
         var snapshot = e.Pull;
         e.Pull = null;
         try
         {
-            s.InsertEvent.Bind(1, pullSeq).Bind(2, (long)e.Seq).Bind(3, (long)e.Type).Bind(4, FormatTime(e.At.ToDateTimeOffset())).Bind(5, s.Serialized(e)).Execute();
+            s.InsertEvent.Bind(1, pullSeq).Bind(2, (long)e.Seq).Bind(3, (long)e.Type).Bind(4, FormatTime(e.At.ToDateTimeOffset())).Bind(5, s.Body.Encode(e)).Execute();
         }
         finally
         {
             e.Pull = snapshot;
         }
         if (step.JoinsLibrary is { } m)
-            s.InsertMaterial.Bind(1, m.Uscc).Bind(2, m.ItemType).Bind(3, m.Evidence.ValidUntil).Bind(4, FormatTime(m.AddedAt)).Bind(5, s.Serialized(m.Evidence)).Execute();
+            s.InsertMaterial.Bind(1, m.Uscc).Bind(2, m.ItemType).Bind(3, m.Evidence.ValidUntil).Bind(4, FormatTime(m.AddedAt)).Bind(5, s.Body.Encode(m.Evidence)).Execute();
     }
 
     private SqliteConnection OpenRead() => WorkflowDatabase.Open(_readConnectionString);
