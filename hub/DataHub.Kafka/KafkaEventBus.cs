@@ -239,7 +239,7 @@ internal static class KafkaLog
     }
 }
 
-/// <summary>The raw Confluent.Kafka consumer's rate: the limit a stage's rate is measured against.</summary>
+/// <summary>The raw Confluent.Kafka client's rates: the limits a stage's rate is measured against.</summary>
 public static class KafkaThroughput
 {
     /// <summary>
@@ -261,6 +261,61 @@ public static class KafkaThroughput
         var elapsed = clock.Elapsed;
         consumer.Close();
         return elapsed;
+    }
+
+    /// <summary>
+    /// The transport the two stages cannot do without, and nothing else: every message of <paramref name="from"/> is read in a fresh
+    /// group and sent on, key and value as they came, to a topic of its own (as the normalize stage sends each record on), which a
+    /// second group reads while sending one message in <paramref name="recordsPerProfile"/> on to a third (as the apply stage
+    /// publishes profiles; the message sent is the record read, smaller than a profile). Each group takes batches as a stage does
+    /// and commits a batch's offsets once that batch's output is acknowledged, checked after the next batch is read; the
+    /// producers are the stages' (<see cref="KafkaEventBus"/>, idempotent, acks=all). Returns the time from the start until the
+    /// second group has read every message and committed. The two topics <paramref name="to"/> must exist and be empty.
+    /// </summary>
+    public static async Task<TimeSpan> RelayTwiceAsync(KafkaBusOptions options, string from, (string Records, string Profiles) to, long expected, int recordsPerProfile, ILogger log, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var normalize = Task.Factory.StartNew(() => Relay(options, "normalize", from, to.Records, expected, 1, log, cancellationToken), TaskCreationOptions.LongRunning);
+        var apply = Task.Factory.StartNew(() => Relay(options, "apply", to.Records, to.Profiles, expected, recordsPerProfile, log, cancellationToken), TaskCreationOptions.LongRunning);
+        await Task.WhenAll(normalize, apply);
+        return clock.Elapsed;
+    }
+
+    private static void Relay(KafkaBusOptions options, string stage, string from, string to, long expected, int sendOneIn, ILogger log, CancellationToken cancellationToken)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(options.ConsumerConfig($"{options.GroupPrefix}.transport-{stage}", "datahub-transport")).Build();
+        using var bus = new KafkaEventBus(options, log, clientId: "datahub-transport");
+        consumer.Subscribe(from);
+        long read = 0;
+        (KafkaEventBus.DeliveryTracker Output, List<TopicPartitionOffset> Offsets)? previous = null;
+        while (read < expected)
+        {
+            var output = new KafkaEventBus.DeliveryTracker(bus);
+            var offsets = new Dictionary<int, TopicPartitionOffset>();
+            var batch = System.Diagnostics.Stopwatch.StartNew();
+            for (int taken = 0; taken < options.MaxBatch && read < expected && batch.Elapsed < options.BatchWait;)
+            {
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                cancellationToken.ThrowIfCancellationRequested();
+                if (result is null || result.IsPartitionEOF) continue;
+                taken++;
+                offsets[result.Partition.Value] = new TopicPartitionOffset(result.TopicPartition, result.Offset + 1);
+                if (++read % sendOneIn == 0)
+                    bus.Produce(to, new Message<byte[], byte[]> { Key = result.Message.Key, Value = result.Message.Value }, output, cancellationToken);
+            }
+            if (previous is { } done)
+            {
+                done.Output.WaitAcknowledged(cancellationToken);
+                if (done.Offsets.Count > 0) consumer.Commit(done.Offsets);
+            }
+            previous = (output, offsets.Values.ToList());
+        }
+        if (previous is { } last)
+        {
+            last.Output.WaitAcknowledged(cancellationToken);
+            if (last.Offsets.Count > 0) consumer.Commit(last.Offsets);
+        }
+        consumer.Close();
     }
 
     /// <summary>

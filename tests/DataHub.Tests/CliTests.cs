@@ -176,12 +176,17 @@ public sealed class CliTests : IDisposable
         Assert.True(last.GetProperty("peak_mb").GetDouble() > 0);
         Assert.Equal(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation", last.GetProperty("gc").GetString());
         Assert.Contains("baseline (raw SQLite inserts)", output);
+        // The store alone, measured in a child from what the pipeline stored: a rate of its own and its share of the baseline.
+        var storeAlone = last.GetProperty("store_alone_rps").GetDouble();
+        Assert.True(storeAlone > 0);
+        Assert.InRange(last.GetProperty("store_alone_ratio").GetDouble(), storeAlone / last.GetProperty("baseline_rps").GetDouble() - 0.005, storeAlone / last.GetProperty("baseline_rps").GetDouble() + 0.005);
+        Assert.Contains("store alone (no parse, fold)", output);
     }
 
     [Fact]
     public async Task The_kafka_benchmark_measures_its_baseline_in_a_child_and_prints_a_json_summary()
     {
-        // A mock cluster and the raw consumer each in a child process of this program, the stages in this one.
+        // A mock cluster, the raw consumer and the transport relay each in a child process of this program, the stages in this one.
         var (exit, output) = await Run("bench", "kafka", "--records", "3000", "--runs", "1", "--partitions", "6");
         Assert.Equal(0, exit);
         var last = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
@@ -191,6 +196,11 @@ public sealed class CliTests : IDisposable
         var ratio = last.GetProperty("pipeline_rps").GetDouble() / last.GetProperty("baseline_rps").GetDouble();
         Assert.InRange(last.GetProperty("ratio").GetDouble(), ratio - 0.005, ratio + 0.005);
         Assert.Contains("baseline (raw Confluent.Kafka read)", output);
+        // The transport alone, relayed over the two hops in a child: a rate of its own and its share of the baseline.
+        var transport = last.GetProperty("transport_alone_rps").GetDouble();
+        Assert.True(transport > 0);
+        Assert.InRange(last.GetProperty("transport_alone_ratio").GetDouble(), transport / last.GetProperty("baseline_rps").GetDouble() - 0.005, transport / last.GetProperty("baseline_rps").GetDouble() + 0.005);
+        Assert.Contains("transport alone (two hops, raw)", output);
     }
 
     public void Dispose()

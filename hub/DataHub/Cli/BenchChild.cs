@@ -5,7 +5,8 @@ namespace DataHub.Cli;
 
 /// <summary>
 /// This program started again for a part of a benchmark that must not share the measuring process: the mock
-/// brokers (their messages would count in its memory) and the baselines. A child runs under the workstation
+/// brokers (their messages would count in its memory), the baselines, and the ingest benchmark's store-alone figure
+/// (which holds a whole store's records and profiles in memory). A child runs under the workstation
 /// collector whatever the hub uses: a baseline is one thread in a tight loop, which reads fastest with a small
 /// young generation that stays in the processor's cache (the raw Kafka consumer ran about a quarter slower under
 /// the server collector), and the limit a benchmark compares against is the fastest the raw path goes here.
@@ -29,7 +30,7 @@ internal static class BenchChild
         return Process.Start(info) ?? throw new InvalidOperationException($"Could not start {program} for the benchmark.");
     }
 
-    /// <summary>Runs a baseline in a child to its end; it prints its elapsed seconds as its last line.</summary>
+    /// <summary>Runs a measured part (a baseline, the store alone) in a child to its end; it prints its elapsed seconds as its last line.</summary>
     public static async Task<TimeSpan> MeasureAsync(IEnumerable<string> arguments, CancellationToken ct)
     {
         using var process = Start(arguments);
@@ -48,10 +49,10 @@ internal static class BenchChild
         }
         var last = output.Split('\n')[^1];
         if (process.ExitCode != 0 || !double.TryParse(last, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
-            throw new InvalidOperationException($"The baseline process failed (exit code {process.ExitCode}); its output: {output}");
+            throw new InvalidOperationException($"The benchmark's child process ({string.Join(' ', arguments.Take(2))}) failed (exit code {process.ExitCode}); its output: {output}");
         return TimeSpan.FromSeconds(seconds);
     }
 
-    /// <summary>What a baseline child prints: its elapsed seconds, for <see cref="MeasureAsync"/>.</summary>
+    /// <summary>What a measuring child prints: its elapsed seconds, for <see cref="MeasureAsync"/>.</summary>
     public static void Report(TimeSpan elapsed) => Console.Out.WriteLine(elapsed.TotalSeconds.ToString("R", CultureInfo.InvariantCulture));
 }

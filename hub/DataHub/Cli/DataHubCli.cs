@@ -395,6 +395,16 @@ internal static class DataHubCli
             BenchChild.Report(IngestBenchmark.WarmedBaseline(p.GetValue(baselineInput)!, p.GetValue(baselineDatabase)!, Math.Max(1, p.GetValue(baselineBatch))));
             return 0;
         });
+        var storeFrom = new Option<string>("--from") { Required = true };
+        var storeInto = new Option<string>("--into") { Required = true };
+        var storeCommit = new Option<int>("--commit-size") { Required = true };
+        var ingestStore = new Command("ingest-store", "The ingest benchmark's store-alone figure (run by `bench ingest`).") { storeFrom, storeInto, storeCommit };
+        ingestStore.Hidden = true;
+        ingestStore.SetAction(p =>
+        {
+            BenchChild.Report(IngestBenchmark.StoreAlone(p.GetValue(storeFrom)!, p.GetValue(storeInto)!, p.GetValue(storeCommit)));
+            return 0;
+        });
         var baselineServers = new Option<string>("--bootstrap-servers") { Required = true };
         var baselineGroup = new Option<string>("--group-prefix") { Required = true };
         var baselineRecords = new Option<int>("--records") { Required = true };
@@ -406,7 +416,21 @@ internal static class DataHubCli
             BenchChild.Report(KafkaBenchmark.WarmedBaseline(options, p.GetValue(baselineRecords), ct));
             return Task.FromResult(0);
         });
-        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search, pulls, kafka, ingestBaseline, kafkaBaseline };
+        var transportPartitions = new Option<int>("--partitions") { Required = true };
+        var transportBatch = new Option<int>("--max-batch") { Required = true };
+        var kafkaTransport = new Command("kafka-transport", "The Kafka benchmark's transport-alone figure (run by `bench kafka`).") { baselineServers, baselineGroup, baselineRecords, transportPartitions, transportBatch };
+        kafkaTransport.Hidden = true;
+        kafkaTransport.SetAction(async (p, ct) =>
+        {
+            var options = new Kafka.KafkaBusOptions
+            {
+                BootstrapServers = p.GetValue(baselineServers)!, GroupPrefix = p.GetValue(baselineGroup)!,
+                Partitions = p.GetValue(transportPartitions), MaxBatch = p.GetValue(transportBatch),
+            };
+            BenchChild.Report(await KafkaBenchmark.WarmedTransport(options, p.GetValue(baselineRecords), ct));
+            return 0;
+        });
+        return new Command("bench", "Benchmarks that print ratios against a baseline measured in the same run.") { ingest, grpc, search, pulls, kafka, ingestBaseline, ingestStore, kafkaBaseline, kafkaTransport };
     }
 
     /// <summary>IProgress that reports on the calling thread (Progress&lt;T&gt; would post to the thread pool).</summary>

@@ -14,7 +14,10 @@ namespace DataHub.Cli;
 /// prepared statement in batched transactions — the limit of the storage engine — and (b) put through
 /// the whole pipeline (parse, normalize, validate, dedup, append, fold, index) into a fresh store.
 /// Both read the same file, so parsing the file's lines is in both. Runs alternate; medians are reported.
-/// The baseline runs in a child process (<see cref="BenchChild"/>).
+/// The baseline runs in a child process (<see cref="BenchChild"/>). A third figure, (c), is the store alone:
+/// what the pipeline stored in (b), handed to a fresh store's two writing stages from memory, with nothing
+/// parsed, normalized or folded while the clock runs — how fast this design's storage goes on this machine,
+/// whatever the stages in front of it do.
 /// </summary>
 internal static class IngestBenchmark
 {
@@ -31,6 +34,7 @@ internal static class IngestBenchmark
 
             var baseline = new List<double>();
             var pipeline = new List<double>();
+            var storeAlone = new List<double>();
             for (int run = 1; run <= runs; run++)
             {
                 var b = await BenchChild.MeasureAsync(["bench", "ingest-baseline", "--input", input, "--database", Path.Combine(work, $"baseline-{run}.db"),
@@ -43,13 +47,19 @@ internal static class IngestBenchmark
                 Console.Error.WriteLine($"run {run}: full pipeline              {records / elapsed.TotalSeconds,12:N0} records/s ({elapsed.TotalSeconds:F2} s; " +
                                         $"stored {summary.Stored:N0}, duplicates {summary.Duplicates:N0}, quarantined {summary.Quarantined:N0}, unresolved {summary.Unresolved:N0}, profile writes {summary.ProfilesWritten:N0})");
                 Console.Error.WriteLine($"run {run}: garbage collector          {(GcCounters.Now() - gc).Describe(records)}");
+                var alone = await BenchChild.MeasureAsync(["bench", "ingest-store", "--from", Path.Combine(work, $"pipeline-{run}"), "--into", Path.Combine(work, $"store-{run}"),
+                    "--commit-size", options.CommitSize.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
+                storeAlone.Add(records / alone.TotalSeconds);
+                Console.Error.WriteLine($"run {run}: the store alone            {records / alone.TotalSeconds,12:N0} records/s ({alone.TotalSeconds:F2} s; what (b) stored, written again from memory)");
                 foreach (var f in Directory.GetFiles(work, $"baseline-{run}.db*")) File.Delete(f);
                 Directory.Delete(Path.Combine(work, $"pipeline-{run}"), true);
+                Directory.Delete(Path.Combine(work, $"store-{run}"), true);
             }
-            double baselineRps = Median(baseline), pipelineRps = Median(pipeline);
+            double baselineRps = Median(baseline), pipelineRps = Median(pipeline), storeRps = Median(storeAlone);
             double peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
             Console.Out.WriteLine($"baseline (raw SQLite inserts): {baselineRps:N0} records/s (median of {runs})");
             Console.Out.WriteLine($"pipeline (full ingest):        {pipelineRps:N0} records/s (median of {runs})");
+            Console.Out.WriteLine($"store alone (no parse, fold):  {storeRps:N0} records/s (median of {runs}; {storeRps / baselineRps:F3} of the baseline)");
             Console.Out.WriteLine($"ratio pipeline/baseline:       {pipelineRps / baselineRps:F3}");
             Console.Out.WriteLine($"peak working set:              {peakMb:F0} MB");
             Console.Out.WriteLine(JsonSerializer.Serialize(new
@@ -63,6 +73,8 @@ internal static class IngestBenchmark
                 ratio = Math.Round(pipelineRps / baselineRps, 3),
                 peak_mb = Math.Round(peakMb),
                 gc = GcCounters.ModeName,
+                store_alone_rps = Math.Round(storeRps),
+                store_alone_ratio = Math.Round(storeRps / baselineRps, 3),
             }));
         }
         finally
@@ -129,6 +141,104 @@ internal static class IngestBenchmark
             tx.Commit();
         }
         return clock.Elapsed;
+    }
+
+    /// <summary>
+    /// (c), as `bench ingest-store` measures it in its child: every record version the pipeline stored in <paramref name="from"/>
+    /// and every profile it made are read back and held in memory first; then, timed, the log stage appends the versions in
+    /// their order, <paramref name="commitSize"/> to a transaction, with their projection marks, while the projection stage
+    /// saves the profiles of each committed transaction's enterprises, as the pipeline's two stages do. Each profile is saved
+    /// once, after the transaction holding its enterprise's last version, so this is a lower bound of the pipeline's writes
+    /// (the pipeline saves an enterprise again when a later transaction brings it more records).
+    /// </summary>
+    internal static TimeSpan StoreAlone(string from, string into, int commitSize)
+    {
+        var versions = new List<Schema.V1.CanonicalRecord>();
+        var profiles = new Dictionary<string, Schema.V1.EnterpriseProfile>();
+        Core.Ingest.HubStats stored;
+        using (var source = new SqliteHubStore(Path.Combine(from, "hub.db")))
+        {
+            stored = source.Stats();
+            var kinds = Enum.GetValues<Schema.V1.CanonicalRecord.BodyOneofCase>().Where(k => k != Schema.V1.CanonicalRecord.BodyOneofCase.None).ToList();
+            for (long after = 0; ;)
+            {
+                var page = source.LogAfter(after, kinds, 50_000);
+                versions.AddRange(page.Records);
+                if (page.Records.Count == 0) break;
+                after = page.Through;
+            }
+        }
+        // Read in one pass rather than through the store's per-enterprise read, which would take minutes at a million records.
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(from, "profiles.db")};Mode=ReadOnly;Pooling=false"))
+        {
+            connection.Open();
+            using var select = connection.CreateCommand();
+            select.CommandText = "SELECT body FROM profiles";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                var profile = Schema.V1.EnterpriseProfile.Parser.ParseFrom((byte[])reader[0]);
+                profiles[profile.Uscc] = profile;
+            }
+        }
+        // Warmed up as the baseline is: the same stages over the first versions into a scratch store, so the measured run is compiled.
+        var warm = into + ".warm";
+        WriteStores(warm, versions.Take(20_000).ToList(), profiles, commitSize);
+        Directory.Delete(warm, true);
+        var elapsed = WriteStores(into, versions, profiles, commitSize);
+        // The same store again, or the figure is of some other work.
+        using (var written = new SqliteHubStore(Path.Combine(into, "hub.db")))
+        {
+            var again = written.Stats();
+            if (again.Records != stored.Records || again.CurrentRecords != stored.CurrentRecords || again.Profiles != stored.Profiles)
+                throw new InvalidOperationException($"The store written again holds {again.Records:N0} records ({again.CurrentRecords:N0} current) and {again.Profiles:N0} profiles; " +
+                                                    $"the pipeline stored {stored.Records:N0} ({stored.CurrentRecords:N0}) and {stored.Profiles:N0}.");
+        }
+        SqliteConnection.ClearAllPools();
+        return elapsed;
+    }
+
+    private static TimeSpan WriteStores(string into, List<Schema.V1.CanonicalRecord> versions, Dictionary<string, Schema.V1.EnterpriseProfile> profiles, int commitSize)
+    {
+        var transactions = versions.Chunk(Math.Max(1, commitSize)).ToList();
+        var lastTransaction = new Dictionary<string, int>();
+        for (int t = 0; t < transactions.Count; t++)
+            foreach (var record in transactions[t]) lastTransaction[record.Uscc] = t;
+        var profilesAfter = transactions.Select(_ => new List<Schema.V1.EnterpriseProfile>()).ToList();
+        foreach (var (uscc, t) in lastTransaction)
+            if (profiles.TryGetValue(uscc, out var profile)) profilesAfter[t].Add(profile);
+
+        using var store = new SqliteHubStore(Path.Combine(into, "hub.db"));
+        var committed = new System.Collections.Concurrent.BlockingCollection<(int Transaction, long Ticket)>();
+        var clock = Stopwatch.StartNew();
+        var projection = Task.Factory.StartNew(() =>
+        {
+            foreach (var (t, ticket) in committed.GetConsumingEnumerable())
+            {
+                using var batch = store.BeginProjection();
+                foreach (var profile in profilesAfter[t]) batch.SaveProfile(profile);
+                batch.Commit(ticket);
+            }
+        }, TaskCreationOptions.LongRunning);
+        try
+        {
+            for (int t = 0; t < transactions.Count; t++)
+            {
+                using var batch = store.BeginBatch();
+                foreach (var record in transactions[t]) batch.Append(record);
+                long ticket = batch.MarkForProjection(transactions[t].Select(r => r.Uscc).ToHashSet());
+                batch.Commit();
+                committed.Add((t, ticket));
+            }
+        }
+        finally
+        {
+            committed.CompleteAdding();
+        }
+        projection.GetAwaiter().GetResult();
+        var elapsed = clock.Elapsed;
+        SqliteConnection.ClearAllPools();
+        return elapsed;
     }
 
     private static async Task<(TimeSpan, Core.Ingest.IngestSummary)> PipelineAsync(string input, string directory, HubOptions options, CancellationToken ct)

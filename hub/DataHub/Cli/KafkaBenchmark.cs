@@ -11,7 +11,9 @@ namespace DataHub.Cli;
 /// (b) the hub's normalize and apply stages take them from the topic to stored profiles. Each run gets a
 /// fresh librdkafka mock cluster in a child process (`datahub kafka mock-cluster`, so its in-memory
 /// messages are not counted in this process's memory) and a fresh store; the raw consumer runs in a child
-/// process too (<see cref="BenchChild"/>). Medians are reported.
+/// process too (<see cref="BenchChild"/>). Medians are reported. A third figure, (c), is the transport alone: the
+/// raw client relaying the same messages over the two hops the stages make (<see cref="KafkaThroughput.RelayTwiceAsync"/>),
+/// with nothing done per message, in a child — how fast this topology goes on this machine, whatever the stages do.
 /// </summary>
 internal static class KafkaBenchmark
 {
@@ -28,6 +30,7 @@ internal static class KafkaBenchmark
             var baseline = new List<double>();
             var pipeline = new List<double>();
             var produce = new List<double>();
+            var transportAlone = new List<double>();
             var memory = new List<string>();
             for (int run = 1; run <= runs; run++)
             {
@@ -57,13 +60,19 @@ internal static class KafkaBenchmark
                 Console.Error.WriteLine($"run {run}: hub stages, topic → profiles    {pipeline[^1],12:N0} records/s ({elapsed.TotalSeconds:F2} s; {line})");
                 Console.Error.WriteLine($"run {run}: garbage collector          {(IngestBenchmark.GcCounters.Now() - gc).Describe(records)}");
                 Console.Error.WriteLine($"run {run}: working set by progress (MB): {samples}");
+                var t = await BenchChild.MeasureAsync(["bench", "kafka-transport", "--bootstrap-servers", cluster.BootstrapServers, "--group-prefix", kafka.GroupPrefix,
+                    "--records", records.ToString(System.Globalization.CultureInfo.InvariantCulture), "--partitions", partitions.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    "--max-batch", maxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
+                transportAlone.Add(records / t.TotalSeconds);
+                Console.Error.WriteLine($"run {run}: the transport alone            {transportAlone[^1],12:N0} records/s ({t.TotalSeconds:F2} s; the two hops, raw client, nothing done per message)");
                 Directory.Delete(Path.Combine(work, $"store-{run}"), true);
             }
-            double baselineRps = IngestBenchmark.Median(baseline), pipelineRps = IngestBenchmark.Median(pipeline);
+            double baselineRps = IngestBenchmark.Median(baseline), pipelineRps = IngestBenchmark.Median(pipeline), transportRps = IngestBenchmark.Median(transportAlone);
             double peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
             Console.Out.WriteLine($"produce (idempotent, acks=all):      {IngestBenchmark.Median(produce):N0} records/s (median of {runs})");
             Console.Out.WriteLine($"baseline (raw Confluent.Kafka read):  {baselineRps:N0} records/s (median of {runs})");
             Console.Out.WriteLine($"pipeline (topic to stored profiles):  {pipelineRps:N0} records/s (median of {runs})");
+            Console.Out.WriteLine($"transport alone (two hops, raw):      {transportRps:N0} records/s (median of {runs}; {transportRps / baselineRps:F3} of the baseline)");
             Console.Out.WriteLine($"ratio pipeline/baseline:              {pipelineRps / baselineRps:F3}");
             Console.Out.WriteLine($"peak working set:                     {peakMb:F0} MB (working set at 25/50/75/100 % of the last run: {memory[^1]})");
             Console.Out.WriteLine(JsonSerializer.Serialize(new
@@ -80,6 +89,8 @@ internal static class KafkaBenchmark
                 ratio = Math.Round(pipelineRps / baselineRps, 3),
                 peak_mb = Math.Round(peakMb),
                 gc = IngestBenchmark.GcCounters.ModeName,
+                transport_alone_rps = Math.Round(transportRps),
+                transport_alone_ratio = Math.Round(transportRps / baselineRps, 3),
             }));
             return 0;
         }
@@ -88,6 +99,22 @@ internal static class KafkaBenchmark
             Directory.Delete(work, true);
         }
     }
+
+    /// <summary>
+    /// (c), as `bench kafka-transport` measures it in its child, warmed up first on groups and topics of its own over the first
+    /// raw records. One message in seven goes on to the third topic: the hub publishes about one profile per seven records of
+    /// the generated data (134,000–147,000 per million).
+    /// </summary>
+    internal static async Task<TimeSpan> WarmedTransport(KafkaBusOptions kafka, int records, CancellationToken ct)
+    {
+        var log = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        await KafkaThroughput.RelayTwiceAsync(kafka with { GroupPrefix = kafka.GroupPrefix + ".warm" }, TopicProvisioner.Raw, (TransportTopics[2], TransportTopics[3]), Math.Min(20_000, records), 7, log, ct);
+        return await KafkaThroughput.RelayTwiceAsync(kafka, TopicProvisioner.Raw, (TransportTopics[0], TransportTopics[1]), records, 7, log, ct);
+    }
+
+    /// <summary>The transport figure's topics, made with the mock cluster of each run: the two hops, then the two of its warm-up.</summary>
+    internal static readonly string[] TransportTopics =
+        ["bench.transport.records", "bench.transport.profiles", "bench.transport-warm.records", "bench.transport-warm.profiles"];
 
     /// <summary>
     /// The baseline as `bench kafka-baseline` measures it in its child: the raw consumer reads every raw record in a
@@ -151,7 +178,8 @@ internal sealed class MockClusterProcess : IDisposable
 
     public static async Task<MockClusterProcess> StartAsync(int partitions, CancellationToken ct)
     {
-        var process = BenchChild.Start(["kafka", "mock-cluster", "--brokers", "3", "--partitions", partitions.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var process = BenchChild.Start(["kafka", "mock-cluster", "--brokers", "3", "--partitions", partitions.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. KafkaBenchmark.TransportTopics.SelectMany(t => new[] { "--topic", t })]);
         var line = await process.StandardOutput.ReadLineAsync(ct);
         if (string.IsNullOrWhiteSpace(line))
         {

@@ -79,13 +79,14 @@ internal static class KafkaCommands
 
         var brokers = new Option<int>("--brokers") { Description = "Brokers in the mock cluster.", DefaultValueFactory = _ => 3 };
         var partitions = new Option<int>("--partitions") { Description = "Partitions of the hub's topics.", DefaultValueFactory = _ => 12 };
+        var extraTopics = new Option<string[]>("--topic") { Description = "Another topic to create beside the hub's, with as many partitions (repeatable; the mock serves no CreateTopics request)." };
         var mock = new Command("mock-cluster",
             "Run librdkafka's mock Kafka cluster on loopback (for tests, benchmarks and trying the Kafka mode without a broker; messages live in memory). Prints the bootstrap servers, then runs until Ctrl+C or standard input closes.")
-            { brokers, partitions };
+            { brokers, partitions, extraTopics };
         mock.SetAction(async (p, ct) =>
         {
             if (p.GetValue(brokers) is < 1 or > 9 || p.GetValue(partitions) is < 1 or > 1000) { CliOutput.Error("--brokers must be 1 to 9 and --partitions 1 to 1000."); return 2; }
-            using var cluster = StartMockCluster(p.GetValue(brokers), p.GetValue(partitions));
+            using var cluster = StartMockCluster(p.GetValue(brokers), p.GetValue(partitions), p.GetValue(extraTopics) ?? []);
             Console.Out.WriteLine(cluster.BootstrapServers);
             Console.Out.Flush();
             // Ends when the parent closes our standard input (a benchmark or test that started us) or on Ctrl+C.
@@ -96,12 +97,13 @@ internal static class KafkaCommands
         return new Command("kafka", "The Kafka backbone: stages, topics, feeding raw records, a local test broker (docs/kafka.md).") { stages, topics, ingest, mock };
     }
 
-    /// <summary>A mock cluster with the hub's topics created (the mock does not serve CreateTopics).</summary>
-    public static MockKafkaCluster StartMockCluster(int brokers, int partitions)
+    /// <summary>A mock cluster with the hub's topics and <paramref name="extraTopics"/> created (the mock does not serve CreateTopics).</summary>
+    public static MockKafkaCluster StartMockCluster(int brokers, int partitions, IEnumerable<string>? extraTopics = null)
     {
         var cluster = new MockKafkaCluster(brokers);
         var options = new KafkaBusOptions { BootstrapServers = cluster.BootstrapServers, Partitions = partitions };
         foreach (var spec in TopicProvisioner.Specifications(options)) cluster.CreateTopic(spec.Name, spec.NumPartitions, Math.Min(brokers, 3));
+        foreach (var topic in extraTopics ?? []) cluster.CreateTopic(topic, partitions, Math.Min(brokers, 3));
         return cluster;
     }
 
