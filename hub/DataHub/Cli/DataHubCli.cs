@@ -384,7 +384,7 @@ internal static class DataHubCli
                 return 1;
             }
         });
-        // The baselines, run by `bench ingest` and `bench kafka` in a child process (BenchChild); not for direct use.
+        // The parts `bench ingest` and `bench kafka` measure in a child process (BenchChild): the baselines, the store alone and the transport alone; not for direct use.
         var baselineInput = new Option<string>("--input") { Required = true };
         var baselineDatabase = new Option<string>("--database") { Required = true };
         var baselineBatch = new Option<int>("--batch-size") { Required = true };
