@@ -181,6 +181,11 @@ public sealed class CliTests : IDisposable
         Assert.True(storeAlone > 0);
         Assert.InRange(last.GetProperty("store_alone_ratio").GetDouble(), storeAlone / last.GetProperty("baseline_rps").GetDouble() - 0.005, storeAlone / last.GetProperty("baseline_rps").GetDouble() + 0.005);
         Assert.Contains("store alone (no parse, fold)", output);
+        // The same with the preparation and the folds on a thread beside it, in a child too (which checks that the thread did all of that work).
+        var both = last.GetProperty("store_and_preparation_rps").GetDouble();
+        Assert.True(both > 0);
+        Assert.InRange(last.GetProperty("store_and_preparation_ratio").GetDouble(), both / last.GetProperty("baseline_rps").GetDouble() - 0.005, both / last.GetProperty("baseline_rps").GetDouble() + 0.005);
+        Assert.Contains("store + preparation beside", output);
     }
 
     [Fact]

@@ -398,11 +398,12 @@ internal static class DataHubCli
         var storeFrom = new Option<string>("--from") { Required = true };
         var storeInto = new Option<string>("--into") { Required = true };
         var storeCommit = new Option<int>("--commit-size") { Required = true };
-        var ingestStore = new Command("ingest-store", "The ingest benchmark's store-alone figure (run by `bench ingest`).") { storeFrom, storeInto, storeCommit };
+        var storeBeside = new Option<string?>("--beside");
+        var ingestStore = new Command("ingest-store", "The ingest benchmark's store-alone figures (run by `bench ingest`).") { storeFrom, storeInto, storeCommit, storeBeside };
         ingestStore.Hidden = true;
         ingestStore.SetAction(p =>
         {
-            BenchChild.Report(IngestBenchmark.StoreAlone(p.GetValue(storeFrom)!, p.GetValue(storeInto)!, p.GetValue(storeCommit)));
+            BenchChild.Report(IngestBenchmark.StoreAlone(p.GetValue(storeFrom)!, p.GetValue(storeInto)!, p.GetValue(storeCommit), p.GetValue(storeBeside)));
             return 0;
         });
         var baselineServers = new Option<string>("--bootstrap-servers") { Required = true };

@@ -17,7 +17,9 @@ namespace DataHub.Cli;
 /// The baseline runs in a child process (<see cref="BenchChild"/>). A third figure, (c), is the store alone:
 /// what the pipeline stored in (b), handed to a fresh store's two writing stages from memory, with nothing
 /// parsed, normalized or folded while the clock runs — how fast this design's storage goes on this machine,
-/// whatever the stages in front of it do.
+/// whatever the stages in front of it do. A fourth, (d), is the same with the work in front of the store done
+/// beside it on one more thread (<see cref="PreparationBeside"/>), nothing handed between them: what the
+/// pipeline's stages would reach if joining them cost nothing.
 /// </summary>
 internal static class IngestBenchmark
 {
@@ -35,6 +37,7 @@ internal static class IngestBenchmark
             var baseline = new List<double>();
             var pipeline = new List<double>();
             var storeAlone = new List<double>();
+            var storeAndPreparation = new List<double>();
             for (int run = 1; run <= runs; run++)
             {
                 var b = await BenchChild.MeasureAsync(["bench", "ingest-baseline", "--input", input, "--database", Path.Combine(work, $"baseline-{run}.db"),
@@ -51,15 +54,21 @@ internal static class IngestBenchmark
                     "--commit-size", options.CommitSize.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
                 storeAlone.Add(records / alone.TotalSeconds);
                 Console.Error.WriteLine($"run {run}: the store alone            {records / alone.TotalSeconds,12:N0} records/s ({alone.TotalSeconds:F2} s; what (b) stored, written again from memory)");
+                var both = await BenchChild.MeasureAsync(["bench", "ingest-store", "--from", Path.Combine(work, $"pipeline-{run}"), "--into", Path.Combine(work, $"beside-{run}"),
+                    "--commit-size", options.CommitSize.ToString(System.Globalization.CultureInfo.InvariantCulture), "--beside", input], ct);
+                storeAndPreparation.Add(records / both.TotalSeconds);
+                Console.Error.WriteLine($"run {run}: store + preparation beside {records / both.TotalSeconds,12:N0} records/s ({both.TotalSeconds:F2} s; the same, while a thread parses, normalizes and folds, nothing handed over)");
                 foreach (var f in Directory.GetFiles(work, $"baseline-{run}.db*")) File.Delete(f);
                 Directory.Delete(Path.Combine(work, $"pipeline-{run}"), true);
                 Directory.Delete(Path.Combine(work, $"store-{run}"), true);
+                Directory.Delete(Path.Combine(work, $"beside-{run}"), true);
             }
-            double baselineRps = Median(baseline), pipelineRps = Median(pipeline), storeRps = Median(storeAlone);
+            double baselineRps = Median(baseline), pipelineRps = Median(pipeline), storeRps = Median(storeAlone), bothRps = Median(storeAndPreparation);
             double peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
             Console.Out.WriteLine($"baseline (raw SQLite inserts): {baselineRps:N0} records/s (median of {runs})");
             Console.Out.WriteLine($"pipeline (full ingest):        {pipelineRps:N0} records/s (median of {runs})");
             Console.Out.WriteLine($"store alone (no parse, fold):  {storeRps:N0} records/s (median of {runs}; {storeRps / baselineRps:F3} of the baseline)");
+            Console.Out.WriteLine($"store + preparation beside:    {bothRps:N0} records/s (median of {runs}; {bothRps / baselineRps:F3} of the baseline)");
             Console.Out.WriteLine($"ratio pipeline/baseline:       {pipelineRps / baselineRps:F3}");
             Console.Out.WriteLine($"peak working set:              {peakMb:F0} MB");
             Console.Out.WriteLine(JsonSerializer.Serialize(new
@@ -75,6 +84,8 @@ internal static class IngestBenchmark
                 gc = GcCounters.ModeName,
                 store_alone_rps = Math.Round(storeRps),
                 store_alone_ratio = Math.Round(storeRps / baselineRps, 3),
+                store_and_preparation_rps = Math.Round(bothRps),
+                store_and_preparation_ratio = Math.Round(bothRps / baselineRps, 3),
             }));
         }
         finally
@@ -150,8 +161,9 @@ internal static class IngestBenchmark
     /// saves the profiles of each committed transaction's enterprises, as the pipeline's two stages do. Each profile is saved
     /// once, after the transaction holding its enterprise's last version, so this is a lower bound of the pipeline's writes
     /// (the pipeline saves an enterprise again when a later transaction brings it more records).
+    /// With <paramref name="besideInput"/>, (d): the same while <see cref="PreparationBeside"/> runs over that input.
     /// </summary>
-    internal static TimeSpan StoreAlone(string from, string into, int commitSize)
+    internal static TimeSpan StoreAlone(string from, string into, int commitSize, string? besideInput = null)
     {
         var versions = new List<Schema.V1.CanonicalRecord>();
         var profiles = new Dictionary<string, Schema.V1.EnterpriseProfile>();
@@ -181,11 +193,16 @@ internal static class IngestBenchmark
                 profiles[profile.Uscc] = profile;
             }
         }
+        var preparation = besideInput is null ? null : new PreparationBeside(besideInput, versions);
         // Warmed up as the baseline is: the same stages over the first versions into a scratch store, so the measured run is compiled.
         var warm = into + ".warm";
-        WriteStores(warm, versions.Take(20_000).ToList(), profiles, commitSize);
+        WriteStores(warm, versions.Take(20_000).ToList(), profiles, commitSize, preparation?.Warm());
         Directory.Delete(warm, true);
-        var elapsed = WriteStores(into, versions, profiles, commitSize);
+        var elapsed = WriteStores(into, versions, profiles, commitSize, preparation);
+        // The work beside the store was done, or the figure is of less than it says.
+        if (preparation is not null && (preparation.Folded != stored.Profiles || preparation.Normalized < stored.Records))
+            throw new InvalidOperationException($"The preparation beside the store normalized {preparation.Normalized:N0} records and folded {preparation.Folded:N0} enterprises; " +
+                                                $"the pipeline stored {stored.Records:N0} records and {stored.Profiles:N0} profiles.");
         // The same store again, or the figure is of some other work.
         using (var written = new SqliteHubStore(Path.Combine(into, "hub.db")))
         {
@@ -198,7 +215,84 @@ internal static class IngestBenchmark
         return elapsed;
     }
 
-    private static TimeSpan WriteStores(string into, List<Schema.V1.CanonicalRecord> versions, Dictionary<string, Schema.V1.EnterpriseProfile> profiles, int commitSize)
+    /// <summary>
+    /// (d)'s work beside the store: what the pipeline does in front of it, on one more thread, with nothing handed
+    /// over — every line of the input read, mapped, normalized (content hash included) and encoded, as the
+    /// preparing stage does; and every enterprise folded once from its current versions and its profile encoded,
+    /// as the projection does, one enterprise per so many lines so the folds run while the log appends. What it
+    /// makes is thrown away: the store writes what the pipeline stored, read back before the clock starts.
+    /// </summary>
+    private sealed class PreparationBeside
+    {
+        private readonly string _input;
+        private readonly List<(string Uscc, List<Schema.V1.CanonicalRecord> Current)> _enterprises;
+        private readonly int _lines;
+        private readonly int _linesPerFold;
+
+        public PreparationBeside(string input, IReadOnlyList<Schema.V1.CanonicalRecord> versions)
+        {
+            _input = input;
+            _lines = int.MaxValue;
+            // Each source row's current version (the projector's rule), grouped by the enterprise it belongs to.
+            var current = new Dictionary<(string, string), Schema.V1.CanonicalRecord>();
+            foreach (var v in versions)
+                if (!current.TryGetValue((v.Source, v.SourceId), out var held) || Core.Profiles.ProfileProjector.CompareVersions(v, held) > 0)
+                    current[(v.Source, v.SourceId)] = v;
+            _enterprises = current.Values.GroupBy(r => r.Uscc, StringComparer.Ordinal).Select(g => (g.Key, g.ToList())).ToList();
+            // About one stored version per line: the folds spread over the whole read.
+            _linesPerFold = Math.Max(1, versions.Count / Math.Max(1, _enterprises.Count));
+        }
+
+        private PreparationBeside(PreparationBeside of, int lines)
+        {
+            _input = of._input;
+            _enterprises = of._enterprises.Take(2_000).ToList();
+            _lines = lines;
+            _linesPerFold = Math.Max(1, lines / Math.Max(1, _enterprises.Count));
+        }
+
+        /// <summary>The same work over the input's first lines and a few enterprises, for the warm-up.</summary>
+        public PreparationBeside Warm() => new(this, 20_000);
+
+        /// <summary>Records that passed normalization in the last <see cref="Run"/>, and enterprises folded.</summary>
+        public long Normalized { get; private set; }
+
+        public int Folded { get; private set; }
+
+        public void Run()
+        {
+            var mapper = new CanonicalJsonLinesMapper();
+            var normalizer = new Core.Records.RecordNormalizer();
+            var projector = new Core.Profiles.ProfileProjector();
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            long lines = 0, normalized = 0;
+            int folded = 0;
+            foreach (var raw in CanonicalJsonLinesFile.Read(_input, TimeProvider.System).Take(_lines))
+            {
+                var mapped = mapper.Map(raw);
+                if (mapped.Rejection is null)
+                    foreach (var record in mapped.Records)
+                        if (normalizer.Normalize(record) is null)
+                        {
+                            Encode(record);
+                            normalized++;
+                        }
+                if (++lines % _linesPerFold == 0 && folded < _enterprises.Count) Fold(folded++);
+            }
+            while (folded < _enterprises.Count) Fold(folded++);
+            (Normalized, Folded) = (normalized, folded);
+
+            void Fold(int i) => Encode(projector.Project(_enterprises[i].Uscc, _enterprises[i].Current));
+            void Encode(Google.Protobuf.IMessage message)
+            {
+                buffer.ResetWrittenCount();
+                Google.Protobuf.MessageExtensions.WriteTo(message, buffer);
+            }
+        }
+    }
+
+    private static TimeSpan WriteStores(string into, List<Schema.V1.CanonicalRecord> versions, Dictionary<string, Schema.V1.EnterpriseProfile> profiles, int commitSize,
+        PreparationBeside? preparation = null)
     {
         var transactions = versions.Chunk(Math.Max(1, commitSize)).ToList();
         var lastTransaction = new Dictionary<string, int>();
@@ -211,6 +305,7 @@ internal static class IngestBenchmark
         using var store = new SqliteHubStore(Path.Combine(into, "hub.db"));
         var committed = new System.Collections.Concurrent.BlockingCollection<(int Transaction, long Ticket)>();
         var clock = Stopwatch.StartNew();
+        var beside = preparation is null ? Task.CompletedTask : Task.Factory.StartNew(preparation.Run, TaskCreationOptions.LongRunning);
         var projection = Task.Factory.StartNew(() =>
         {
             foreach (var (t, ticket) in committed.GetConsumingEnumerable())
@@ -236,6 +331,7 @@ internal static class IngestBenchmark
             committed.CompleteAdding();
         }
         projection.GetAwaiter().GetResult();
+        beside.GetAwaiter().GetResult();
         var elapsed = clock.Elapsed;
         SqliteConnection.ClearAllPools();
         return elapsed;
