@@ -8,7 +8,7 @@ namespace DataHub.Embedded;
 /// bound blob): no array per row, and no size pass first — Google.Protobuf sizes each nested message again
 /// as it writes it.
 /// </summary>
-internal sealed class BodyBuffer(int initialCapacity)
+public sealed class BodyBuffer(int initialCapacity)
 {
     private readonly ArrayBufferWriter<byte> _buffer = new(initialCapacity);
 

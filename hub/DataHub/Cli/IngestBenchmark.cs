@@ -264,7 +264,7 @@ internal static class IngestBenchmark
             var mapper = new CanonicalJsonLinesMapper();
             var normalizer = new Core.Records.RecordNormalizer();
             var projector = new Core.Profiles.ProfileProjector();
-            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            var body = new BodyBuffer(16384);
             long lines = 0, normalized = 0;
             int folded = 0;
             foreach (var raw in CanonicalJsonLinesFile.Read(_input, TimeProvider.System).Take(_lines))
@@ -274,7 +274,7 @@ internal static class IngestBenchmark
                     foreach (var record in mapped.Records)
                         if (normalizer.Normalize(record) is null)
                         {
-                            Encode(record);
+                            body.Encode(record);
                             normalized++;
                         }
                 if (++lines % _linesPerFold == 0 && folded < _enterprises.Count) Fold(folded++);
@@ -282,12 +282,7 @@ internal static class IngestBenchmark
             while (folded < _enterprises.Count) Fold(folded++);
             (Normalized, Folded) = (normalized, folded);
 
-            void Fold(int i) => Encode(projector.Project(_enterprises[i].Uscc, _enterprises[i].Current));
-            void Encode(Google.Protobuf.IMessage message)
-            {
-                buffer.ResetWrittenCount();
-                Google.Protobuf.MessageExtensions.WriteTo(message, buffer);
-            }
+            void Fold(int i) => body.Encode(projector.Project(_enterprises[i].Uscc, _enterprises[i].Current));
         }
     }
 
